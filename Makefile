@@ -1,0 +1,23 @@
+# s0repro — every entry point a user needs. `make install && make test` is the whole set-up.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SCALE ?= full
+SEEDS ?=
+
+.PHONY: install test test-all lint bench tiny-models reproduce-table1 tables clean-results
+
+install:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: the CPU wheel on local disk; an open range would pull CUDA builds.
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[dev]"
+
+test:
+	$(PY) -m pytest -q
+
+test-all:
+	$(PY) -m pytest -q -m "not gpu"
+
+lint:
+	$(PY) -m ruff check s0repro tests experiments

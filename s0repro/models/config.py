@@ -1,0 +1,43 @@
+"""The model description every stage receives: a hub checkpoint or a tiny architecture, same fields.
+
+A real run names a hub id, a pinned revision and a dtype; a tiny run names the same architecture family with small
+dimensions (``dims`` are keyword arguments of the transformers config class) and an optional local checkpoint.
+The real configs also record their ``dims`` so tests can build the true architecture on the meta device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ARCHITECTURES = ("qwen3_5", "falcon_h1", "qwen2")
+SOURCES = ("hub", "tiny")
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+@dataclass
+class ModelConfig:
+    """How to obtain one model. Hydra group ``model``; validated in ``__post_init__``."""
+
+    name: str = "tiny_gdn"  # short name used in result paths and tables
+    arch: str = "qwen3_5"  # transformers family: qwen3_5 (GatedDeltaNet hybrid), falcon_h1 (Mamba-2), qwen2
+    source: str = "tiny"  # "hub" loads hub_id@revision; "tiny" builds from dims (or loads checkpoint)
+    hub_id: str | None = None  # e.g. Qwen/Qwen3.5-4B
+    revision: str = "main"  # pin a commit hash for real runs
+    dtype: str = "float32"  # weights dtype; tuned states are always fp32
+    dims: dict[str, Any] = field(default_factory=dict)  # config-class kwargs (tiny build, meta-device checks)
+    checkpoint: str | None = None  # tiny: a pre-trained local checkpoint directory (``make tiny-models``)
+    seed: int = 0  # tiny: weight init seed when no checkpoint is given
+    attn_implementation: str = "sdpa"
+    device: str = "auto"  # auto = cuda if available else cpu
+    requires_cuda: bool = False  # GPU-only configs say so and fail fast on a CPU box
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"model.arch={self.arch!r} is not one of {ARCHITECTURES}")
+        if self.source not in SOURCES:
+            raise ValueError(f"model.source={self.source!r} is not one of {SOURCES}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"model.dtype={self.dtype!r} is not one of {DTYPES}")
+        if self.source == "hub" and not self.hub_id:
+            raise ValueError("model.source=hub needs model.hub_id (e.g. Qwen/Qwen3.5-4B)")

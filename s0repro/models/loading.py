@@ -1,0 +1,97 @@
+"""Load a model and its tokenizer from a :class:`ModelConfig`: a hub checkpoint or a tiny architecture.
+
+The hub path is the real one. On a machine that cannot reach the hub (and has no local copy) it fails fast with one
+line naming the model and the ways out (``HF_HOME`` with a pre-downloaded snapshot, or a tiny config), instead of
+hanging in retries: the timeouts below are shortened unless the user has set them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from s0repro.errors import UserError
+from s0repro.models.architectures import build_config
+from s0repro.models.config import ModelConfig
+from s0repro.models.tiny import build_tiny_model
+from s0repro.models.tokenizer import build_char_tokenizer
+
+os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
+os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
+
+
+class ModelLoadError(UserError):
+    """The model cannot be obtained here (no hub, missing checkpoint, no CUDA for a GPU-only config)."""
+
+
+@dataclass
+class LoadedModel:
+    """A frozen causal LM ready for a tuning method, with its tokenizer and the config that made it."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    config: ModelConfig
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def resolve_device(requested: str) -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelLoadError(f"model.device={requested} but CUDA is not available here; use model.device=cpu")
+    return torch.device(requested)
+
+
+def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    dtype = getattr(torch, cfg.dtype)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(cfg.hub_id, revision=cfg.revision)
+        model = AutoModelForCausalLM.from_pretrained(
+            cfg.hub_id, revision=cfg.revision, dtype=dtype, attn_implementation=cfg.attn_implementation
+        )
+    except (OSError, ValueError) as err:  # transformers wraps connection errors in OSError
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelLoadError(
+            f"cannot load {cfg.hub_id}@{cfg.revision} from the HuggingFace hub ({first[:160]}); "
+            "pre-download it into HF_HOME on a connected machine, or run a tiny config (+exp=tiny_qwen3_5)"
+        ) from None
+    return model, tokenizer
+
+
+def _load_tiny(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    if cfg.checkpoint:
+        path = Path(cfg.checkpoint)
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(
+                f"tiny checkpoint {path} not found; build it with `make tiny-models` (or drop model.checkpoint "
+                "to use a randomly initialised tiny model)"
+            )
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        return model, tokenizer
+    tokenizer = build_char_tokenizer()
+    dims = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
+            "eos_token_id": tokenizer.eos_token_id, **dict(cfg.dims)}
+    model = build_tiny_model(build_config(cfg.arch, dims), seed=cfg.seed)
+    return model, tokenizer
+
+
+def load_model(cfg: ModelConfig) -> LoadedModel:
+    """Load, freeze and place the model; every weight has ``requires_grad=False`` afterwards."""
+    if cfg.requires_cuda and not torch.cuda.is_available():
+        raise ModelLoadError(f"model {cfg.name} is configured for CUDA only and this machine has no GPU")
+    device = resolve_device(cfg.device)
+    model, tokenizer = _load_hub(cfg) if cfg.source == "hub" else _load_tiny(cfg)
+    model.requires_grad_(False)
+    model.eval()
+    model.to(device)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return LoadedModel(model=model, tokenizer=tokenizer, config=cfg)
