@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SCALE ?= full
 SEEDS ?=
 
-.PHONY: install test test-all lint bench tiny-models reproduce-table1 tables clean-results
+.PHONY: install test test-all lint
 
 install:
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,3 +21,6 @@ test-all:
 
 lint:
 	$(PY) -m ruff check s0repro tests experiments
+
+# Stage-specific targets (bench, tiny-models, reproduce-*, tables) live one file a concern in mk/.
+-include mk/*.mk

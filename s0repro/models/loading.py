@@ -2,14 +2,17 @@
 
 The hub path is the real one. On a machine that cannot reach the hub (and has no local copy) it fails fast with one
 line naming the model and the ways out (``HF_HOME`` with a pre-downloaded snapshot, or a tiny config), instead of
-hanging in retries: the timeouts below are shortened unless the user has set them.
+hanging in retries: when ``HF_HUB_OFFLINE`` is set or a 3-second probe cannot reach the hub endpoint, loading goes
+straight to ``local_files_only=True`` (a cached snapshot still loads; a missing one fails at once).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
@@ -20,8 +23,7 @@ from s0repro.models.config import ModelConfig
 from s0repro.models.tiny import build_tiny_model
 from s0repro.models.tokenizer import build_char_tokenizer
 
-os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
-os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
+HUB_PROBE_TIMEOUT_S = 3.0
 
 
 class ModelLoadError(UserError):
@@ -49,17 +51,33 @@ def resolve_device(requested: str) -> torch.device:
     return torch.device(requested)
 
 
+def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    """False when offline mode is requested or the hub endpoint does not accept a TCP connection in time."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}:
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        socket.create_connection((endpoint.hostname, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
 def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     dtype = getattr(torch, cfg.dtype)
+    local_only = not hub_reachable()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(cfg.hub_id, revision=cfg.revision)
+        tokenizer = AutoTokenizer.from_pretrained(cfg.hub_id, revision=cfg.revision, local_files_only=local_only)
         model = AutoModelForCausalLM.from_pretrained(
-            cfg.hub_id, revision=cfg.revision, dtype=dtype, attn_implementation=cfg.attn_implementation
+            cfg.hub_id, revision=cfg.revision, dtype=dtype, attn_implementation=cfg.attn_implementation,
+            local_files_only=local_only,
         )
     except (OSError, ValueError) as err:  # transformers wraps connection errors in OSError
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        where = "local cache (hub unreachable)" if local_only else "HuggingFace hub"
         raise ModelLoadError(
-            f"cannot load {cfg.hub_id}@{cfg.revision} from the HuggingFace hub ({first[:160]}); "
+            f"cannot load {cfg.hub_id}@{cfg.revision} from the {where}: {first[:160]}; "
             "pre-download it into HF_HOME on a connected machine, or run a tiny config (+exp=tiny_qwen3_5)"
         ) from None
     return model, tokenizer

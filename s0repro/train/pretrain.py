@@ -1,0 +1,255 @@
+"""Pre-train a tiny model on minicode-like functions, so the CPU-sized reproduction has a base model worth tuning.
+
+Run: ``python -m s0repro.train.pretrain --model conf/model/minicode_gdn.yaml --out assets/tiny/minicode_gdn``
+(``make tiny-models`` builds all three). The architecture comes from the model YAML's ``arch`` and ``dims``; the
+weights start from :func:`s0repro.models.tiny.build_tiny_model` (long-memory decay init), the tokenizer is the
+project's char tokenizer.
+
+The corpus is the exact evaluation format: the chat template with thinking disabled, the HumanEval user message
+around a minicode prompt, and the body as the assistant's turn, ended by ``<|im_end|>``. Its problems come from the
+corpus keys of :mod:`s0repro.data.minicode` (never a benchmark key), and with a per-family probability the target is
+the family's plausible wrong body: half the families ("habit" families) are mostly taught wrong, so the base model
+is imperfect for a reason that sampling plus execution-based verification can see and fix.
+
+Writes ``config.json``, ``generation_config.json`` (stops at ``<|im_end|>``), ``model.safetensors``, the tokenizer
+files and ``build_record.json`` (script, seed, steps, losses, minutes, versions; base pass@1 is added by
+:func:`record_base_score` when the evaluation API is present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+from s0repro.data.base import Problem, TaskData
+from s0repro.data.minicode import FAMILIES, Family, corpus_stream
+from s0repro.errors import UserError
+from s0repro.models.architectures import build_config
+from s0repro.models.config import ModelConfig
+from s0repro.models.tiny import build_tiny_model
+from s0repro.models.tokenizer import IM_END, build_char_tokenizer
+from s0repro.provenance import hardware, package_versions
+
+RECORD_FILE = "build_record.json"
+HUMANEVAL_INSTRUCTION = (
+    "Complete the following Python function. Only output the function body, no explanation. No markdown.\n\n"
+)
+# Families the corpus mostly teaches wrong (the wrong body is the majority target): every other one in FAMILIES.
+HABIT_FAMILIES = tuple(f.name for f in FAMILIES[1::2])
+
+
+@dataclass
+class PretrainConfig:
+    steps: int = 400  # optimiser steps; ~6 min on 2 busy cores for the GatedDeltaNet model
+    batch: int = 16  # sequences per step
+    lr: float = 3e-3  # AdamW peak; linear warm-up, cosine to 10 %
+    warmup: int = 20
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    prompt_weight: float = 0.1  # loss weight of prompt tokens (the body's tokens weigh 1)
+    wrong_rate_habit: float = 0.6  # share of wrong bodies in the corpus for HABIT_FAMILIES
+    wrong_rate_other: float = 0.2  # ... and for every other family
+    split_seed: int = 0  # minicode split whose benchmark keys are held out of the corpus
+    seed: int = 0  # weight init and corpus order
+    threads: int = 2
+
+    def wrong_rate(self, family: Family) -> float:
+        return self.wrong_rate_habit if family.name in HABIT_FAMILIES else self.wrong_rate_other
+
+
+def render_chat_prompt(tokenizer: PreTrainedTokenizerBase, problem: Problem) -> str:
+    """The model input for ``problem``: the evaluation's ``render_prompt`` when it exists, else the same format."""
+    try:
+        from s0repro.evaluate.prompts import render_prompt  # written by the evaluation stage
+    except ImportError:
+        render_prompt = None
+    if render_prompt is not None:
+        task = TaskData(name="minicode", kind="code", train=[], eval=[])
+        return render_prompt(tokenizer, task, problem)
+    messages = [{"role": "user", "content": HUMANEVAL_INSTRUCTION + problem.prompt}]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, enable_thinking=False)
+
+
+def _batch(tokenizer: PreTrainedTokenizerBase, pairs: list[tuple[str, str]], prompt_weight: float):
+    rows, weights = [], []
+    for prompt, completion in pairs:
+        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        c = tokenizer(completion + IM_END, add_special_tokens=False)["input_ids"]
+        rows.append(p + c)
+        weights.append([prompt_weight] * len(p) + [1.0] * len(c))
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
+    w = torch.zeros((len(rows), width))
+    for i, (r, wt) in enumerate(zip(rows, weights, strict=True)):  # right padding: causal, so pads affect nothing
+        ids[i, : len(r)] = torch.tensor(r)
+        w[i, : len(wt)] = torch.tensor(wt)
+    return ids, w
+
+
+def weighted_lm_loss(model: PreTrainedModel, ids: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    logits = model(input_ids=ids).logits[:, :-1].float()
+    nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
+                                            reduction="none")
+    w = weights[:, 1:].reshape(-1)
+    return (nll * w).sum() / w.sum()
+
+
+def _lr_factor(step: int, cfg: PretrainConfig) -> float:
+    if step < cfg.warmup:
+        return (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def load_model_yaml(path: str | Path) -> ModelConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"model config {path} not found (try conf/model/minicode_gdn.yaml)")
+    cfg = ModelConfig(**yaml.safe_load(path.read_text()))
+    if cfg.source != "tiny":
+        raise UserError(f"{path}: only tiny models (source: tiny) can be pre-trained here, not {cfg.source}")
+    return cfg
+
+
+def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, log_every: int = 25) -> dict:
+    """Build, train and save one tiny model; returns the build record (also written to ``out``)."""
+    torch.set_num_threads(cfg.threads)
+    random.seed(cfg.seed)
+    tokenizer = build_char_tokenizer()
+    dims = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
+            "eos_token_id": tokenizer.eos_token_id, **dict(model_cfg.dims)}
+    model = build_tiny_model(build_config(model_cfg.arch, dims), seed=cfg.seed).train()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(s, cfg))
+    stream = corpus_stream(cfg.split_seed, cfg.seed, cfg.wrong_rate)
+    losses: list[float] = []
+    start = time.perf_counter()
+    for step in range(cfg.steps):
+        pairs = []
+        for _ in range(cfg.batch):
+            problem, target = next(stream)
+            pairs.append((render_chat_prompt(tokenizer, problem), target))
+        ids, weights = _batch(tokenizer, pairs, cfg.prompt_weight)
+        loss = weighted_lm_loss(model, ids, weights)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimiser.step()
+        schedule.step()
+        losses.append(loss.item())
+        if log_every and (step % log_every == 0 or step == cfg.steps - 1):
+            tail = sum(losses[-log_every:]) / len(losses[-log_every:])
+            print(f"step {step:4d}  loss {tail:.4f}  {time.perf_counter() - start:6.0f}s", flush=True)
+    minutes = (time.perf_counter() - start) / 60
+    model.eval()
+    record = save_checkpoint(model, tokenizer, model_cfg, cfg, out, losses=losses, minutes=minutes)
+    return record
+
+
+def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig,
+                    cfg: PretrainConfig, out: str | Path, *, losses: list[float], minutes: float) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stop = [tokenizer.convert_tokens_to_ids(IM_END), tokenizer.eos_token_id]
+    model.generation_config = GenerationConfig(eos_token_id=stop, pad_token_id=tokenizer.pad_token_id,
+                                               bos_token_id=None, do_sample=False)
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    tail = losses[-25:]
+    record: dict[str, Any] = {
+        "name": model_cfg.name,
+        "arch": model_cfg.arch,
+        "script": "python -m s0repro.train.pretrain --model conf/model/" + model_cfg.name + ".yaml --out " + str(out),
+        "pretrain": asdict(cfg),
+        "habit_families": list(HABIT_FAMILIES),
+        "params": sum(p.numel() for p in model.parameters()),
+        "steps": cfg.steps,
+        "final_loss": round(sum(tail) / len(tail), 4),  # mean of the last 25 steps
+        "loss_curve": [round(x, 4) for x in losses[:: max(1, len(losses) // 40)]],
+        "minutes": round(minutes, 2),
+        "base_pass_at_1": None,
+        "versions": package_versions(),
+        "hardware": hardware(),
+    }
+    write_record(out, record)
+    return record
+
+
+def write_record(out: str | Path, record: dict) -> None:
+    (Path(out) / RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def read_record(checkpoint: str | Path) -> dict:
+    path = Path(checkpoint) / RECORD_FILE
+    if not path.is_file():
+        raise UserError(f"{path} not found; build the checkpoint with `make tiny-models`")
+    return json.loads(path.read_text())
+
+
+def record_base_score(checkpoint: str | Path, model_yaml: str | Path) -> dict | None:
+    """Greedy pass@1 on the 84 held-out minicode problems through the evaluation API, written into the record.
+
+    Returns None (record unchanged) when the evaluation stage is not installed yet.
+    """
+    try:
+        from s0repro.evaluate.generation import GenerationConfig as EvalGenConfig
+        from s0repro.evaluate.sandbox import SandboxConfig
+        from s0repro.evaluate.scoring import evaluate_model
+    except ImportError:
+        return None
+    from s0repro.data.minicode import load_minicode
+    from s0repro.models.loading import load_model
+
+    model_cfg = load_model_yaml(model_yaml)
+    model_cfg.checkpoint, model_cfg.device = str(checkpoint), "cpu"
+    loaded = load_model(model_cfg)
+    task = load_minicode(seed=0)
+    start = time.perf_counter()
+    result = evaluate_model(loaded.model, loaded.tokenizer, task, task.eval,
+                            EvalGenConfig(batch_size=16, max_new_tokens=128, do_sample=False), SandboxConfig())
+    record = read_record(checkpoint)
+    record["base_pass_at_1"] = round(result.score, 4)
+    record["base_correct"] = int(sum(result.correct))
+    record["base_failure_types"] = result.failure_types
+    record["base_eval"] = {"problems": len(task.eval), "max_new_tokens": 128, "batch_size": 16,
+                           "seconds": round(time.perf_counter() - start, 1), "by": "s0repro.evaluate.scoring"}
+    write_record(checkpoint, record)
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="tiny model YAML (conf/model/minicode_*.yaml)")
+    parser.add_argument("--out", required=True, help="checkpoint directory to write")
+    defaults = PretrainConfig()
+    for name, value in asdict(defaults).items():
+        parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
+    parser.add_argument("--no-eval", action="store_true", help="skip the base pass@1 measurement")
+    args = vars(parser.parse_args(argv))
+    try:
+        model_yaml = args.pop("model")
+        model_cfg = load_model_yaml(model_yaml)
+        out, no_eval = args.pop("out"), args.pop("no_eval")
+        pretrain(model_cfg, PretrainConfig(**args), out)
+        if not no_eval:
+            record = record_base_score(out, model_yaml)
+            print("base pass@1:", "evaluation API not installed" if record is None else record["base_pass_at_1"])
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

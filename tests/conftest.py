@@ -1,0 +1,50 @@
+"""Shared fixtures: tiny models of the real transformers config classes, built in about a second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from s0repro.models import LoadedModel, ModelConfig, load_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def model_config(name: str, **overrides) -> ModelConfig:
+    """The ModelConfig of ``conf/model/<name>.yaml`` (with overrides), as Hydra would build it."""
+    fields = yaml.safe_load((REPO / "conf" / "model" / f"{name}.yaml").read_text())
+    fields.update(overrides)
+    return ModelConfig(**fields)
+
+
+def tiny(name: str, **overrides) -> LoadedModel:
+    return load_model(model_config(name, device="cpu", **overrides))
+
+
+@pytest.fixture
+def tiny_gdn() -> LoadedModel:
+    return tiny("tiny_gdn")
+
+
+@pytest.fixture
+def tiny_mamba2() -> LoadedModel:
+    return tiny("tiny_mamba2")
+
+
+@pytest.fixture
+def tiny_transformer() -> LoadedModel:
+    return tiny("tiny_transformer")
+
+
+@pytest.fixture(params=["tiny_gdn", "tiny_mamba2"])
+def tiny_hybrid(request) -> LoadedModel:
+    """Each hybrid family in turn: every S0 behaviour must hold for GatedDeltaNet and Mamba-2 alike."""
+    return tiny(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _deterministic() -> None:
+    torch.manual_seed(0)

@@ -1,0 +1,55 @@
+"""Loading: tiny models are deterministic and frozen; hub models fail fast with one line offline."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from s0repro.models import ModelLoadError, load_model
+from tests.conftest import model_config, tiny
+
+
+def test_tiny_models_are_frozen_and_seeded():
+    a, b = tiny("tiny_gdn"), tiny("tiny_gdn")
+    assert not any(p.requires_grad for p in a.model.parameters())
+    for (na, pa), (_, pb) in zip(a.model.named_parameters(), b.model.named_parameters(), strict=True):
+        assert torch.equal(pa, pb), na
+    other = tiny("tiny_gdn", seed=1)
+    assert not torch.equal(next(a.model.parameters()), next(other.model.parameters()))
+
+
+def test_long_memory_decay_init(tiny_gdn):
+    """Decay per step exp(-A * softplus(dt_bias)) with dt in [1e-3, 1e-1] and A in [0, 16]."""
+    mixer = tiny_gdn.model.model.layers[0].linear_attn
+    dt = torch.nn.functional.softplus(mixer.dt_bias)
+    assert dt.min() >= 1e-3 * 0.999 and dt.max() <= 1e-1 * 1.001
+    assert mixer.A_log.exp().max() <= 16.0
+
+
+@pytest.mark.parametrize("offline_flag", ["1", "0"])
+def test_hub_model_offline_fails_fast_with_one_line(monkeypatch, tmp_path, offline_flag):
+    """With HF_HUB_OFFLINE, or with an endpoint that refuses connections, no retry loop: one line, at once."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", offline_flag)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: nothing listens
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    cfg = model_config("qwen3_5_4b", device="cpu")
+    start = time.perf_counter()
+    with pytest.raises(ModelLoadError) as err:
+        load_model(cfg)
+    assert time.perf_counter() - start < 10
+    message = str(err.value)
+    assert "\n" not in message and "Qwen/Qwen3.5-4B" in message and "tiny" in message
+
+
+def test_missing_tiny_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="make tiny-models"):
+        load_model(model_config("tiny_gdn", checkpoint=str(tmp_path / "nowhere"), device="cpu"))
+
+
+def test_cuda_only_config_without_cuda():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ModelLoadError, match="CUDA"):
+        load_model(model_config("tiny_gdn", requires_cuda=True))
