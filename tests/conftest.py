@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from s0repro.models import LoadedModel, ModelConfig, load_model
 
@@ -15,9 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def model_config(name: str, **overrides) -> ModelConfig:
     """The ModelConfig of ``conf/model/<name>.yaml`` (with overrides), as Hydra would build it."""
-    fields = yaml.safe_load((REPO / "conf" / "model" / f"{name}.yaml").read_text())
-    fields.update(overrides)
-    return ModelConfig(**fields)
+    return ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml", **overrides)
 
 
 def tiny(name: str, **overrides) -> LoadedModel:

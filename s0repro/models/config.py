@@ -8,7 +8,10 @@ The real configs also record their ``dims`` so tests can build the true architec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 ARCHITECTURES = ("qwen3_5", "falcon_h1", "qwen2")
 SOURCES = ("hub", "tiny")
@@ -41,3 +44,10 @@ class ModelConfig:
             raise ValueError(f"model.dtype={self.dtype!r} is not one of {DTYPES}")
         if self.source == "hub" and not self.hub_id:
             raise ValueError("model.source=hub needs model.hub_id (e.g. Qwen/Qwen3.5-4B)")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> ModelConfig:
+        """Read a ``conf/model/*.yaml`` file outside Hydra (scripts, notebooks, the README example)."""
+        fields = yaml.safe_load(Path(path).read_text())
+        fields.update(overrides)
+        return cls(**fields)

@@ -236,12 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in asdict(defaults).items():
         parser.add_argument("--" + name.replace("_", "-"), type=type(value), default=value)
     parser.add_argument("--no-eval", action="store_true", help="skip the base pass@1 measurement")
+    parser.add_argument("--log-every", type=int, default=25)
     args = vars(parser.parse_args(argv))
     try:
         model_yaml = args.pop("model")
         model_cfg = load_model_yaml(model_yaml)
-        out, no_eval = args.pop("out"), args.pop("no_eval")
-        pretrain(model_cfg, PretrainConfig(**args), out)
+        out, no_eval, log_every = args.pop("out"), args.pop("no_eval"), args.pop("log_every")
+        pretrain(model_cfg, PretrainConfig(**args), out, log_every=log_every)
         if not no_eval:
             record = record_base_score(out, model_yaml)
             print("base pass@1:", "evaluation API not installed" if record is None else record["base_pass_at_1"])

@@ -1,0 +1,206 @@
+"""Render tables to Markdown and LaTeX and bar charts to PNG, and format the numbers the same way everywhere.
+
+Tables are lists of strings (already formatted), so Markdown and LaTeX show the same digits. A missing cell is
+``NOT_RUN``; figures skip it. Figures are bars (mean over seeds) with one dot per seed and a 95% CI whisker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from s0repro.stats import MeanCI  # noqa: E402
+
+NOT_RUN = "not run"
+DASH = "–"
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *cells: str) -> None:
+        if len(cells) != len(self.columns):
+            raise ValueError(f"row has {len(cells)} cells, table {self.title!r} has {len(self.columns)} columns")
+        self.rows.append([str(c) for c in cells])
+
+    def to_markdown(self) -> str:
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |",
+                 "|" + "|".join("---" for _ in self.columns) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in self.rows]
+        if self.notes:
+            lines += [""] + [f"- {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def to_latex(self) -> str:
+        spec = "l" * len(self.columns)
+        lines = ["\\begin{table}[t]", "\\centering", f"\\caption{{{latex_escape(self.title)}}}",
+                 f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+                 " & ".join(latex_escape(c) for c in self.columns) + " \\\\", "\\midrule"]
+        lines += [" & ".join(latex_escape(c) for c in r) + " \\\\" for r in self.rows]
+        lines += ["\\bottomrule", "\\end{tabular}"]
+        if self.notes:
+            lines += ["\\par\\footnotesize " + " ".join(latex_escape(n) for n in self.notes)]
+        lines += ["\\end{table}"]
+        return "\n".join(lines) + "\n"
+
+
+_LATEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
+          "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}",
+          "±": "$\\pm$", "–": "--", "→": "$\\rightarrow$", "≤": "$\\leq$", "≥": "$\\geq$", "×": "$\\times$",
+          "<": "$<$", ">": "$>$"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in text)
+
+
+# ---- numbers -------------------------------------------------------------------------------------------------
+
+def pct(x: float | None, digits: int = 1, signed: bool = False) -> str:
+    """A fraction as a percentage string; NaN/None -> dash."""
+    if x is None or math.isnan(x):
+        return DASH
+    return f"{100 * x:+.{digits}f}" if signed else f"{100 * x:.{digits}f}"
+
+
+def mean_sd(summary: MeanCI | None, signed: bool = False) -> str:
+    """'72.2 ± 1.7' (percent); one seed shows the mean only; None -> 'not run'."""
+    if summary is None or summary.n == 0:
+        return NOT_RUN
+    if math.isnan(summary.sd):
+        return pct(summary.mean, signed=signed)
+    return f"{pct(summary.mean, signed=signed)} ± {pct(summary.sd)}"
+
+
+def ci_text(low: float, high: float, signed: bool = False) -> str:
+    if math.isnan(low):
+        return DASH
+    return f"[{pct(low, signed=signed)}, {pct(high, signed=signed)}]"
+
+
+def p_text(p: float | None) -> str:
+    if p is None or math.isnan(p):
+        return DASH
+    if p == 0.0:
+        return "0 (zero variance)"
+    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
+
+
+def params_text(n: int | None) -> str:
+    if n is None:
+        return DASH
+    if n >= 1e6:
+        return f"{n / 1e6:.1f}M"
+    if n >= 1e3:
+        return f"{n / 1e3:.1f}K"
+    return str(n)
+
+
+OVERHEAD = {"none": "none", "merge": "merge", "per_step": "per step", "per_token_prefix": "per token (prefix)"}
+
+
+def overhead_text(cost: str | None) -> str:
+    return OVERHEAD.get(cost, cost) if cost else DASH
+
+
+# ---- paper vs ours -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VsRow:
+    """One reported number against ours. Values in percent (pp for deltas); CI in percent, None if undefined."""
+
+    quantity: str
+    paper: float | None
+    ours: float | None
+    ci: tuple[float, float] | None = None
+    ci_kind: str = ""  # which interval: "t over seeds", "Welch", "paired t", "bootstrap over problems"
+
+
+def vs_table(title: str, rows: Sequence[VsRow]) -> Table:
+    table = Table(title, ["quantity", "paper", "ours", "difference", "ours 95% CI", "paper in our CI"])
+    for r in rows:
+        if r.ours is None or math.isnan(r.ours):
+            table.add(r.quantity, _num(r.paper), NOT_RUN, DASH, DASH, DASH)
+            continue
+        diff = _num(r.ours - r.paper, signed=True) if r.paper is not None else DASH
+        if r.ci is None or math.isnan(r.ci[0]):
+            ci, inside = DASH, "n/a (n < 2)"
+        else:
+            ci = f"[{r.ci[0]:.1f}, {r.ci[1]:.1f}] ({r.ci_kind})"
+            inside = DASH if r.paper is None else ("yes" if r.ci[0] <= r.paper <= r.ci[1] else "no")
+        table.add(r.quantity, _num(r.paper), _num(r.ours), diff, ci, inside)
+    table.notes.append("paper and ours in percent (pp for changes); difference = ours - paper.")
+    return table
+
+
+def _num(x: float | None, signed: bool = False) -> str:
+    if x is None or math.isnan(x):
+        return DASH
+    return f"{x:+.1f}" if signed else f"{x:.1f}"
+
+
+# ---- figures -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Bar:
+    group: str  # x-axis group (model or task)
+    label: str  # method (legend)
+    values: tuple[float, ...]  # per-seed values in percent
+    ci: tuple[float, float] | None = None  # percent
+
+
+def plot_bars(path: Path, title: str, bars: Sequence[Bar], ylabel: str = "pass@1 (%)") -> Path:
+    """Grouped bars of the seed mean, a dot per seed and a CI whisker; an empty figure says 'not run'."""
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(bars) + 2), 3.6), dpi=120)
+    groups = list(dict.fromkeys(b.group for b in bars))
+    labels = list(dict.fromkeys(b.label for b in bars))
+    width = 0.8 / max(1, len(labels))
+    colors = plt.get_cmap("tab10")
+    labelled: set[str] = set()
+    for b in bars:
+        x = groups.index(b.group) + (labels.index(b.label) - (len(labels) - 1) / 2) * width
+        color = colors(labels.index(b.label) % 10)
+        mean = sum(b.values) / len(b.values)
+        ax.bar(x, mean, width * 0.9, color=color, alpha=0.6, label=None if b.label in labelled else b.label)
+        labelled.add(b.label)
+        offsets = [(i - (len(b.values) - 1) / 2) * width * 0.5 / max(1, len(b.values)) for i in range(len(b.values))]
+        ax.scatter([x + o for o in offsets], b.values, s=10, color="black", zorder=3)
+        if b.ci is not None and not math.isnan(b.ci[0]):
+            ax.errorbar(x, mean, yerr=[[mean - b.ci[0]], [b.ci[1] - mean]], color="black", capsize=3, lw=1)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.axhline(0, color="grey", lw=0.5)
+    if bars:
+        ax.legend(fontsize=7, frameon=False)
+    else:
+        ax.text(0.5, 0.5, NOT_RUN, ha="center", va="center", transform=ax.transAxes)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+# ---- output --------------------------------------------------------------------------------------------------
+
+def write_tables(out_dir: Path, name: str, tables: Sequence[Table], header: str = "") -> tuple[Path, Path]:
+    """``<name>.md`` and ``<name>.tex`` holding every table in order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md = out_dir / f"{name}.md"
+    tex = out_dir / f"{name}.tex"
+    md.write_text((header + "\n\n" if header else "") + "\n".join(t.to_markdown() for t in tables))
+    tex.write_text("% generated by experiments/" + name + ".py from result files; do not edit\n"
+                   + "\n".join(t.to_latex() for t in tables))
+    return md, tex

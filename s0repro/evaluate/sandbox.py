@@ -1,0 +1,419 @@
+"""Run untrusted programs (model-generated code) in their own processes and say exactly how each one ended.
+
+Why this exists: the paper's scores come from executing sampled code, and the authors ran it in the harness process
+with no sandbox. Here every program gets, from the outside in:
+
+- ``unshare`` with a new network namespace (no network) and a new pid namespace, when the machine allows it. The
+  first process inside is our bootstrap (pid 1): it forks the program and reaps; when it ends, the kernel kills
+  everything the program left behind (daemons, fork bombs), and killing ``unshare`` kills it (``--kill-child``).
+- when the harness runs as root: a fresh random unprivileged uid per program (its scratch dir chowned to it), so it
+  cannot read or write root's files and RLIMIT_NPROC applies (the kernel never enforces it for root).
+- rlimits: address space, CPU seconds, file size, number of processes, no core files.
+- a fresh temporary working directory, removed afterwards; stdin at /dev/null; stdout/stderr to files, capped when
+  read; an allow-listed environment (no tokens or keys: ``WANDB_API_KEY``, ``HF_TOKEN``, ``*_TOKEN``, ``*_KEY``...).
+
+What counts as a pass: the program ran to its last statement. The bootstrap receives a random per-run sentinel on
+stdin (then closes stdin), executes the program, and only after the last statement returns writes the sentinel to a
+private file descriptor. ``sys.exit(0)``, ``raise SystemExit``, ``os._exit(0)``, a patched ``exit`` or a killed
+parent before ``check(...)`` returns leave no sentinel, so they fail. (This guards against exits, not against code
+that deliberately digs through the interpreter's frames for the sentinel.)
+
+Busy machines: the compute limit is CPU seconds (``RLIMIT_CPU = timeout_s``), and the wall-clock limit is
+``wall_factor`` times that, so a correct program that waits for a CPU is not failed while one that sleeps forever
+still ends. Workers default to the cores this process may use; :meth:`SandboxConfig.describe` records all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from s0repro.errors import UserError
+
+Status = Literal["passed", "failed", "timeout", "error", "killed"]
+
+UNSHARE_FLAGS = ["-n", "-p", "-f", "--kill-child"]  # no network, own pid namespace, die with unshare
+# Names a program may see from the harness's environment; everything else (tokens, keys, paths) stays out.
+ENV_ALLOWLIST = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE|SESSION)", re.IGNORECASE)
+UID_RANGE = (200_000, 2_000_000_000)  # random unprivileged uid per program when running as root
+PROGRAM_NAME = "main.py"
+
+
+@dataclass
+class SandboxConfig:
+    timeout_s: float = 10.0  # CPU seconds per program: the authors' 10 s limit
+    memory_mb: int = 2048  # address-space limit per process
+    max_processes: int = 64  # RLIMIT_NPROC (threads count too); stops fork bombs
+    workers: int | None = None  # parallel programs; None = the cores this process may use
+    wall_factor: float = 3.0  # wall-clock limit = wall_factor * timeout_s (+1 s): CPU waits on a busy box are free
+    file_size_mb: int = 16  # RLIMIT_FSIZE: also caps stdout/stderr, which go to files
+    output_bytes: int = 65536  # stdout/stderr kept per program
+    require_network_isolation: bool = False  # True: refuse to run where no network namespace can be made
+    python: str | None = None  # interpreter for programs; None = first of this one / python3 that works
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0 or self.memory_mb <= 0 or self.max_processes <= 0:
+            raise UserError("sandbox: timeout_s, memory_mb and max_processes must be positive")
+        if self.workers is not None and self.workers <= 0:
+            raise UserError(f"sandbox.workers={self.workers} must be positive (or null for one per core)")
+
+    @property
+    def effective_workers(self) -> int:
+        return self.workers or len(os.sched_getaffinity(0))
+
+    @property
+    def wall_limit_s(self) -> float:
+        return self.wall_factor * self.timeout_s + 1.0
+
+    def describe(self) -> dict[str, Any]:
+        """The limits and isolation actually in force, for result files."""
+        plan = _plan(self.python)
+        return {**asdict(self), "workers": self.effective_workers, "cpu_limit_s": math.ceil(self.timeout_s),
+                "wall_limit_s": self.wall_limit_s, "isolation": plan.describe(),
+                "load_average": list(os.getloadavg())}
+
+
+@dataclass
+class ExecResult:
+    status: Status
+    returncode: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+    detail: str = ""  # why: "AssertionError", "early exit (SystemExit 0)", "cpu limit", "memory limit", ...
+    exc_type: str = ""  # the exception that ended the program, if one did
+    stage: str = ""  # "compile" or "run" for exceptions
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The bootstrap: runs inside the sandbox, in the interpreter given by the plan. Kept dependency-free (stdlib only).
+BOOTSTRAP = r'''
+import json, os, resource, sys
+
+def _main():
+    token = sys.stdin.readline().strip()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdin = open(os.devnull)
+    path, rfd, cfg = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+    for name, value in cfg["rlimits"].items():
+        resource.setrlimit(getattr(resource, name), tuple(value))
+    if cfg["uid"] is not None:
+        os.setgroups([])
+        os.setgid(cfg["uid"])
+        os.setuid(cfg["uid"])
+    if os.getpid() == 1:  # pid namespace: stay as the reaper; when we exit the kernel kills the rest
+        child = os.fork()
+        if child:
+            os.close(rfd)
+            while True:
+                try:
+                    pid, status = os.wait()
+                except ChildProcessError:
+                    os._exit(1)
+                if pid == child:
+                    code = os.waitstatus_to_exitcode(status)
+                    os._exit(code if code >= 0 else 128 - code)
+    write, dumps, getpid, exit_now = os.write, json.dumps, os.getpid, os._exit
+    main_pid = getpid()
+
+    def report(kind, **info):
+        line = dumps({"token": token, "kind": kind, "main": getpid() == main_pid, **info}) + "\n"
+        write(rfd, line.encode())
+
+    def flush():
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+
+    with open(path) as f:
+        source = f.read()
+    try:
+        code = compile(source, path, "exec")
+    except BaseException as err:
+        import traceback
+        traceback.print_exc()
+        flush()
+        report("compile", exc=type(err).__name__, msg=str(err)[:300])
+        exit_now(1)
+    sys.argv = [path]
+    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
+    del source, f
+    try:
+        exec(code, namespace)
+    except SystemExit as err:
+        flush()
+        report("exit", code=repr(err.code)[:100])
+        exit_now(1)
+    except BaseException as err:
+        try:
+            import traceback
+            traceback.print_exc()
+        except BaseException:
+            pass
+        flush()
+        report("exception", exc=type(err).__name__, msg=str(err)[:300])
+        exit_now(1)
+    flush()
+    report("end")
+    exit_now(0)
+
+_main()
+'''
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Plan:
+    """How programs are launched on this machine (found once per process by probing)."""
+
+    prefix: tuple[str, ...]  # ("unshare", ...) or ()
+    python: str
+    drop_uid: bool
+    notes: tuple[str, ...] = field(default=())
+
+    def describe(self) -> dict[str, Any]:
+        return {"network": "namespace (unshare -n)" if self.prefix else "shared: no network namespace here",
+                "pid": "namespace (unshare -p)" if self.prefix else "shared: process group only",
+                "uid": "random unprivileged uid per program" if self.drop_uid else "same user as the harness",
+                "python": self.python, "notes": list(self.notes)}
+
+
+def sandbox_env(scratch: str | Path, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a program sees: an allow-list of harmless names, never anything that looks like a secret."""
+    environ = dict(os.environ if environ is None else environ)
+    env = {k: v for k, v in environ.items() if k in ENV_ALLOWLIST and not SECRET_NAME.search(k)}
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env.setdefault("LANG", "C.UTF-8")
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+    env.update(HOME=str(scratch), TMPDIR=str(scratch), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", **threads)
+    return env
+
+
+def _count_own_processes() -> int:
+    uid, count = os.getuid(), 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
+def _candidates(python: str | None) -> list[str]:
+    if python:
+        return [python]
+    found = [sys.executable]
+    for name in ("/usr/bin/python3", shutil.which("python3")):
+        if name and os.path.realpath(name) not in {os.path.realpath(p) for p in found}:
+            found.append(name)
+    return found
+
+
+@cache
+def _plan(python: str | None) -> _Plan:
+    """Probe the strongest isolation that works here; fall back gracefully and say so."""
+    notes: list[str] = []
+    prefixes: list[tuple[str, ...]] = []
+    unshare = shutil.which("unshare")
+    if unshare:
+        if os.geteuid() != 0:
+            prefixes.append((unshare, "-r", *UNSHARE_FLAGS))  # user namespace for the unprivileged
+        else:
+            prefixes.append((unshare, *UNSHARE_FLAGS))
+    else:
+        notes.append("unshare not found")
+    prefixes.append(())
+    root = os.geteuid() == 0
+    for prefix in prefixes:
+        for drop in ((True, False) if root and (not prefix or "-r" not in prefix) else (False,)):
+            for interpreter in _candidates(python):
+                plan = _Plan(prefix, interpreter, drop, tuple(notes))
+                res = _run_one("pass\n", SandboxConfig(timeout_s=5.0, workers=1), plan, 1 << 20)
+                if res.status == "passed":
+                    return plan
+                notes.append(f"probe failed: {' '.join(prefix) or 'no unshare'}, uid drop={drop}, "
+                             f"{interpreter}: {res.detail or res.status}")
+    raise UserError("sandbox: cannot run even an empty Python program here: " + "; ".join(notes[-3:]))
+
+
+def _rlimits(cfg: SandboxConfig, plan: _Plan) -> dict[str, list[int]]:
+    cpu = math.ceil(cfg.timeout_s)
+    nproc = cfg.max_processes if plan.drop_uid else _count_own_processes() + cfg.max_processes
+    mem = cfg.memory_mb * 2**20
+    fsize = cfg.file_size_mb * 2**20
+    return {"RLIMIT_AS": [mem, mem], "RLIMIT_CPU": [cpu, cpu + 1], "RLIMIT_FSIZE": [fsize, fsize],
+            "RLIMIT_NPROC": [nproc, nproc], "RLIMIT_CORE": [0, 0]}
+
+
+def _read_capped(path: Path, limit: int) -> str:
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    text = data[:limit].decode("utf-8", errors="replace")
+    return text + ("\n[output truncated]" if len(data) > limit else "")
+
+
+def _main_report(path: Path, token: str) -> dict[str, Any] | None:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and rec.get("token") == token and rec.get("main"):
+            return rec
+    return None
+
+
+def _signal_of(rc: int | None) -> int | None:
+    if rc is None:
+        return None
+    if rc < 0:
+        return -rc
+    if rc > 128:
+        return rc - 128
+    return None
+
+
+def _classify(report: dict[str, Any] | None, rc: int | None, timed_out: bool, wall: float) -> tuple[str, str]:
+    """(status, detail) from the bootstrap's report, the exit code and whether the wall clock ran out."""
+    if timed_out:
+        return "timeout", f"wall-clock limit {wall:g}s"
+    kind = report.get("kind") if report else None
+    if kind == "end" and rc == 0:
+        return "passed", ""
+    if kind == "compile":
+        return "error", report["exc"]
+    if kind == "exit":
+        return "failed", f"early exit (SystemExit {report.get('code')})"
+    if kind == "exception":
+        exc = report.get("exc", "")
+        if exc == "AssertionError":
+            return "failed", exc
+        if exc == "MemoryError":
+            return "killed", "memory limit (MemoryError)"
+        return "error", exc
+    sig = _signal_of(rc)
+    if sig == signal.SIGXCPU:
+        return "timeout", "cpu limit"
+    if sig == signal.SIGXFSZ:
+        return "killed", "file size limit"
+    if sig is not None:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return "killed", f"signal {name}"
+    return "failed", f"exited with status {rc} before the program's end"
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _rmtree(path: Path) -> None:
+    def retry(func, p, _exc):  # a program may have chmod-ed its files; make them ours again (non-root case)
+        try:
+            os.chmod(os.path.dirname(p), 0o700)
+            os.chmod(p, 0o700)
+            func(p)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=retry)
+
+
+def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | None = None) -> ExecResult:
+    base = Path(tempfile.mkdtemp(prefix="s0sandbox-"))
+    token = secrets.token_hex(16)
+    start = time.perf_counter()
+    try:
+        scratch = base / "work"
+        scratch.mkdir()
+        (scratch / PROGRAM_NAME).write_text(program)
+        uid = random.SystemRandom().randrange(*UID_RANGE) if plan.drop_uid else None
+        if uid is not None:
+            os.chmod(base, 0o711)  # traverse only: the program cannot list its harness-side files
+            os.chown(scratch, uid, uid)
+            os.chown(scratch / PROGRAM_NAME, uid, uid)
+        limits = _rlimits(cfg, plan)
+        if nproc_hint is not None and not plan.drop_uid:
+            limits["RLIMIT_NPROC"] = [nproc_hint, nproc_hint]
+        out_path, err_path, res_path = base / "stdout", base / "stderr", base / "result"
+        with open(out_path, "wb") as out, open(err_path, "wb") as err, open(res_path, "wb") as res:
+            boot_cfg = json.dumps({"rlimits": limits, "uid": uid})
+            cmd = [*plan.prefix, plan.python, "-I", "-B", "-c", BOOTSTRAP, PROGRAM_NAME, str(res.fileno()), boot_cfg]
+            try:
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=scratch,
+                                        env=sandbox_env(scratch), pass_fds=(res.fileno(),), start_new_session=True)
+            except OSError as e:
+                return ExecResult("error", None, "", "", time.perf_counter() - start, f"cannot start: {e}")
+            try:
+                proc.stdin.write((token + "\n").encode())
+                proc.stdin.close()
+            except OSError:
+                pass
+            timed_out = False
+            try:
+                rc = proc.wait(timeout=cfg.wall_limit_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc.pid)
+                rc = proc.wait()
+            finally:
+                _kill_group(proc.pid)  # stragglers in the process group (the only cleanup without a pid namespace)
+        seconds = time.perf_counter() - start
+        report = _main_report(res_path, token)
+        status, detail = _classify(report, rc, timed_out, cfg.wall_limit_s)
+        return ExecResult(status, rc, _read_capped(out_path, cfg.output_bytes), _read_capped(err_path, cfg.output_bytes),
+                          seconds, detail, (report or {}).get("exc", ""),
+                          {"compile": "compile", "exception": "run"}.get((report or {}).get("kind"), ""))
+    finally:
+        _rmtree(base)
+
+
+_plan_lock = threading.Lock()
+
+
+def isolation_plan(cfg: SandboxConfig) -> _Plan:
+    with _plan_lock:
+        plan = _plan(cfg.python)
+    if cfg.require_network_isolation and not plan.prefix:
+        raise UserError("sandbox.require_network_isolation=true but no network namespace can be created here "
+                        "(unshare missing or not permitted)")
+    return plan
+
+
+def run_programs(programs: list[str], cfg: SandboxConfig | None = None) -> list[ExecResult]:
+    """Run each program in its own sandboxed process, ``cfg.effective_workers`` at a time; results in order."""
+    cfg = cfg or SandboxConfig()
+    if not programs:
+        return []
+    plan = isolation_plan(cfg)
+    nproc = None if plan.drop_uid else _count_own_processes() + cfg.max_processes * cfg.effective_workers
+    with ThreadPoolExecutor(max_workers=min(cfg.effective_workers, len(programs))) as pool:
+        return list(pool.map(lambda prog: _run_one(prog, cfg, plan, nproc), programs))
