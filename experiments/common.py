@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,14 +57,12 @@ class Cells:
             results = iter_results(root)
         except CorruptResultError as err:
             raise UserError(f"cannot render tables: {err}") from None
-        self.by_key: dict[tuple[str, str, str], Cell] = {}
-        for r in results:  # split by model family so one experiment can hold several models
-            arch = ((r.get("meta") or {}).get("model") or {}).get("arch") or ""
-            r_key = (r["exp"], r["task"], r["method"], arch)
-            self._raw.setdefault(r_key, []).append(r) if hasattr(self, "_raw") else setattr(self, "_raw", {r_key: [r]})
-        self.cells: list[Cell] = []
-        for group in getattr(self, "_raw", {}).values():
-            self.cells.extend(group_cells(group).values())
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        for r in results:  # split by model so one experiment can hold several (e.g. the scaling sizes)
+            model = (r.get("meta") or {}).get("model") or {}
+            key = (r["exp"], r["task"], r["method"], model.get("arch") or "", model.get("hub_id") or model.get("name") or "")
+            groups.setdefault(key, []).append(r)
+        self.cells: list[Cell] = [cell for group in groups.values() for cell in group_cells(group).values()]
 
     def find(self, exps: Sequence[str], method: str, tasks: Sequence[str] | None = None,
              arch: str | None = None) -> Cell | None:
@@ -75,6 +74,15 @@ class Cells:
                             and (arch is None or cell.model in (arch, None))):
                         return cell
         return None
+
+    def with_base(self, exps: Sequence[str], method: str, tasks: Sequence[str] | None = None,
+                  arch: str | None = None) -> tuple[Cell | None, Cell | None]:
+        """A tuned cell and the base (``none``) cell of the same experiment, else of any of ``exps``."""
+        tuned = self.find(exps, method, tasks, arch)
+        if tuned is None:
+            return None, self.find(exps, "none", tasks, arch)
+        base = self.find([tuned.exp], "none", [tuned.task], arch) or self.find(exps, "none", tasks, arch)
+        return tuned, base
 
     def methods(self, exps: Sequence[str], prefix: str) -> list[Cell]:
         """All cells of the first experiment that has any method label starting with ``prefix``."""
@@ -91,3 +99,89 @@ def compare(tuned: Cell | None, base: Cell | None) -> SeedComparison | None:
 
 def percent(values: Sequence[float]) -> tuple[float, ...]:
     return tuple(100.0 * v for v in values)
+
+
+MODEL_NAMES = {"qwen3_5": ("Qwen3.5-4B", "tiny GDN (Qwen3.5 family)"),
+               "falcon_h1": ("Falcon-H1-7B", "tiny Mamba-2 (Falcon-H1 family)"),
+               "qwen2": ("Qwen2.5-3B-Instruct", "tiny Transformer (Qwen2 family)")}
+
+
+def model_name(arch: str, scale: str) -> str:
+    full, tiny = MODEL_NAMES[arch]
+    return tiny if scale == "tiny" else full
+
+
+STATS_COLUMNS = ["comparison", "seeds (a / b)", "change (pp, mean ± sd)", "seed-level test", "p",
+                 "95% CI (pp)", "problem-level: bootstrap 95% CI (pp)", "McNemar per seed (Holm, p ≤ 0.05)"]
+SEED_VIEW_NOTE = ("Seed-level view (the paper's): each seed's score is one observation; change = mean(a) - mean(b) "
+                  "with the sd over seeds of the seed-matched differences; Welch t-test across seeds (one-sample "
+                  "t-test when b is a single run). It ignores problem-sampling variance.")
+PROBLEM_VIEW_NOTE = ("Problem-level view (not in the paper): per-problem correctness averaged over seeds, paired "
+                     "bootstrap over problems (10,000 resamples, seed 0); exact McNemar per seed pair, "
+                     "Holm-corrected across seeds.")
+
+
+def stats_row(label: str, a: Cell | None, b: Cell | None) -> list[str]:
+    """One row of a statistics table comparing a with b in both views ('not run' when a cell is missing)."""
+    from experiments.render import DASH, NOT_RUN, ci_text, p_text, pct  # local: render imports matplotlib
+    from s0repro.stats import problem_level
+
+    if a is None or b is None:
+        return [label, f"{a.n if a else 0} / {b.n if b else 0}", NOT_RUN, DASH, DASH, DASH, DASH, DASH]
+    sv = seed_level(a, b)
+    pv = problem_level(a, b)
+    change = pct(sv.delta, signed=True) + ("" if sv.delta_sd != sv.delta_sd else f" ± {pct(sv.delta_sd)}")
+    test = {"welch": "Welch t", "one_sample": "one-sample t (single base run)"}.get(sv.test.test, sv.test.test)
+    if not sv.test.defined:
+        test += " (undefined: n < 2)"
+    mcn = f"{pv.n_significant}/{len(pv.mcnemar)}" if pv.mcnemar else DASH
+    return [label, f"{a.n} / {b.n}", change, test, p_text(sv.test.p_value),
+            ci_text(sv.test.ci_low, sv.test.ci_high, signed=True),
+            ci_text(pv.bootstrap.ci_low, pv.bootstrap.ci_high, signed=True), mcn]
+
+
+def delta_row(quantity: str, paper_pp: float | None, cmp: SeedComparison | None):
+    """A paper-vs-ours row for a change over base (pp), with the seed-level test's CI of the difference."""
+    from experiments.render import VsRow
+
+    if cmp is None:
+        return VsRow(quantity, paper_pp, None)
+    kind = {"welch": "Welch", "one_sample": "one-sample t"}.get(cmp.test.test, cmp.test.test)
+    return VsRow(quantity, paper_pp, 100 * cmp.delta, (100 * cmp.test.ci_low, 100 * cmp.test.ci_high), kind)
+
+
+def score_row(quantity: str, paper_pct: float | None, cell: Cell | None):
+    """A paper-vs-ours row for a score (%), with the t interval over seeds."""
+    from experiments.render import VsRow
+
+    if cell is None:
+        return VsRow(quantity, paper_pct, None)
+    s = cell.summary()
+    return VsRow(quantity, paper_pct, 100 * s.mean, (100 * s.ci_low, 100 * s.ci_high), "t over seeds")
+
+
+def delta_bar(group: str, label: str, cmp: SeedComparison):
+    """A bar of per-seed changes (pp) with the test's CI."""
+    from experiments.render import Bar
+
+    values = percent(cmp.deltas) if cmp.deltas else (100 * cmp.delta,)
+    ci = None if not cmp.test.defined else (100 * cmp.test.ci_low, 100 * cmp.test.ci_high)
+    return Bar(group, label, values, ci)
+
+
+def score_bar(group: str, label: str, cell: Cell):
+    from experiments.render import Bar
+
+    s = cell.summary()
+    return Bar(group, label, percent(cell.scores), None if s.n < 2 else (100 * s.ci_low, 100 * s.ci_high))
+
+
+def cli(render, doc: str, argv: Sequence[str] | None = None) -> list[Path]:
+    """Parse options, render, print the written paths; a UserError is one line and exit status 2."""
+    try:
+        paths = render(parse_options(doc.splitlines()[0], argv))
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(*paths, sep="\n")
+    return paths

@@ -177,7 +177,7 @@ def plot_bars(path: Path, title: str, bars: Sequence[Bar], ylabel: str = "pass@1
         offsets = [(i - (len(b.values) - 1) / 2) * width * 0.5 / max(1, len(b.values)) for i in range(len(b.values))]
         ax.scatter([x + o for o in offsets], b.values, s=10, color="black", zorder=3)
         if b.ci is not None and not math.isnan(b.ci[0]):
-            ax.errorbar(x, mean, yerr=[[mean - b.ci[0]], [b.ci[1] - mean]], color="black", capsize=3, lw=1)
+            ax.errorbar(x, mean, yerr=[[max(0.0, mean - b.ci[0])], [max(0.0, b.ci[1] - mean)]], color="black", capsize=3, lw=1)
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)

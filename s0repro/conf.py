@@ -3,7 +3,8 @@
 Why typed: a typo in a key (``train.stpes=5``) or a value of the wrong type (``train.batch=abc``) must stop the run
 before a model is loaded, as one line that names the key and what it accepts. Hydra checks every YAML and command
 line override against these dataclasses; :func:`config_error_line` turns its exceptions into that one line.
-:class:`~s0repro.models.ModelConfig` and :class:`~s0repro.train.TrainConfig` are reused, not copied.
+:class:`~s0repro.models.ModelConfig`, :class:`~s0repro.train.TrainConfig` and the sandbox's
+:class:`~s0repro.evaluate.sandbox.SandboxConfig` are reused, not copied.
 
 Why a plan: an experiment (``+exp=falcon_h1``) names *arms*, one per method it compares (``arms.<label>.method`` is
 that method's ``conf/method/<name>.yaml`` plus the experiment's changes; ``arms.<label>.train`` changes the training
@@ -14,7 +15,9 @@ applying command-line ``method.*``/``train.*`` overrides last, so the user alway
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +25,10 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, ListConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from s0repro.errors import UserError
+from s0repro.evaluate.sandbox import SandboxConfig
 from s0repro.models import ModelConfig
 from s0repro.train import TrainConfig
 
@@ -58,6 +62,12 @@ class TrainSettings(TrainConfig):
     sample_temperature: float = 0.7  # sampling for the verified set (paper: T 0.7, top_p 0.95)
     sample_top_p: float = 0.95
 
+    def __post_init__(self) -> None:
+        if self.samples_per_problem < 1:
+            raise UserError(f"train.samples_per_problem={self.samples_per_problem} must be >= 1")
+        if self.steps is not None and self.steps < 0:
+            raise UserError(f"train.steps={self.steps} must be >= 0 (or null for the method's preset)")
+
     def resolve(self, method_config: Any, seed: int, progress: bool) -> TrainConfig:
         """The plain TrainConfig for one run: method presets fill what this section leaves at None."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainConfig)}
@@ -68,20 +78,19 @@ class TrainSettings(TrainConfig):
 
 
 @dataclass
-class SandboxSettings:
-    timeout_s: float = 10.0  # the authors' limit per program
-    memory_mb: int = 2048
-    workers: int | None = None  # None: the sandbox picks (cores - 1)
-
-
-@dataclass
 class EvalConfig:
     """Greedy evaluation. Batch size and padding side are recorded in every result (they change greedy output)."""
 
     batch_size: int = 8
     max_new_tokens: int = 512  # the paper's budget
     padding_side: str = "left"
-    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # the evaluate stage's own config
+
+    def __post_init__(self) -> None:
+        if self.padding_side not in PADDING_SIDES:
+            raise UserError(f"eval.padding_side={self.padding_side!r} is not one of {PADDING_SIDES}")
+        if self.batch_size < 1 or self.max_new_tokens < 1:
+            raise UserError("eval.batch_size and eval.max_new_tokens must be >= 1")
 
 
 @dataclass
@@ -95,13 +104,25 @@ class LoggerConfig:
     log_table: bool = True  # the per-problem table
     log_artifact: bool = True  # the tuned state as a W&B artifact
 
+    def __post_init__(self) -> None:
+        if self.kind not in LOGGER_KINDS:
+            raise UserError(f"logger.kind={self.kind!r} is not one of {LOGGER_KINDS} (logger=none turns it off)")
+        if self.mode not in LOGGER_MODES:
+            raise UserError(f"logger.mode={self.mode!r} is not one of {LOGGER_MODES}")
+
+
+# An arm's changes to ``train``: the same keys, each None (= as in ``train``) unless the experiment sets it.
+_TRAIN_HINTS = typing.get_type_hints(TrainSettings)
+ArmTrain = dataclasses.make_dataclass(
+    "ArmTrain", [(f.name, _TRAIN_HINTS[f.name] | None, None) for f in dataclasses.fields(TrainSettings)])
+
 
 @dataclass
 class ArmConfig:
     """One method an experiment compares: its method config and its changes to ``train``."""
 
     method: Any = None  # conf/method/<name>.yaml (+ the experiment's overrides); must have ``name``
-    train: dict[str, Any] = field(default_factory=dict)  # e.g. LoRA: {batch: 1}
+    train: ArmTrain = field(default_factory=ArmTrain)  # e.g. the unverified control: {verified: false}
 
 
 @dataclass
@@ -141,7 +162,10 @@ def config_error_line(err: BaseException) -> str:
     cause: BaseException | None = err
     while cause is not None and not isinstance(cause, OmegaConfBaseException):
         cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, ConfigKeyError) and cause.full_key:
+    missing = _missing_option(err)
+    if missing:
+        return missing
+    if isinstance(cause, ConfigKeyError | ConfigAttributeError) and cause.full_key:
         allowed = _allowed(cause.object_type)
         key = str(cause.full_key)
         return f"unknown config key {key!r}" + (f"; allowed keys there: {allowed}" if allowed else "")
@@ -150,6 +174,21 @@ def config_error_line(err: BaseException) -> str:
         return f"bad value for {cause.full_key}: {first}"
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     return "; ".join(lines[:3]) if lines else type(err).__name__
+
+
+def _missing_option(err: BaseException) -> str | None:
+    from hydra.errors import MissingConfigException
+
+    cause: BaseException | None = err
+    while cause is not None and not isinstance(cause, MissingConfigException):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None or not cause.missing_cfg_file:
+        return None
+    group, _, name = str(cause.missing_cfg_file).rpartition("/")
+    where = re.search(r"In '([^']+)'", str(cause))
+    source = f" (asked for by {where.group(1)})" if where and where.group(1) != "config" else ""
+    options = ", ".join(cause.options or group_options(group))
+    return f"unknown {group or 'config'} {name!r}{source}; choose one of: {options}"
 
 
 def group_options(group: str, conf_dir: Path = CONF_DIR) -> list[str]:
@@ -215,13 +254,24 @@ class RunSpec:
         return (self.exp, self.task, self.label, self.seed)
 
 
-def method_config_class(name: str) -> type:
+def method_class(name: str) -> type:
+    """The registered method class; a method's module (``s0repro.methods.<name>``) is imported on first use."""
     from s0repro.methods import REGISTRY
 
+    if name not in REGISTRY and re.fullmatch(r"[a-z0-9_]+", name or ""):
+        try:
+            importlib.import_module(f"s0repro.methods.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"s0repro.methods.{name}":  # the module exists but one of its imports does not
+                raise
     try:
-        return REGISTRY[name].config_class
+        return REGISTRY[name]
     except KeyError:
         raise UserError(f"unknown method {name!r}; registered methods: {', '.join(sorted(REGISTRY))}") from None
+
+
+def method_config_class(name: str) -> type:
+    return method_class(name).config_class
 
 
 def typed_method_config(name: str, values: dict[str, Any], where: str) -> Any:
@@ -289,7 +339,8 @@ def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpe
     cli_method = _select_overrides(cfg.method, override_keys(cli_overrides, "method"))
     arms: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     for key, arm in (cfg.arms or {}).items():
-        arms[str(key)] = (_container(arm.method) or {}, _container(arm.train) or {})
+        changes = {k: v for k, v in (_container(arm.train) or {}).items() if v is not None}
+        arms[str(key)] = (_container(arm.method) or {}, changes)
     if not arms:
         if cfg.method is None:
             raise UserError("nothing to run: choose an experiment (+exp=tiny_qwen3_5) or a method (method=s0)")

@@ -176,14 +176,14 @@ def make_problem(family: Family, params: dict[str, Any], rng: random.Random, tas
     bare = header + '    """\n    """\n'
     right_fn, wrong_fn = _compile(bare, body, name), _compile(bare, wrong, name)
     for _attempt in range(20):
-        pool = family.inputs(rng, params)
+        pool = list({repr(arg): arg for arg in family.inputs(rng, params)}.values())  # distinct, in order
         outcomes = [(arg, _outcome(right_fn, arg), _outcome(wrong_fn, arg)) for arg in pool]
         good = [(a, r) for a, r, _ in outcomes if r[0] == "ok"]
         telling = [(a, r) for a, r, w in outcomes if r[0] == "ok" and r != w]
-        if telling:
+        if telling and len(good) >= N_TESTS:
             break
     else:
-        raise AssertionError(f"{_key(family, params)}: no input tells the wrong body apart")
+        raise AssertionError(f"{_key(family, params)}: no {N_TESTS} inputs that tell the wrong body apart")
     cases = telling[:2] + [c for c in good if c not in telling[:2]][: N_TESTS - 2]
     examples, hidden = cases[-2:], cases
     lines = [f"    >>> {name}({arg!r})\n    {out[1]!r}\n" for arg, out in examples]

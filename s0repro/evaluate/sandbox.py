@@ -48,12 +48,16 @@ from s0repro.errors import UserError
 
 Status = Literal["passed", "failed", "timeout", "error", "killed"]
 
-UNSHARE_FLAGS = ["-n", "-p", "-f", "--kill-child"]  # no network, own pid namespace, die with unshare
+UNSHARE_FLAGS = ["-n", "-p", "-m", "-f", "--kill-child"]  # no network, own pid + mount namespace, die with unshare
+# World-writable places that get a private, throw-away tmpfs inside the mount namespace.
+PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 # Names a program may see from the harness's environment; everything else (tokens, keys, paths) stays out.
 ENV_ALLOWLIST = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE|SESSION)", re.IGNORECASE)
 UID_RANGE = (200_000, 2_000_000_000)  # random unprivileged uid per program when running as root
 PROGRAM_NAME = "main.py"
+# A program must be able to import the standard library after the uid drop (a python under /root cannot).
+PROBE = "import traceback, signal, socket, fractions, decimal, statistics, hashlib, heapq, itertools, re\n"
 
 
 @dataclass
@@ -114,6 +118,20 @@ def _main():
     os.close(null)
     sys.stdin = open(os.devnull)
     path, rfd, cfg = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+    if cfg["private"]:  # mount namespace: private tmpfs over world-writable dirs, our scratch bound back in place
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        here = os.getcwd()
+        keep = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+        for target in cfg["private"]:
+            if os.path.isdir(target) and libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, b"size=256m,mode=1777"):
+                os._exit(97)
+        if not os.path.isdir(here):
+            os.makedirs(here)
+            if libc.mount(("/proc/self/fd/%d" % keep).encode(), here.encode(), None, 4096, None):  # MS_BIND
+                os._exit(97)
+        os.chdir(here)
+        os.close(keep)
     for name, value in cfg["rlimits"].items():
         resource.setrlimit(getattr(resource, name), tuple(value))
     if cfg["uid"] is not None:
@@ -194,6 +212,7 @@ class _Plan:
 
     def describe(self) -> dict[str, Any]:
         return {"network": "namespace (unshare -n)" if self.prefix else "shared: no network namespace here",
+                "tmp": f"private tmpfs on {', '.join(PRIVATE_DIRS)}" if self.prefix else "shared",
                 "pid": "namespace (unshare -p)" if self.prefix else "shared: process group only",
                 "uid": "random unprivileged uid per program" if self.drop_uid else "same user as the harness",
                 "python": self.python, "notes": list(self.notes)}
@@ -250,7 +269,7 @@ def _plan(python: str | None) -> _Plan:
         for drop in ((True, False) if root and (not prefix or "-r" not in prefix) else (False,)):
             for interpreter in _candidates(python):
                 plan = _Plan(prefix, interpreter, drop, tuple(notes))
-                res = _run_one("pass\n", SandboxConfig(timeout_s=5.0, workers=1), plan, 1 << 20)
+                res = _run_one(PROBE, SandboxConfig(timeout_s=5.0, workers=1), plan, 1 << 20)
                 if res.status == "passed":
                     return plan
                 notes.append(f"probe failed: {' '.join(prefix) or 'no unshare'}, uid drop={drop}, "
@@ -365,7 +384,7 @@ def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | No
             limits["RLIMIT_NPROC"] = [nproc_hint, nproc_hint]
         out_path, err_path, res_path = base / "stdout", base / "stderr", base / "result"
         with open(out_path, "wb") as out, open(err_path, "wb") as err, open(res_path, "wb") as res:
-            boot_cfg = json.dumps({"rlimits": limits, "uid": uid})
+            boot_cfg = json.dumps({"rlimits": limits, "uid": uid, "private": list(PRIVATE_DIRS) if plan.prefix else []})
             cmd = [*plan.prefix, plan.python, "-I", "-B", "-c", BOOTSTRAP, PROGRAM_NAME, str(res.fileno()), boot_cfg]
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=scratch,

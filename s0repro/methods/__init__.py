@@ -9,15 +9,27 @@ from s0repro.methods.base import (
     build_method,
     register,
 )
+from s0repro.methods.lora import LoraMethod, LoraMethodConfig
+from s0repro.methods.none import NoneConfig, NoneMethod
+from s0repro.methods.prefix import PrefixConfig, PrefixMethod
 from s0repro.methods.s0 import S0Config, S0Method
+from s0repro.methods.state_offset import StateOffsetConfig, StateOffsetMethod
 
 __all__ = [
     "REGISTRY",
     "ArtefactMismatchError",
     "InferenceCost",
+    "LoraMethod",
+    "LoraMethodConfig",
     "MethodConfig",
+    "NoneConfig",
+    "NoneMethod",
+    "PrefixConfig",
+    "PrefixMethod",
     "S0Config",
     "S0Method",
+    "StateOffsetConfig",
+    "StateOffsetMethod",
     "TuningMethod",
     "build_method",
     "register",

@@ -13,7 +13,14 @@ from pathlib import Path
 from torch import nn
 from transformers import PreTrainedModel
 
-from s0repro.methods.base import ArtefactMismatchError, InferenceCost, MethodConfig, TuningMethod, register, write_json
+from s0repro.methods.base import (
+    ArtefactMismatchError,
+    InferenceCost,
+    MethodConfig,
+    TuningMethod,
+    register,
+    write_json,
+)
 from s0repro.provenance import package_versions
 
 META_FILE = "none_config.json"

@@ -40,6 +40,7 @@ class Cell:
     trainable_params: int | None = None
     inference_cost: str | None = None
     model: str | None = None  # meta.model.arch
+    model_id: str | None = None  # meta.model.hub_id or meta.model.name (tells model sizes apart)
 
     @property
     def n(self) -> int:
@@ -80,9 +81,10 @@ def make_cell(results: Iterable[Mapping[str, Any]]) -> Cell:
         correct[i] = [bool(lookup[t]) for t in order]
     exp, task, method = next(iter(keys))
     info = rows[0].get("method_info") or {}
-    model = ((rows[0].get("meta") or {}).get("model") or {}).get("arch")
+    model = (rows[0].get("meta") or {}).get("model") or {}
     return Cell(exp, task, method, tuple(seeds), tuple(float(r["eval"]["score"]) for r in rows), order,
-                correct, _params(rows[0]), info.get("inference_cost"), model)
+                correct, _params(rows[0]), info.get("inference_cost"), model.get("arch"),
+                model.get("hub_id") or model.get("name"))
 
 
 def group_cells(results: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], Cell]:
@@ -102,22 +104,30 @@ class SeedComparison:
     delta: float
     test: TTestResult  # welch (paper) or one_sample (single base run)
     delta_sd: float  # sd over seeds of tuned - base score, matched by seed (NaN if < 2 matched seeds)
+    deltas: tuple[float, ...] = ()  # those seed-matched differences, in tuned's seed order
 
 
-def seed_level(tuned: Cell, base: Cell, level: float = 0.95) -> SeedComparison:
-    """The paper's statistics: mean +/- sd over seeds and a Welch test across seeds."""
-    if base.n == 1 and tuned.n >= 2:
+def seed_level(tuned: Cell, base: Cell, level: float = 0.95, *,
+               deterministic_base: bool | None = None) -> SeedComparison:
+    """The paper's statistics: mean +/- sd over seeds and a Welch test across seeds.
+
+    ``deterministic_base`` (default: base is the untuned model, label ``none``) allows the one-sample test when
+    the base ran once; a single run of a trained method is left untested (Welch with n < 2 is undefined).
+    """
+    if deterministic_base is None:
+        deterministic_base = base.method == "none"
+    if deterministic_base and base.n == 1 and tuned.n >= 2:
         test = one_sample_ttest(tuned.scores, base.scores[0], level)
     else:
         test = welch_ttest(tuned.scores, base.scores, level)
     tb, bb = tuned.by_seed(), base.by_seed()
-    if base.n == 1:
+    if deterministic_base and base.n == 1:
         diffs = [s - base.scores[0] for s in tuned.scores]
     else:
         diffs = [tb[s] - bb[s] for s in tb if s in bb]
     delta_sd = float(np.std(diffs, ddof=1)) if len(diffs) >= 2 else float("nan")
     t_sum, b_sum = tuned.summary(level), base.summary(level)
-    return SeedComparison(t_sum, b_sum, t_sum.mean - b_sum.mean, test, delta_sd)
+    return SeedComparison(t_sum, b_sum, t_sum.mean - b_sum.mean, test, delta_sd, tuple(diffs))
 
 
 def paired_seed_level(a: Cell, b: Cell, level: float = 0.95) -> TTestResult:

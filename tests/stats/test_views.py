@@ -63,3 +63,11 @@ def test_problem_level_counts_discordant_problems(make_result):
     assert cmp.holm_adjusted == pytest.approx((0.375, 0.375, 0.375)) and cmp.n_significant == 0
     assert cmp.bootstrap.mean_diff == pytest.approx(0.4)
     assert 0.0 <= cmp.bootstrap.ci_low < 0.4 < cmp.bootstrap.ci_high <= 0.8
+
+
+def test_single_run_of_a_trained_method_is_not_tested(make_result):
+    tuned = make_cell([make_result("e", "t", "s0", s, _correct(k)) for s, k in enumerate([7, 8, 9])])
+    lora = make_cell([make_result("e", "t", "lora", 0, _correct(5))])
+    cmp = seed_level(tuned, lora)
+    assert cmp.test.test == "welch" and not cmp.test.defined and math.isnan(cmp.delta_sd)
+    assert cmp.delta == pytest.approx(0.3)

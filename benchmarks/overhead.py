@@ -1,0 +1,248 @@
+"""Inference overhead of every method, measured side by side: the paper's "zero overhead" claim for S0.
+
+    python benchmarks/overhead.py                       # tiny models on CPU (``make bench``, ~2 minutes)
+    python benchmarks/overhead.py --models qwen3_5_4b falcon_h1_7b qwen2_5_3b --device cuda   # the headline, GPU
+
+Greedy decoding of a fixed prompt for a fixed number of new tokens (EOS suppressed), at batch 1 and batch 8, for
+base, S0, LoRA unmerged, LoRA merged and the per-step state offset on each hybrid model, and base, LoRA and prefix
+tuning on the pure Transformer. Every method gets its own copy of the model, so all stay attached and the repeats
+are interleaved (base, s0, ..., base, s0, ...; the order rotates each round) -- drift of a shared, busy machine hits
+every method alike. Ratio = median over rounds of (method tokens/s) / (base tokens/s in the same round). The state
+offset wraps module-level scan functions of its model family while attached, so it is attached only for its own
+runs and the others are timed unpatched. Method weights are random non-zero values: cost does not depend on them.
+Clock: on CUDA wall time (synchronised); on CPU the process's CPU time (``time.process_time``, one torch thread),
+because on a shared machine wall time mostly measures the neighbours.
+
+Also per method: trainable parameters, seconds per training step (one example, batch 1) and peak memory of that
+step (CUDA: torch's allocator peak; CPU: the process's RSS high-water mark, which only grows, so read it as an
+upper bound). Writes ``results/bench/overhead.json`` ({model: {method: {tokens_per_s, ratio_to_base, ...}}}; the
+top-level numbers are batch 1, the paper's one-prompt-at-a-time setting), ``overhead_meta.json`` and
+``overhead.png``, and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from s0repro.methods import TuningMethod, build_method
+from s0repro.models import ModelConfig, find_recurrent_layers, load_model
+from s0repro.provenance import hardware, package_versions
+from s0repro.train import TrainConfig, TrainExample, train
+
+REPO = Path(__file__).resolve().parents[1]
+PROMPT = "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n"
+LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}  # conf/method/<file>.yaml
+
+
+@dataclass
+class Arm:
+    """One timed condition: a label, the method (None = base) and the model copy it is attached to."""
+
+    label: str
+    method: TuningMethod | None
+    model: torch.nn.Module
+    tokenizer: Any
+    scoped: bool = False  # attach only around its own runs (the state offset patches module-level functions)
+
+
+def _method_config(stem: str) -> dict[str, Any]:
+    return yaml.safe_load((REPO / "conf" / "method" / f"{stem}.yaml").read_text())
+
+
+def _load(name: str, device: str) -> Any:
+    cfg = ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml", device=device)
+    return load_model(cfg)
+
+
+def _randomise(method: TuningMethod, seed: int = 0) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in method.trainable_parameters():
+            p.copy_((torch.randn(p.shape, generator=gen) * 0.02).to(p))
+
+
+def _arms_for(name: str, device: str) -> list[Arm]:
+    """Base and every applicable method, each on its own copy of ``name``."""
+    probe = _load(name, device)
+    hybrid = bool(find_recurrent_layers(probe.model))
+    lora = _method_config(LORA_PRESET[probe.config.arch])
+    plans: list[tuple[str, str | None, dict[str, Any]]] = [("base", None, {})]
+    if hybrid:
+        plans += [("s0", "s0", _method_config("s0"))]
+    plans += [("lora_unmerged", "lora", {**lora, "merge": False}), ("lora_merged", "lora", {**lora, "merge": True})]
+    plans += [("state_offset", "state_offset", _method_config("state_offset"))] if hybrid else [
+        ("prefix", "prefix", _method_config("prefix"))]
+    arms = []
+    for label, method_name, config in plans:
+        loaded = probe if label == "base" else _load(name, device)
+        if method_name is None:
+            arms.append(Arm(label, None, loaded.model, loaded.tokenizer))
+            continue
+        method = build_method(method_name, config)
+        model = method.attach(loaded.model)
+        _randomise(method)
+        arm = Arm(label, method, model, loaded.tokenizer, scoped=method_name == "state_offset")
+        if arm.scoped:
+            arm.model = method.detach()
+        arms.append(arm)
+    return arms
+
+
+def _generate_once(arm: Arm, batch: int, new_tokens: int) -> float:
+    """Seconds for one greedy generation of ``new_tokens`` tokens for ``batch`` copies of the prompt."""
+    tok = arm.tokenizer
+    enc = tok([PROMPT] * batch, return_tensors="pt").to(next(arm.model.parameters()).device)
+    method, model = arm.method, arm.model
+    if arm.scoped:
+        model = method.attach(model)
+        _randomise(method)
+    extra = method.model_kwargs(batch) if method is not None else {}
+    cuda = enc["input_ids"].is_cuda
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    clock = time.perf_counter if cuda else time.process_time  # CPU: our own CPU time, not the neighbours'
+    with torch.no_grad():
+        sync()
+        start = clock()
+        out = model.generate(**enc, **extra, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
+                             pad_token_id=tok.pad_token_id)
+        sync()
+        seconds = clock() - start
+    if arm.scoped:
+        arm.model = method.detach()
+    assert out.shape[1] == enc["input_ids"].shape[1] + new_tokens, "EOS must not shorten a timed run"
+    return seconds
+
+
+def _throughput(arms: list[Arm], batch: int, new_tokens: int, repeats: int, warmup: int) -> dict[str, dict]:
+    for _ in range(warmup):
+        for arm in arms:
+            _generate_once(arm, batch, new_tokens)
+    speeds: dict[str, list[float]] = {a.label: [] for a in arms}
+    ratios: dict[str, list[float]] = {a.label: [] for a in arms}
+    for round_ in range(repeats):
+        shift = round_ % len(arms)
+        order = arms[shift:] + arms[:shift]
+        this_round = {a.label: batch * new_tokens / _generate_once(a, batch, new_tokens) for a in order}
+        for label, speed in this_round.items():
+            speeds[label].append(speed)
+            ratios[label].append(speed / this_round["base"])
+    return {label: {"tokens_per_s": statistics.median(speeds[label]),
+                    "ratio_to_base": statistics.median(ratios[label]),
+                    "ratio_min": min(ratios[label]), "ratio_max": max(ratios[label])} for label in speeds}
+
+
+def _train_cost(arm: Arm, steps: int) -> dict[str, Any]:
+    """Seconds per optimiser step and peak memory for one example at batch 1 (methods that train)."""
+    method = arm.method
+    if method is None or arm.label == "lora_merged":
+        return {}
+    if arm.scoped:
+        arm.model = method.attach(arm.model)
+    example = TrainExample(prompt=PROMPT, completion="    if n < 2:\n        return n\n")
+    device = next(arm.model.parameters()).device
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    result = train(method, arm.tokenizer, [example], TrainConfig(steps=steps, lr=1e-4, batch=1, progress=False))
+    if arm.scoped:
+        arm.model = method.detach()
+    return {"train_step_s": result.seconds / result.steps, "peak_memory_mb": result.peak_memory_mb,
+            "trainable_params": result.trainable_params}
+
+
+def _plot(results: dict[str, dict], batches: list[int], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.6), squeeze=False)
+    for ax, (model, methods) in zip(axes[0], results.items(), strict=True):
+        labels = [m for m in methods if m != "base"]
+        width = 0.8 / len(batches)
+        for i, b in enumerate(batches):
+            values = [methods[m]["batch"][str(b)]["ratio_to_base"] for m in labels]
+            ax.bar([x + i * width for x in range(len(labels))], values, width, label=f"batch {b}")
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.axhline(0.98, color="grey", linewidth=0.8, linestyle="--")
+        ax.set_xticks([x + width * (len(batches) - 1) / 2 for x in range(len(labels))], labels, rotation=30,
+                      ha="right")
+        ax.set_title(model)
+        ax.set_ylabel("decode tokens/s relative to base")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["tiny_gdn", "tiny_mamba2", "tiny_transformer"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
+    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--train-steps", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (1 = steadier timings on a shared box)")
+    parser.add_argument("--out", type=Path, default=REPO / "results" / "bench")
+    args = parser.parse_args(argv)
+    if args.device == "cpu":
+        torch.set_num_threads(args.threads)
+
+    results: dict[str, dict] = {}
+    started = time.perf_counter()
+    for name in args.models:
+        arms = _arms_for(name, args.device)
+        per_batch = {b: _throughput(arms, b, args.new_tokens, args.repeats, args.warmup) for b in args.batches}
+        results[name] = {}
+        for arm in arms:
+            head = per_batch[args.batches[0]][arm.label]
+            results[name][arm.label] = {
+                "tokens_per_s": head["tokens_per_s"],
+                "ratio_to_base": head["ratio_to_base"],
+                "batch": {str(b): per_batch[b][arm.label] for b in args.batches},
+                "inference_cost": str(arm.method.inference_cost) if arm.method else "none",
+                "trainable_params": arm.method.num_trainable_parameters() if arm.method else 0,
+                **_train_cost(arm, args.train_steps),
+            }
+        for arm in arms:
+            if arm.method is not None and not arm.scoped:
+                arm.method.detach()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "overhead.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    meta = {"prompt": PROMPT, "new_tokens": args.new_tokens, "batches": args.batches, "repeats": args.repeats,
+            "warmup": args.warmup, "device": args.device,
+            "clock": "process_time (CPU seconds)" if args.device == "cpu" else "wall (perf_counter, synchronised)", "threads": torch.get_num_threads(),
+            "seconds": round(time.perf_counter() - started, 1), "hardware": hardware(), "versions": package_versions()}
+    (args.out / "overhead_meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    _plot(results, args.batches, args.out / "overhead.png")
+    _print_table(results, args.batches)
+    print(f"wrote {args.out / 'overhead.json'} and overhead.png in {meta['seconds']} s")
+    return results
+
+
+def _print_table(results: dict[str, dict], batches: list[int]) -> None:
+    cols = "".join(f"{f'tok/s b{b}':>11}{f'ratio b{b}':>10}" for b in batches)
+    print(f"{'model':<17}{'method':<15}{cols}{'params':>11}{'step s':>9}{'peak MB':>9}  cost")
+    for model, methods in results.items():
+        for label, row in methods.items():
+            cells = "".join(f"{row['batch'][str(b)]['tokens_per_s']:>11.1f}{row['batch'][str(b)]['ratio_to_base']:>10.3f}"
+                            for b in batches)
+            step = f"{row['train_step_s']:.3f}" if "train_step_s" in row else "-"
+            peak = f"{row['peak_memory_mb']:.0f}" if "peak_memory_mb" in row else "-"
+            print(f"{model:<17}{label:<15}{cells}{row['trainable_params']:>11,}{step:>9}{peak:>9}  "
+                  f"{row['inference_cost']}")
+
+
+if __name__ == "__main__":
+    main()

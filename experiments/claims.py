@@ -1,0 +1,200 @@
+"""The claims report: each headline claim of the paper's abstract, our number beside it, and a verdict.
+
+Verdicts: "supported" (the claimed direction holds and the test agrees at alpha = 0.05), "not supported",
+"inconclusive" (the cells ran but a test is undefined, e.g. one seed), "not run" (result files missing).
+Tests are the paper's seed-level ones (Welch across seeds; paired for S0 vs state offset), except Spider, which the
+paper ran with one seed: there the per-problem McNemar test is used when the seed-level test is undefined. A
+separate column says whether the paper's number lies in our 95% CI (magnitude, not direction).
+
+    python -m experiments.claims [--results results] [--out results/tables] [--scale full|tiny]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from experiments import paper
+from experiments.common import CODE_TASKS, TINY_NOTE, Cells, Options, cli, compare
+from experiments.prefix_control import runs as prefix_runs
+from experiments.render import DASH, Table, p_text, pct, write_tables
+from experiments.scaling import SIZES, by_size, gains_increase
+from experiments.transfer import s0_arms
+from s0repro.stats import TTestResult, paired_seed_level, problem_level, welch_ttest
+
+NAME = "claims"
+ALPHA = 0.05
+SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, NOT_RUN = "supported", "not supported", "inconclusive", "not run"
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: str
+    paper: str
+    ours: str
+    verdict: str
+    paper_in_ci: str = DASH
+
+
+def _in_ci(paper_pp: float, test: TTestResult) -> str:
+    if not test.defined:
+        return "n/a"
+    return "yes" if 100 * test.ci_low <= paper_pp <= 100 * test.ci_high else "no"
+
+
+def _test_text(test: TTestResult, n: str) -> str:
+    return f"{pct(test.mean_diff, signed=True)} pp, p = {p_text(test.p_value)} ({n})"
+
+
+def _greater(claim: str, paper_txt: str, paper_pp: float, test: TTestResult | None, n: str) -> ClaimResult:
+    """A claimed improvement: supported iff the difference is positive and p < alpha."""
+    if test is None:
+        return ClaimResult(claim, paper_txt, DASH, NOT_RUN)
+    if not test.defined:
+        return ClaimResult(claim, paper_txt, _test_text(test, n), INCONCLUSIVE)
+    ok = test.mean_diff > 0 and test.p_value < ALPHA
+    return ClaimResult(claim, paper_txt, _test_text(test, n), SUPPORTED if ok else NOT_SUPPORTED,
+                       _in_ci(paper_pp, test))
+
+
+def _tuned_vs_base(cells: Cells, exps: list[str], tasks, arch, method="s0"):
+    tuned, base = cells.with_base(exps, method, tasks, arch)
+    cmp = compare(tuned, base)
+    return (None, "") if cmp is None else (cmp.test, f"{tuned.n} vs {base.n} seeds")
+
+
+def _welch(a, b) -> tuple[TTestResult | None, str]:
+    return (None, "") if a is None or b is None else (welch_ttest(a.scores, b.scores), f"{a.n} vs {b.n} seeds")
+
+
+def claim_qwen_gain(cells: Cells, opts: Options) -> ClaimResult:
+    test, n = _tuned_vs_base(cells, opts.exps("qwen3_5"), CODE_TASKS, "qwen3_5")
+    return _greater("S0 improves Qwen3.5-4B HumanEval pass@1 over the base model", "+23.6 ± 1.7 pp (10 seeds)",
+                    23.6, test, n)
+
+
+def claim_qwen_vs_lora(cells: Cells, opts: Options) -> ClaimResult:
+    exps = opts.exps("qwen3_5")
+    test, n = _welch(cells.find(exps, "s0", CODE_TASKS, "qwen3_5"), cells.find(exps, "lora", CODE_TASKS, "qwen3_5"))
+    return _greater("S0 beats LoRA on Qwen3.5-4B", "+10.8 pp, Welch p = 0.000056 (10 seeds)",
+                    paper.S0_VS_LORA_QWEN.value, test, n)
+
+
+def claim_falcon_gain(cells: Cells, opts: Options) -> ClaimResult:
+    test, n = _tuned_vs_base(cells, opts.exps("falcon_h1"), CODE_TASKS, "falcon_h1")
+    return _greater("S0 improves Falcon-H1-7B HumanEval pass@1 over the base model", "40.5 → 71.8 (+31.3 pp, 3 seeds)",
+                    31.3, test, n)
+
+
+def claim_falcon_tie(cells: Cells, opts: Options) -> ClaimResult:
+    exps = opts.exps("falcon_h1")
+    claim, paper_txt = "S0 and LoRA statistically indistinguishable on Falcon-H1-7B", "71.8 vs 71.4 (3 seeds)"
+    test, n = _welch(cells.find(exps, "s0", CODE_TASKS, "falcon_h1"),
+                     cells.find(exps, "lora", CODE_TASKS, "falcon_h1"))
+    if test is None:
+        return ClaimResult(claim, paper_txt, DASH, NOT_RUN)
+    if not test.defined:
+        return ClaimResult(claim, paper_txt, _test_text(test, n), INCONCLUSIVE)
+    verdict = SUPPORTED if test.p_value >= ALPHA else NOT_SUPPORTED  # no detected difference, not equivalence
+    return ClaimResult(claim, paper_txt, _test_text(test, n), verdict, _in_ci(0.4, test))
+
+
+def claim_matched_budget(cells: Cells, opts: Options) -> ClaimResult:
+    exps = opts.exps("lora_budget") + opts.exps("qwen3_5")
+    test, n = _welch(cells.find(exps, "s0", CODE_TASKS, "qwen3_5"), cells.find(exps, "lora_r64", CODE_TASKS, "qwen3_5"))
+    return _greater("S0 beats LoRA at a matched budget (r64, 12.6M parameters)", "+23.6 vs -15.5 pp (+39.1)",
+                    39.1, test, n)
+
+
+def claim_state_offset(cells: Cells, opts: Options) -> ClaimResult:
+    exps = opts.exps("qwen3_5")
+    offset, s0 = cells.find(exps, "state_offset", CODE_TASKS, "qwen3_5"), cells.find(exps, "s0", CODE_TASKS, "qwen3_5")
+    test = None if offset is None or s0 is None else paired_seed_level(offset, s0)
+    return _greater("The per-step state offset scores above S0 (at a per-step inference cost)",
+                    "+27.1 vs +23.5 pp (paired, 10 seeds)", 3.6, test, f"paired, {test.n_a if test else 0} seeds")
+
+
+def _transfer(task: str, exp: str, label: str) -> Callable[[Cells, Options], ClaimResult]:
+    def check(cells: Cells, opts: Options) -> ClaimResult:
+        rep = paper.TRANSFER[task]["delta"]
+        test, n = _tuned_vs_base(cells, opts.exps(exp), [task], None)
+        return _greater(f"S0 transfers to {label}", f"{rep.value:+.1f} pp, p = {rep.p_value:g} ({rep.n_seeds} seeds)",
+                        rep.value, test, n)
+    return check
+
+
+def claim_spider(cells: Cells, opts: Options) -> ClaimResult:
+    """Supported iff no S0 arm (any alpha) shows a significant gain over base."""
+    claim, paper_txt = "No transfer to Spider (text-to-SQL)", "~72%, no gain for alphas 0.03-0.15 (1 seed)"
+    base = cells.find(opts.exps("spider"), "none", ["spider"])
+    arms = s0_arms(cells, opts, "spider", "spider")
+    if base is None or not arms:
+        return ClaimResult(claim, paper_txt, DASH, NOT_RUN)
+    parts, gains, undefined = [], 0, 0
+    for s0 in arms:
+        cmp = compare(s0, base)
+        if cmp.test.defined:
+            p, how = cmp.test.p_value, "Welch"
+        else:
+            pv = problem_level(s0, base)
+            p, how = (pv.mcnemar[0].p_value, "McNemar") if pv.mcnemar else (float("nan"), "no test")
+        undefined += p != p
+        gains += cmp.delta > 0 and p < ALPHA
+        parts.append(f"{s0.method} {pct(cmp.delta, signed=True)} pp (p = {p_text(p)}, {how})")
+    verdict = NOT_SUPPORTED if gains else (INCONCLUSIVE if undefined else SUPPORTED)
+    return ClaimResult(claim, paper_txt, "; ".join(parts), verdict)
+
+
+def claim_prefix(cells: Cells, opts: Options) -> ClaimResult:
+    claim, paper_txt = "Prefix tuning on a pure Transformer hurts", "-13.9 pp, all 9 configurations below base"
+    found = prefix_runs(cells, opts)
+    deltas = [d for _, cmp in found for d in cmp.deltas]
+    if not deltas:
+        return ClaimResult(claim, paper_txt, DASH, NOT_RUN)
+    below = sum(d < 0 for d in deltas)
+    ours = f"{100 * sum(deltas) / len(deltas):+.1f} pp, {below} of {len(deltas)} runs below base"
+    return ClaimResult(claim, paper_txt, ours, SUPPORTED if below == len(deltas) else NOT_SUPPORTED)
+
+
+def claim_scaling(cells: Cells, opts: Options) -> ClaimResult:
+    claim, paper_txt = "S0's gain grows with model size (Qwen3.5)", "+2.6 / +19.0 / +44.0 pp at 0.8B / 2B / 9B"
+    found = by_size(cells, opts)
+    if not found:
+        return ClaimResult(claim, paper_txt, DASH, NOT_RUN)
+    ours = " / ".join(f"{s} {pct(found[s].delta, signed=True)}" for s in SIZES if s in found) + " pp"
+    trend = gains_increase(found)
+    verdict = INCONCLUSIVE if trend is None else (SUPPORTED if trend else NOT_SUPPORTED)
+    return ClaimResult(claim, paper_txt, ours, verdict)
+
+
+CLAIMS: tuple[Callable[[Cells, Options], ClaimResult], ...] = (
+    claim_qwen_gain, claim_qwen_vs_lora, claim_falcon_gain, claim_falcon_tie, claim_matched_budget,
+    claim_state_offset, _transfer("math500", "transfer_math500", "MATH-500"),
+    _transfer("gsm8k", "transfer_gsm8k", "GSM8K"), claim_spider, claim_prefix, claim_scaling,
+)
+
+
+def evaluate(cells: Cells, opts: Options) -> list[ClaimResult]:
+    return [check(cells, opts) for check in CLAIMS]
+
+
+def render(opts: Options) -> list[Path]:
+    results = evaluate(Cells(opts.results), opts)
+    table = Table("Claims of the abstract: paper vs ours",
+                  ["claim", "paper", "ours", "verdict", "paper's number in our 95% CI"])
+    for r in results:
+        table.add(r.claim, r.paper, r.ours, r.verdict, r.paper_in_ci)
+    table.notes.append(__doc__.split("\n\n")[1].replace("\n", " "))
+    if opts.scale == "tiny":
+        table.notes.append(TINY_NOTE)
+    md, tex = write_tables(opts.out, NAME, [table])
+    return [md, tex]
+
+
+def main(argv: Sequence[str] | None = None) -> list[Path]:
+    return cli(render, __doc__, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Table 1: HumanEval pass@1 (problems 80-163) for base, LoRA, state offset and S0 on Qwen3.5-4B and Falcon-H1-7B.
+
+Reads experiments ``qwen3_5`` and ``falcon_h1`` (``--scale tiny``: ``tiny_qwen3_5``/``tiny_falcon_h1``, or
+``tiny_table1`` split by model family). Scores: mean +/- sample sd over seeds (the paper's view). Statistics:
+both views, see ``common.SEED_VIEW_NOTE``/``PROBLEM_VIEW_NOTE``. "LoRA (best config)" is the ``lora`` label.
+Writes table1.md, table1.tex and table1.png into the output folder.
+
+    python -m experiments.table1 [--results results] [--out results/tables] [--scale full|tiny]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from experiments import paper
+from experiments.common import (
+    CODE_TASKS,
+    PROBLEM_VIEW_NOTE,
+    SEED_VIEW_NOTE,
+    STATS_COLUMNS,
+    TINY_NOTE,
+    Cells,
+    Options,
+    cli,
+    model_name,
+    percent,
+    stats_row,
+)
+from experiments.render import (
+    DASH,
+    Bar,
+    Table,
+    VsRow,
+    mean_sd,
+    overhead_text,
+    params_text,
+    plot_bars,
+    vs_table,
+    write_tables,
+)
+from s0repro.stats import welch_ttest
+
+NAME = "table1"
+MODELS = ("qwen3_5", "falcon_h1")
+METHODS = (("none", "baseline"), ("lora", "LoRA (best config)"), ("state_offset", "state offset"), ("s0", "S0"),
+           ("s0_unverified", "S0, unverified data (control)"))
+
+
+def find(cells: Cells, opts: Options, arch: str, method: str):
+    return cells.find(opts.exps(arch), method, CODE_TASKS, arch)
+
+
+def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
+    names = [model_name(a, opts.scale) for a in MODELS]
+    main = Table("Table 1: HumanEval pass@1 (%), mean ± sd over seeds",
+                 ["method", "params (" + " / ".join(names) + ")", *names, "seeds", "inference overhead"])
+    bars: list[Bar] = []
+    for method, label in METHODS:
+        found = [find(cells, opts, a, method) for a in MODELS]
+        params = " / ".join(params_text(c.trainable_params) if c else DASH for c in found)
+        seeds = " / ".join(str(c.n) if c else "0" for c in found)
+        cost = next((c.inference_cost for c in found if c and c.inference_cost), None)
+        main.add(label, DASH if method == "none" else params, *(mean_sd(c.summary() if c else None) for c in found),
+                 seeds, DASH if method == "none" else overhead_text(cost))
+        for name, c in zip(names, found, strict=True):
+            if c is not None:
+                s = c.summary()
+                bars.append(Bar(name, label, percent(c.scores), None if s.n < 2 else (100 * s.ci_low, 100 * s.ci_high)))
+    main.notes.append("LoRA (best config) = the `lora` runs (r = 24); not run = no result files for that cell. "
+                      "S0, unverified data: S0 trained on unchecked samples (our control; not in the paper).")
+    if opts.scale == "tiny":
+        main.notes.append(TINY_NOTE)
+
+    stats = Table("Table 1, statistics: tuned vs baseline, and S0 vs LoRA", STATS_COLUMNS)
+    for arch, name in zip(MODELS, names, strict=True):
+        base = find(cells, opts, arch, "none")
+        for method, label in METHODS[1:]:
+            stats.add(*stats_row(f"{name}: {label} vs baseline", find(cells, opts, arch, method), base))
+        stats.add(*stats_row(f"{name}: S0 vs LoRA", find(cells, opts, arch, "s0"), find(cells, opts, arch, "lora")))
+    stats.notes += [SEED_VIEW_NOTE, PROBLEM_VIEW_NOTE]
+    return [main, stats, vs_table("Table 1: paper vs ours", vs_rows(cells, opts))], bars
+
+
+def vs_rows(cells: Cells, opts: Options) -> list[VsRow]:
+    rows = []
+    for (arch, method), rep in paper.TABLE1.items():
+        c = find(cells, opts, arch, method)
+        label = dict(METHODS)[method]
+        s = c.summary() if c else None
+        rows.append(VsRow(f"{model_name(arch, opts.scale)} {label} pass@1 (%)", rep.value,
+                          100 * s.mean if s else None,
+                          (100 * s.ci_low, 100 * s.ci_high) if s else None, "t over seeds"))
+    s0, lora = find(cells, opts, "qwen3_5", "s0"), find(cells, opts, "qwen3_5", "lora")
+    t = welch_ttest(s0.scores, lora.scores) if s0 and lora else None
+    rows.append(VsRow(f"{model_name('qwen3_5', opts.scale)} S0 - LoRA (pp)", paper.S0_VS_LORA_QWEN.value,
+                      100 * t.mean_diff if t else None, (100 * t.ci_low, 100 * t.ci_high) if t else None, "Welch"))
+    return rows
+
+
+def render(opts: Options) -> list[Path]:
+    tables, bars = build(Cells(opts.results), opts)
+    md, tex = write_tables(opts.out, NAME, tables)
+    png = plot_bars(opts.out / f"{NAME}.png", "Table 1: HumanEval pass@1 (bars: mean; dots: seeds; whiskers: 95% CI)",
+                    bars)
+    return [md, tex, png]
+
+
+def main(argv: Sequence[str] | None = None) -> list[Path]:
+    return cli(render, __doc__, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Table 2: LoRA at a matched parameter budget (r24 / r48 / r64) against S0 on Qwen3.5-4B, change in pass@1.
+
+Reads experiment ``lora_budget`` (labels lora_r24, lora_r48, lora_r64, s0; falling back to ``qwen3_5`` for
+labels it lacks; ``--scale tiny``: the tiny_
+ones). Change = tuned - base in pp; mean +/- sd over seeds of the seed-matched differences; Welch across seeds
+(seed-level view). "negative seeds" counts seeds whose change is below zero (the paper: 8 of 10 for r64).
+
+    python -m experiments.table2 [--results results] [--out results/tables] [--scale full|tiny]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from experiments import paper
+from experiments.common import (
+    CODE_TASKS,
+    PROBLEM_VIEW_NOTE,
+    SEED_VIEW_NOTE,
+    STATS_COLUMNS,
+    TINY_NOTE,
+    Cells,
+    Options,
+    cli,
+    compare,
+    delta_bar,
+    delta_row,
+    stats_row,
+)
+from experiments.render import DASH, NOT_RUN, Table, params_text, pct, plot_bars, vs_table, write_tables
+
+NAME = "table2"
+# (paper key, labels to look for in order, row label): lora_budget names the r24 arm lora_r24, qwen3_5 names it lora
+METHODS = (("lora", ("lora_r24", "lora"), "LoRA r24"), ("lora_r48", ("lora_r48",), "LoRA r48"),
+           ("lora_r64", ("lora_r64",), "LoRA r64"), ("s0", ("s0",), "S0"))
+
+
+def render(opts: Options) -> list[Path]:
+    cells = Cells(opts.results)
+    exps = opts.exps("lora_budget") + opts.exps("qwen3_5")
+    main = Table("Table 2: matched budget on Qwen3.5-4B, change in HumanEval pass@1 (pp)",
+                 ["method", "params", "change (pp, mean ± sd)", "seeds", "negative seeds", "min seed (%)",
+                  "paper (pp)"])
+    stats = Table("Table 2, statistics: each method vs baseline", STATS_COLUMNS)
+    bars, vs = [], []
+    for method, labels, label in METHODS:
+        tuned, base = next((found for lab in labels if (found := cells.with_base(exps, lab, CODE_TASKS, "qwen3_5"))[0]),
+                           (None, None))
+        cmp = compare(tuned, base)
+        rep = paper.TABLE2[method]
+        paper_txt = f"{rep.value:+.1f} ± {rep.sd:.1f}"
+        if cmp is None:
+            main.add(label, DASH, NOT_RUN, str(tuned.n if tuned else 0), DASH, DASH, paper_txt)
+        else:
+            change = pct(cmp.delta, signed=True) + (f" ± {pct(cmp.delta_sd)}" if cmp.deltas[1:] else "")
+            negative = sum(d < 0 for d in cmp.deltas)
+            main.add(label, params_text(tuned.trainable_params), change, str(tuned.n),
+                     f"{negative}/{len(cmp.deltas)}", pct(min(tuned.scores)), paper_txt)
+            bars.append(delta_bar("Qwen3.5-4B" if opts.scale == "full" else "tiny GDN", label, cmp))
+        stats.add(*stats_row(f"{label} vs baseline", tuned, base))
+        vs.append(delta_row(f"{label} change (pp)", rep.value, cmp))
+    stats.notes += [SEED_VIEW_NOTE, PROBLEM_VIEW_NOTE]
+    if opts.scale == "tiny":
+        main.notes.append(TINY_NOTE)
+    md, tex = write_tables(opts.out, NAME, [main, stats, vs_table("Table 2: paper vs ours", vs)])
+    png = plot_bars(opts.out / f"{NAME}.png", "Table 2: change over base (dots: seeds; whiskers: 95% CI)", bars,
+                    ylabel="change in pass@1 (pp)")
+    return [md, tex, png]
+
+
+def main(argv: Sequence[str] | None = None) -> list[Path]:
+    return cli(render, __doc__, argv)
+
+
+if __name__ == "__main__":
+    main()

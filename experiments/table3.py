@@ -1,0 +1,98 @@
+"""Table 3: the paired rerun, S0 against the per-step state offset on Qwen3.5-4B (same seeds for both).
+
+Reads experiment ``qwen3_5`` (``--scale tiny``: ``tiny_qwen3_5``). Changes over base in pp (mean +/- sd over
+seeds); the paper's comparison between the two is a paired t-test over seeds, repeated here, beside the
+problem-level view. The state offset costs work at every decode step; S0 costs nothing at inference.
+
+    python -m experiments.table3 [--results results] [--out results/tables] [--scale full|tiny]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from experiments import paper
+from experiments.common import (
+    CODE_TASKS,
+    PROBLEM_VIEW_NOTE,
+    STATS_COLUMNS,
+    TINY_NOTE,
+    Cells,
+    Options,
+    cli,
+    compare,
+    delta_bar,
+    delta_row,
+    stats_row,
+)
+from experiments.render import (
+    DASH,
+    NOT_RUN,
+    Table,
+    VsRow,
+    ci_text,
+    overhead_text,
+    p_text,
+    pct,
+    plot_bars,
+    vs_table,
+    write_tables,
+)
+from s0repro.stats import paired_seed_level
+
+NAME = "table3"
+METHODS = (("s0", "S0"), ("state_offset", "state offset"))
+
+
+def render(opts: Options) -> list[Path]:
+    cells = Cells(opts.results)
+    exps = opts.exps("qwen3_5")
+    main = Table("Table 3: paired rerun on Qwen3.5-4B, change in HumanEval pass@1 (pp)",
+                 ["method", "change (pp, mean ± sd)", "seeds", "inference overhead", "paper (pp)"])
+    bars, vs, found = [], [], {}
+    for method, label in METHODS:
+        tuned, base = cells.with_base(exps, method, CODE_TASKS, "qwen3_5")
+        found[method] = tuned
+        cmp = compare(tuned, base)
+        rep = paper.TABLE3[method]
+        paper_txt = f"{rep.value:+.1f} ± {rep.sd:.1f}"
+        if cmp is None:
+            main.add(label, NOT_RUN, str(tuned.n if tuned else 0), DASH, paper_txt)
+        else:
+            change = pct(cmp.delta, signed=True) + (f" ± {pct(cmp.delta_sd)}" if cmp.deltas[1:] else "")
+            main.add(label, change, str(tuned.n), overhead_text(tuned.inference_cost), paper_txt)
+            bars.append(delta_bar("Qwen3.5-4B" if opts.scale == "full" else "tiny GDN", label, cmp))
+        vs.append(delta_row(f"{label} change (pp)", rep.value, cmp))
+
+    paired = Table("Table 3, statistics: state offset vs S0",
+                   ["comparison", "common seeds", "mean difference (pp)", "paired t p", "95% CI (pp)"])
+    offset, s0 = found["state_offset"], found["s0"]
+    if offset is None or s0 is None:
+        paired.add("state offset - S0", "0", NOT_RUN, DASH, DASH)
+        vs.append(VsRow("state offset - S0 (pp)", paper.TABLE3["state_offset"].value - paper.TABLE3["s0"].value,
+                        None))
+    else:
+        t = paired_seed_level(offset, s0)
+        paired.add("state offset - S0", str(t.n_a), pct(t.mean_diff, signed=True), p_text(t.p_value),
+                   ci_text(t.ci_low, t.ci_high, signed=True))
+        vs.append(VsRow("state offset - S0 (pp)", paper.TABLE3["state_offset"].value - paper.TABLE3["s0"].value,
+                        100 * t.mean_diff, (100 * t.ci_low, 100 * t.ci_high), "paired t"))
+    paired.notes.append("Seed-level, paired over the seeds both methods ran (the paper's test).")
+    problem = Table("Table 3, problem-level view: state offset vs S0", STATS_COLUMNS)
+    problem.add(*stats_row("state offset vs S0", offset, s0))
+    problem.notes.append(PROBLEM_VIEW_NOTE + " The seed-level columns here use Welch, not the paired test above.")
+    if opts.scale == "tiny":
+        main.notes.append(TINY_NOTE)
+    md, tex = write_tables(opts.out, NAME, [main, paired, problem, vs_table("Table 3: paper vs ours", vs)])
+    png = plot_bars(opts.out / f"{NAME}.png", "Table 3: change over base (dots: seeds; whiskers: 95% CI)", bars,
+                    ylabel="change in pass@1 (pp)")
+    return [md, tex, png]
+
+
+def main(argv: Sequence[str] | None = None) -> list[Path]:
+    return cli(render, __doc__, argv)
+
+
+if __name__ == "__main__":
+    main()

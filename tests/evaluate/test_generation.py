@@ -1,0 +1,101 @@
+"""Generation: batched left-padded S0 equals one-at-a-time, stop criteria, sampling seeds, resumable cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from s0repro.errors import UserError
+from s0repro.evaluate.generation import GenerationConfig, _decode, generate, stop_token_ids
+from s0repro.methods import build_method
+
+MESSAGES = ["hi", "def f(x):\n    return", "a much longer prompt, so the batch needs left padding"]
+
+
+def render(tokenizer, texts: list[str]) -> list[str]:
+    return [tokenizer.apply_chat_template([{"role": "user", "content": t}], tokenize=False,
+                                          add_generation_prompt=True, enable_thinking=False) for t in texts]
+
+
+def test_s0_batched_left_padding_equals_one_at_a_time_and_differs_from_base(lively_tiny) -> None:
+    model, tok = lively_tiny.model, lively_tiny.tokenizer
+    prompts = render(tok, MESSAGES)
+    cfg = GenerationConfig(batch_size=3, max_new_tokens=8)
+    base = generate(model, tok, prompts, cfg, progress=False)
+    method = build_method("s0", {"alpha": 1.0})
+    tuned = method.attach(model)
+    try:
+        gen = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for p in method.trainable_parameters():
+                p.copy_(torch.randn(p.shape, generator=gen))
+        batched = generate(tuned, tok, prompts, cfg, method=method, progress=False)
+        single = generate(tuned, tok, prompts, GenerationConfig(batch_size=1, max_new_tokens=8), method=method,
+                          progress=False)
+    finally:
+        method.detach()
+    assert batched == single
+    assert batched != base
+    assert len({b[0] for b in base}) > 1  # the model is not degenerate: outputs depend on the prompt
+
+
+def test_stop_tokens_and_max_new_tokens(tiny) -> None:
+    tok = tiny.tokenizer
+    stops = stop_token_ids(tok)
+    vocab = tok.get_vocab()
+    assert stops == [tok.eos_token_id, vocab["<|im_end|>"]]
+    ids = tok("ab", add_special_tokens=False)["input_ids"] + [vocab["<|im_end|>"]] + \
+        tok("cd", add_special_tokens=False)["input_ids"]
+    assert _decode(tok, ids, set(stops)) == "ab"
+    out = generate(tiny.model, tok, render(tok, ["x"]), GenerationConfig(max_new_tokens=5), progress=False)
+    assert len(out) == 1 and len(out[0]) == 1 and 0 < len(out[0][0]) <= 5
+
+
+def test_sampling_gives_k_samples_reproducible_by_seed(lively_tiny) -> None:
+    model, tok = lively_tiny.model, lively_tiny.tokenizer
+    prompts = render(tok, MESSAGES[:2])
+    cfg = GenerationConfig(batch_size=4, max_new_tokens=6, do_sample=True, num_samples=3)
+    a = generate(model, tok, prompts, cfg, seed=1, progress=False)
+    b = generate(model, tok, prompts, cfg, seed=1, progress=False)
+    c = generate(model, tok, prompts, cfg, seed=2, progress=False)
+    assert [len(row) for row in a] == [3, 3]
+    assert a == b and a != c
+    assert len(set(a[0])) > 1
+
+
+def test_interrupted_generation_resumes_where_it_stopped(lively_tiny, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    model, tok = lively_tiny.model, lively_tiny.tokenizer
+    prompts = render(tok, MESSAGES + ["one more"])
+    cfg = GenerationConfig(batch_size=2, max_new_tokens=5)
+    cache = tmp_path / "gen.jsonl"
+    full = generate(model, tok, prompts, cfg, cache_path=cache, progress=False)
+    lines = cache.read_text().splitlines()
+    assert json.loads(lines[0])["kind"] == "header" and len(lines) == 1 + len(prompts)
+    # interruption: the second batch was being written when the process died
+    cache.write_text("\n".join(lines[:3]) + "\n" + lines[3][:10])
+    calls = []
+    real = type(model).generate
+
+    def counting(self, *args, **kwargs):
+        calls.append(kwargs["input_ids"].shape[0])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "generate", counting)
+    resumed = generate(model, tok, prompts, cfg, cache_path=cache, progress=False)
+    assert resumed == full and calls == [2]  # only the unfinished batch ran again
+    again = generate(model, tok, prompts, cfg, cache_path=cache, progress=False)
+    assert again == full and calls == [2]
+    with pytest.raises(UserError, match="another model, method, config"):
+        generate(model, tok, prompts, GenerationConfig(batch_size=2, max_new_tokens=6), cache_path=cache,
+                 progress=False)
+
+
+def test_bad_config_is_a_user_error() -> None:
+    with pytest.raises(UserError):
+        GenerationConfig(padding_side="middle")
+    with pytest.raises(UserError):
+        GenerationConfig(batch_size=0)

@@ -1,0 +1,177 @@
+"""Hostile and well-behaved programs through the sandbox: each ends with the right status, nothing escapes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+
+from pathlib import Path
+
+import pytest
+
+import s0repro
+
+from s0repro.errors import UserError
+from s0repro.evaluate.sandbox import SandboxConfig, isolation_plan, run_programs, sandbox_env
+
+FAST = SandboxConfig(timeout_s=1.0, wall_factor=1.0, memory_mb=512, max_processes=16, workers=2)
+PLAN = isolation_plan(FAST)
+NAMESPACES = bool(PLAN.prefix)
+UID_DROP = PLAN.drop_uid
+
+
+def run(programs: list[str], cfg: SandboxConfig = FAST):
+    return run_programs(programs, cfg)
+
+
+def test_passing_program_and_plain_failures() -> None:
+    ok, wrong, crash, syntax, indent = run([
+        "def check(f):\n    assert f(2) == 4\ncheck(lambda x: x * 2)\nprint('done')\n",
+        "assert 1 == 2, 'wrong'\n",
+        "[][1]\n",
+        "def f(:\n",
+        "def f():\nreturn 1\n",
+    ])
+    assert (ok.status, ok.returncode, ok.stdout) == ("passed", 0, "done\n")
+    assert (wrong.status, wrong.exc_type) == ("failed", "AssertionError") and "wrong" in wrong.stderr
+    assert (crash.status, crash.exc_type, crash.stage) == ("error", "IndexError", "run")
+    assert (syntax.status, syntax.exc_type, syntax.stage) == ("error", "SyntaxError", "compile")
+    assert (indent.status, indent.exc_type) == ("error", "IndentationError")
+
+
+@pytest.mark.parametrize("exit_code", [
+    "import sys\nsys.exit(0)",
+    "raise SystemExit",
+    "import os\nos._exit(0)",
+    "exit(0)",
+    "import builtins\nbuiltins.exit = lambda *a: None\nimport os\nos._exit(0)",
+    "print('{\"kind\": \"end\", \"main\": true}')\nimport os, sys\nsys.stdout.flush()\nos._exit(0)",
+], ids=["sys.exit", "SystemExit", "os._exit", "exit", "patched-exit", "forged-end"])
+def test_early_exit_with_status_zero_is_a_failure(exit_code: str) -> None:
+    (res,) = run([f"{exit_code}\nassert False, 'the check was never reached'\n"])
+    assert res.status == "failed" and res.status != "passed"
+    assert "exit" in res.detail
+
+
+def test_infinite_loop_hits_the_cpu_limit() -> None:
+    start = time.perf_counter()
+    (res,) = run(["while True:\n    pass\n"])
+    assert res.status == "timeout"
+    assert time.perf_counter() - start < 5
+
+
+def test_sleeping_program_hits_the_wall_clock_limit() -> None:
+    (res,) = run(["import time\ntime.sleep(60)\n"])
+    assert (res.status, res.detail) == ("timeout", f"wall-clock limit {FAST.wall_limit_s:g}s")
+    assert res.seconds < 5
+
+
+def test_memory_bomb_is_killed() -> None:
+    big, growing = run(["x = bytearray(10**10)\n", "x = []\nwhile True:\n    x.append(bytearray(50 * 2**20))\n"])
+    assert big.status == "killed" and "memory" in big.detail
+    assert growing.status in ("killed", "timeout")
+
+
+@pytest.mark.skipif(not (NAMESPACES or UID_DROP), reason="no pid namespace or uid drop: RLIMIT_NPROC alone")
+def test_fork_bomb_is_contained_and_leaves_nothing_behind() -> None:
+    marker = f"{1000 + int(uuid.uuid4().int % 1000)}.{os.getpid()}"
+    bomb = (
+        "import os\n"
+        f"if os.fork() == 0:\n    os.setsid()\n    os.execv('/bin/sleep', ['sleep', '{marker}'])\n"
+        "while True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    )
+    start = time.perf_counter()
+    (res,) = run([bomb])
+    assert res.status in ("timeout", "error", "killed")
+    assert time.perf_counter() - start < 6
+    time.sleep(0.2)
+    leftovers = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout
+    if NAMESPACES:
+        assert leftovers.strip() == ""
+
+
+def test_secrets_are_not_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = {"HF_TOKEN": "hf_secret123", "WANDB_API_KEY": "wandbsecret456", "MY_SERVICE_TOKEN": "svc789",
+               "OPENAI_API_KEY": "sk-abc000"}
+    for key, value in secrets.items():
+        monkeypatch.setenv(key, value)
+    reader = (
+        "import os\nprint(sorted(os.environ.items()))\n"
+        f"try:\n    print(open('/proc/{os.getpid()}/environ').read())\nexcept OSError as e:\n    print('denied', e)\n"
+    )
+    leaked, asserted = run([reader, "import os\nassert os.environ.get('HF_TOKEN'), 'no token here'\n"])
+    assert leaked.status == "passed"
+    out = leaked.stdout
+    assert not any(v in out for v in secrets.values())
+    if UID_DROP:
+        assert "denied" in out
+    assert asserted.status == "failed"
+    env = sandbox_env("/scratch", {"PATH": "/bin", "HF_TOKEN": "x", "AWS_SECRET_ACCESS_KEY": "y", "LANG": "C"})
+    assert env["PATH"] == "/bin" and "HF_TOKEN" not in env and "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["HOME"] == "/scratch"
+
+
+@pytest.mark.skipif(not UID_DROP, reason="harness not root: programs run as the same user")
+def test_writing_outside_the_scratch_dir_fails() -> None:
+    target = Path(s0repro.__file__).parent / f"escaped-{uuid.uuid4().hex}.txt"  # a root-owned, non-/tmp folder
+    try:
+        (res,) = run([f"open({str(target)!r}, 'w').write('x')\n"])
+        assert res.status == "error" and res.exc_type == "PermissionError"
+        assert not target.exists()
+    finally:
+        target.unlink(missing_ok=True)
+
+
+@pytest.mark.skipif(not NAMESPACES, reason="no mount namespace: /tmp is shared")
+def test_world_writable_tmp_is_private() -> None:
+    name = f"/tmp/s0sandbox-escape-{uuid.uuid4().hex}"
+    (res,) = run([f"open({name!r}, 'w').write('x')\nimport os\nassert os.path.exists({name!r})\n"])
+    assert res.status == "passed"
+    assert not os.path.exists(name)
+
+
+@pytest.mark.skipif(not NAMESPACES, reason="no network namespace here")
+def test_no_network() -> None:
+    (res,) = run(["import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=1)\n"])
+    assert res.status == "error" and res.exc_type == "OSError"
+
+
+def test_fresh_scratch_dir_removed_afterwards_and_stdin_closed() -> None:
+    probe = "import os, sys\nassert sys.stdin.read() == ''\nprint(os.getcwd())\nprint(sorted(os.listdir('.')))\n"
+    first, second = run([probe + "open('left.txt', 'w').write('x')\n", probe])
+    assert first.status == second.status == "passed"
+    cwd1, cwd2 = first.stdout.splitlines()[0], second.stdout.splitlines()[0]
+    assert cwd1 != cwd2
+    assert second.stdout.splitlines()[1] == "['main.py']"
+    assert not os.path.exists(cwd1) and not os.path.exists(cwd2)
+
+
+def test_output_is_capped() -> None:
+    cfg = SandboxConfig(timeout_s=2.0, output_bytes=1000, workers=1)
+    (res,) = run(["print('x' * 10**6)\n"], cfg)
+    assert res.status == "passed"
+    assert len(res.stdout) < 1100 and res.stdout.endswith("[output truncated]")
+
+
+def test_runs_in_parallel_and_in_order() -> None:
+    programs = [f"import time\ntime.sleep(0.8)\nprint({i})\n" for i in range(2)]
+    start = time.perf_counter()
+    results = run_programs(programs, SandboxConfig(timeout_s=2.0, workers=2))
+    assert [r.stdout for r in results] == ["0\n", "1\n"]
+    assert time.perf_counter() - start < 1.5
+
+
+def test_describe_records_the_limits() -> None:
+    info = FAST.describe()
+    assert info["workers"] == 2 and info["cpu_limit_s"] == 1 and info["wall_limit_s"] == 2.0
+    assert info["memory_mb"] == 512 and info["max_processes"] == 16
+    assert set(info["isolation"]) >= {"network", "pid", "uid", "python"}
+
+
+def test_bad_config_is_one_user_error() -> None:
+    with pytest.raises(UserError):
+        SandboxConfig(timeout_s=0)
+    with pytest.raises(UserError):
+        SandboxConfig(workers=0)

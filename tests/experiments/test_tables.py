@@ -1,0 +1,69 @@
+"""Tables 2 and 3, transfer, prefix control and scaling rendered from a synthetic paper-like results tree."""
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from experiments import prefix_control, scaling, table2, table3, transfer
+from experiments.render import p_text
+
+
+def _render(module, results, tmp_path):
+    md, tex, png = module.main(["--results", str(results), "--out", str(tmp_path / "tables")])
+    assert png.read_bytes()[:4] == b"\x89PNG" and "\\begin{tabular}" in tex.read_text()
+    return md.read_text()
+
+
+def test_table2_changes_and_negative_seeds(paper_like, tmp_path, md_row):
+    text = _render(table2, paper_like, tmp_path)
+    # r24: changes 9, 11, 14 of 84 -> mean 13.5 pp, sd 3.0 pp
+    assert md_row(text, "LoRA r24") == ["LoRA r24", "4.7M", "+13.5 ± 3.0", "3", "0/3", "59.5", "+12.7 ± 5.1"]
+    assert md_row(text, "LoRA r48")[5] == "4.8"  # the collapsed seed: 4 of 84
+    assert md_row(text, "LoRA r64")[4] == "3/3"
+    assert md_row(text, "S0")[2] == "+23.8 ± 1.2"
+    vs = md_row(text, "S0 change (pp)")
+    assert vs[1:4] == ["23.6", "23.8", "+0.2"] and vs[5] == "yes"
+
+
+def test_table3_paired_test(paper_like, tmp_path, md_row):
+    text = _render(table3, paper_like, tmp_path)
+    assert md_row(text, "state offset")[1:4] == ["+27.8 ± 1.8", "3", "per step"]
+    offset, s0 = np.array([64, 63, 66]) / 84, np.array([61, 60, 62]) / 84  # seed order 7, 42, 123
+    row = md_row(text, "state offset - S0")
+    assert row[1:4] == ["3", "+4.0", p_text(st.ttest_rel(offset, s0).pvalue)]  # differences 3, 3, 4 of 84
+    vs = md_row(text, "state offset - S0 (pp)")
+    assert vs[1:3] == ["3.6", "4.0"] and vs[4].startswith("[2.3, 5.7]") and vs[5] == "yes"
+
+
+def test_transfer_rows_and_spider_alphas(paper_like, tmp_path, md_row):
+    text = _render(transfer, paper_like, tmp_path)
+    gsm = md_row(text, "GSM8K")
+    want_p = st.ttest_1samp(np.array([72, 73, 73]) / 84, 70 / 84).pvalue  # base seeds equal: Welch -> one-sample
+    assert gsm[1:6] == ["83.3 ± 0.0", "86.5 ± 0.7", "+3.2 ± 0.7", "3", p_text(want_p)]
+    assert md_row(text, "MATH-500")[1:3] == ["not run", "not run"]
+    assert md_row(text, "Spider (s0_a003)")[3] == "-1.2"
+    assert md_row(text, "Spider (s0_a007)")[5] == "–"  # one seed each: no seed-level test
+    assert md_row(text, "Spider (s0_a007): S0 vs baseline")[7] == "0/1"
+
+
+def test_prefix_control_counts_runs_below_base(paper_like, tmp_path, md_row):
+    text = _render(prefix_control, paper_like, tmp_path)
+    assert md_row(text, "baseline")[2] == "47.6 ± 0.0"
+    assert md_row(text, "prefix_lr1e-3")[3:6] == ["-13.5 ± 4.8", "3", "3/3"]  # changes -12, -15, -7 of 84
+    assert "All runs: 6 of 6 below base" in text
+    pooled = np.array([35 - 40, 36 - 40, 30 - 40, 28 - 40, 25 - 40, 33 - 40]).mean() / 84 * 100
+    assert md_row(text, "prefix tuning change, mean over configurations (pp)")[2] == f"{pooled:.1f}"
+
+
+def test_scaling_sizes_and_trend(paper_like, tmp_path, md_row):
+    text = _render(scaling, paper_like, tmp_path)
+    assert md_row(text, "0.8B")[1:4] == ["14.3 ± 0.0", "16.7 ± 1.2", "+2.4 ± 1.2"]
+    assert md_row(text, "4B")[3] == "+23.8 ± 1.2"  # taken from experiment qwen3_5
+    assert md_row(text, "9B")[3] == "+44.0 ± 1.2"
+    assert "Gain grows with size: yes" in text
+
+
+@pytest.mark.parametrize("model_id,size", [("Qwen/Qwen3.5-0.8B", "0.8B"), ("qwen3_5_0_8b", "0.8B"),
+                                           ("qwen3_5_2b", "2B"), ("scaling_qwen3_5_9b", "9B"), ("tiny_gdn", None)])
+def test_model_size(model_id, size):
+    assert scaling.model_size(model_id) == size

@@ -1,0 +1,220 @@
+"""Per-step state offset on the tiny GatedDeltaNet and Mamba-2 models (torch fallback paths).
+
+The read-out terms are checked against naive per-token recurrences written here (o_t = (S_t + dS)^T q_t,
+y_t = C_t (h_t + h') + D x_t); the wiring is checked on whole models: zero offset is the base model bit for bit,
+prefill and every decode step see the same offset (generate's scores equal a teacher-forced forward), the patch
+is gone after detach.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+from transformers.models.falcon_h1 import modeling_falcon_h1 as falcon
+from transformers.models.qwen3_5 import modeling_qwen3_5 as qwen
+
+from s0repro.methods import ArtefactMismatchError, InferenceCost, StateOffsetConfig, build_method
+from s0repro.methods.state_offset import gdn_offset_readout, mamba2_offset_readout, patched_modules
+from s0repro.models import ModelConfig, NoRecurrentLayersError, load_model
+from s0repro.train import TrainConfig, TrainExample, train
+
+MODELS = ["tiny_gdn", "tiny_mamba2"]
+
+
+def _load(name: str):
+    with open(f"conf/model/{name}.yaml") as f:
+        return load_model(ModelConfig(**{**yaml.safe_load(f), "device": "cpu"}))
+
+
+def _ids(tokenizer, text: str = "def add(a, b):\n    return a + b") -> dict:
+    return dict(tokenizer([text], return_tensors="pt"))
+
+
+def _randomise(method, std: float = 0.3, seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in method.trainable_parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * std)
+
+
+# -- the read-out terms against naive recurrences ----------------------------------------------------------------------
+def _naive_gdn(q, k, v, g, beta, s0, ds):
+    """Per-token gated delta rule with the offset in the read-out. q, k [B,T,H,K]; v [B,T,H,V]; s0, ds [.., H,K,V]."""
+    q = F.normalize(q.float(), dim=-1, eps=0) * q.shape[-1] ** -0.5  # eps differs from the kernel's 1e-6 only at 0
+    k = F.normalize(k.float(), dim=-1, eps=0)
+    state, outs = s0.clone(), []
+    for t in range(q.shape[1]):
+        state = state * g[:, t].exp()[..., None, None]
+        kv = torch.einsum("bhkv,bhk->bhv", state, k[:, t])
+        state = state + torch.einsum("bhk,bhv->bhkv", k[:, t], beta[:, t, :, None] * (v[:, t] - kv))
+        outs.append(torch.einsum("bhkv,bhk->bhv", state + ds, q[:, t]))
+    return torch.stack(outs, dim=1)
+
+
+@pytest.mark.parametrize("T", [1, 5, 70], ids=lambda t: f"T{t}")
+def test_gdn_readout_term_matches_naive_recurrence(T: int) -> None:
+    g = torch.Generator().manual_seed(T)
+    B, H, K, V = 2, 2, 8, 4
+    q, k = torch.randn(B, T, H, K, generator=g), torch.randn(B, T, H, K, generator=g)
+    v = torch.randn(B, T, H, V, generator=g)
+    decay = -torch.rand(B, T, H, generator=g) * 0.2
+    beta = torch.rand(B, T, H, generator=g)
+    s0, ds = torch.randn(B, H, K, V, generator=g), torch.randn(H, K, V, generator=g)
+    base, _ = qwen.torch_chunk_gated_delta_rule.__wrapped__(
+        q, k, v, g=decay, beta=beta, initial_state=s0, output_final_state=True, use_qk_l2norm_in_kernel=True)
+    ours = base + gdn_offset_readout(q, ds, qk_l2norm=True)
+    torch.testing.assert_close(ours, _naive_gdn(q, k, v, decay, beta, s0, ds), rtol=1e-4, atol=1e-4)
+
+
+def test_gdn_readout_repeats_key_heads_for_grouped_values() -> None:
+    g = torch.Generator().manual_seed(1)
+    q = torch.randn(1, 3, 2, 4, generator=g)  # 2 key heads
+    ds = torch.randn(4, 4, 5, generator=g)  # 4 value heads: heads 0,1 read key head 0; heads 2,3 key head 1
+    out = gdn_offset_readout(q, ds, qk_l2norm=False)
+    expected = torch.einsum("bthk,hkv->bthv", q.repeat_interleave(2, dim=2) * 0.5, ds)
+    torch.testing.assert_close(out, expected)
+
+
+def _naive_mamba2(x, dt, A, B, C, D, h0, hp):
+    """h_t = exp(dt_t A) h_{t-1} + dt_t x_t B_t^T; y_t = (h_t + h') C_t + D x_t. x [b,T,H,P]; B, C [b,T,H,N]."""
+    h, ys = h0.clone(), []
+    for t in range(x.shape[1]):
+        h = h * (dt[:, t] * A).exp()[..., None, None] + torch.einsum("bh,bhp,bhn->bhpn", dt[:, t], x[:, t], B[:, t])
+        ys.append(torch.einsum("bhpn,bhn->bhp", h + hp, C[:, t]) + D[:, None] * x[:, t])
+    return torch.stack(ys, dim=1)
+
+
+@pytest.mark.parametrize("T", [3, 20], ids=lambda t: f"T{t}")
+def test_mamba2_chunk_and_step_terms_match_naive_recurrence(T: int) -> None:
+    g = torch.Generator().manual_seed(T)
+    b, H, P, N, G = 2, 4, 3, 5, 2
+    x = torch.randn(b, T, H, P, generator=g)
+    dt_raw, dt_bias = torch.randn(b, T, H, generator=g), torch.randn(H, generator=g) * 0.1
+    A, D = -torch.rand(H, generator=g) - 0.1, torch.randn(H, generator=g)
+    Bg, Cg = torch.randn(b, T, G, N, generator=g), torch.randn(b, T, G, N, generator=g)
+    h0, hp = torch.randn(b, H, P, N, generator=g), torch.randn(H, P, N, generator=g)
+    dt = F.softplus(dt_raw + dt_bias)
+    expected = _naive_mamba2(x, dt, A, Bg.repeat_interleave(2, 2), Cg.repeat_interleave(2, 2), D, h0, hp)
+
+    y = falcon.mamba2_chunk_scan.__wrapped__(x, dt_raw, A, Bg, Cg, chunk_size=8, D=D, dt_bias=dt_bias,
+                                            initial_states=h0, dt_softplus=True)
+    torch.testing.assert_close(y + mamba2_offset_readout(Cg, hp), expected, rtol=1e-4, atol=1e-4)
+
+    state, steps = h0.clone(), []
+    for t in range(T):  # the decode path, one token at a time, as the mixer calls it
+        out = falcon.mamba2_selective_state_update.__wrapped__(
+            state, x[:, t], dt_raw[:, t, :, None].expand(-1, -1, P), A[:, None, None].expand(-1, P, N),
+            Bg[:, t], Cg[:, t], D[:, None].expand(-1, P), dt_bias=dt_bias[:, None].expand(-1, P), dt_softplus=True)
+        steps.append(out + mamba2_offset_readout(Cg[:, t], hp))
+    torch.testing.assert_close(torch.stack(steps, 1), expected, rtol=1e-4, atol=1e-4)
+
+
+# -- the method on whole models ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", MODELS)
+def test_zero_offset_is_base_and_detach_restores(name: str) -> None:
+    loaded = _load(name)
+    model, ids = loaded.model, _ids(loaded.tokenizer)
+    originals = {n: getattr(qwen, n) for n in ("torch_chunk_gated_delta_rule", "torch_recurrent_gated_delta_rule")}
+    originals |= {n: getattr(falcon, n) for n in ("mamba2_chunk_scan", "mamba2_selective_state_update")}
+    with torch.no_grad():
+        base = model(**ids).logits
+        method = build_method("state_offset", {})
+        tuned = method.attach(model)
+        assert method.inference_cost is InferenceCost.PER_STEP
+        assert torch.equal(tuned(**ids).logits, base)
+        _randomise(method)
+        assert (tuned(**ids).logits - base).abs().max() > 1e-3
+        assert method.detach() is model
+        assert torch.equal(model(**ids).logits, base)
+    assert patched_modules() == []
+    assert all(getattr(qwen if "delta" in n else falcon, n) is fn for n, fn in originals.items())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_offset_applies_in_prefill_and_every_decode_step(name: str) -> None:
+    loaded = _load(name)
+    method = build_method("state_offset", {})
+    model = method.attach(loaded.model)
+    _randomise(method)
+    ids = _ids(loaded.tokenizer, "x = 1")
+    with torch.no_grad():
+        out = model.generate(**ids, max_new_tokens=6, do_sample=False, output_scores=True,
+                             return_dict_in_generate=True, pad_token_id=loaded.tokenizer.pad_token_id)
+        full = model(input_ids=out.sequences).logits
+    start = ids["input_ids"].shape[1] - 1
+    for step, scores in enumerate(out.scores):
+        torch.testing.assert_close(scores, full[:, start + step], rtol=1e-4, atol=1e-4)
+    method.detach()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_one_step_changes_only_the_offsets_and_training_lowers_loss(name: str) -> None:
+    loaded = _load(name)
+    before = {k: v.clone() for k, v in loaded.model.state_dict().items()}
+    method = build_method("state_offset", {"l2": 0.0})
+    method.attach(loaded.model)
+    examples = [TrainExample(prompt="Q: 2+2?\nA:", completion=" 4 4 4 4 4 4")]
+    result = train(method, loaded.tokenizer, examples, TrainConfig(steps=6, lr=0.05, progress=False))
+    assert result.losses[-1] < result.losses[0] - 0.05
+    assert all(p.abs().sum() > 0 for p in method.trainable_parameters())
+    assert result.trainable_params == sum(l.numel for l in method.layers)
+    after = loaded.model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in before.items())
+    method.detach()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_save_load_round_trip_gives_identical_logits(name: str, tmp_path) -> None:
+    loaded = _load(name)
+    ids = _ids(loaded.tokenizer)
+    method = build_method("state_offset", {})
+    model = method.attach(loaded.model)
+    _randomise(method, seed=3)
+    with torch.no_grad():
+        tuned = model(**ids).logits
+    method.save(tmp_path)
+    method.detach()
+    fresh = build_method("state_offset", {})
+    model = fresh.attach(_load(name).model)
+    fresh.load(tmp_path)
+    with torch.no_grad():
+        assert torch.equal(model(**ids).logits, tuned)
+    fresh.detach()
+
+
+def test_artefact_for_another_model_is_refused(tmp_path) -> None:
+    method = build_method("state_offset", {})
+    method.attach(_load("tiny_gdn").model)
+    method.save(tmp_path)
+    method.detach()
+    other = build_method("state_offset", {})
+    other.attach(_load("tiny_mamba2").model)
+    with pytest.raises(ArtefactMismatchError, match="qwen3_5"):
+        other.load(tmp_path)
+    other.detach()
+
+
+def test_two_attached_models_share_the_patch_until_the_last_detach() -> None:
+    a, b = build_method("state_offset", {}), build_method("state_offset", {})
+    gdn_a, gdn_b = _load("tiny_gdn"), _load("tiny_gdn")
+    a.attach(gdn_a.model)
+    b.attach(gdn_b.model)
+    _randomise(a)
+    ids = _ids(gdn_a.tokenizer)
+    a.detach()
+    assert patched_modules() == ["transformers.models.qwen3_5.modeling_qwen3_5"]
+    with torch.no_grad():  # b's offsets are still zero: its model is the base model
+        assert torch.equal(gdn_b.model(**ids).logits, _load("tiny_gdn").model(**ids).logits)
+    b.detach()
+    assert patched_modules() == []
+
+
+def test_layers_option_and_pure_transformer_refusal() -> None:
+    method = build_method("state_offset", StateOffsetConfig(layers=[1]))
+    method.attach(_load("tiny_gdn").model)
+    assert [l.layer_idx for l in method.layers] == [1]
+    method.detach()
+    with pytest.raises(NoRecurrentLayersError, match="pure Transformer"):
+        build_method("state_offset", {}).attach(_load("tiny_transformer").model)

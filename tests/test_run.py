@@ -1,0 +1,236 @@
+"""The runner end to end on a tiny random model, with the evaluation stage faked (tests/results/fake_evaluate.py).
+
+What is asserted: which cells run and in which order, what is cached (model, baseline, verified sets), what a result
+file holds, that finished cells are skipped and ``force`` re-runs them, that a killed cell leaves nothing behind, and
+that bad input stops before anything under results/ changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from s0repro.errors import UserError
+from s0repro.results.schema import iter_results, read_result, validate_result
+from s0repro.run import compose, main, run
+from tests.results import fake_evaluate
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2"]
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    fake_evaluate.CALLS.clear()
+    fake_evaluate.install(monkeypatch)
+    return fake_evaluate.CALLS
+
+
+def go(tmp_path: Path, *overrides: str) -> list[dict]:
+    args = [*TINY, f"results_dir={tmp_path / 'results'}", *overrides]
+    return run(compose(args), args)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_an_experiment_runs_every_arm_for_every_seed_and_caches_what_it_can(tmp_path, fakes):
+    payloads = go(tmp_path, "seed=0..1")
+    assert [(p["method"], p["seed"]) for p in payloads] == [
+        (m, s) for s in (0, 1) for m in ("none", "lora", "state_offset", "s0", "s0_unverified")]
+    results = iter_results(tmp_path / "results", "tiny_qwen3_5")
+    assert len(results) == 10
+    assert (tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_0/result.json").is_file()  # seed 0 is a seed
+    # one baseline evaluation serves every cell; the none arm *is* it
+    assert fakes["evaluate_base"] == 1 and fakes["evaluate_tuned"] == 8
+    assert fakes["verified"] == 4  # (seed 0, seed 1) x (verified, unverified), shared by the four tuned arms
+    base = {r["seed"]: r for r in results if r["method"] == "none"}
+    for r in results:
+        assert r["eval"]["baseline_score"] == base[r["seed"]]["eval"]["score"]
+    assert base[0]["train"] is None and base[0]["eval"]["correct"] == base[1]["eval"]["correct"]
+
+
+def test_a_result_file_holds_run_train_eval_and_meta_info_and_the_artefact(tmp_path, fakes):
+    (payload,) = go(tmp_path, "method=s0", "seed=3")
+    path = tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_3/result.json"
+    result = read_result(path)
+    assert result == json.loads(json.dumps(payload, default=str))
+    validate_result(result)
+    assert result["run"]["config"]["exp_name"] == "tiny_qwen3_5" and result["run"]["config"]["seed"] == 3
+    assert result["run"]["arm"]["train"]["steps"] == 2 and result["run"]["arm"]["method"]["name"] == "s0"
+    assert len(result["run"]["git_commit"] or "x" * 40) == 40 and result["run"]["git_dirty"] in (True, False, None)
+    train = result["train"]
+    assert len(train["losses"]) == train["steps"] == 2
+    assert train["num_examples"] == 4 and train["n_train_problems"] == 6  # (3 + i) % 3 != 0 keeps 4 of 6
+    assert train["trainable_params"] == result["method_info"]["trainable_params"] == 3 * 4 * 16 * 16
+    ev = result["eval"]
+    assert ev["n"] == fake_evaluate.N_EVAL == len(ev["correct"]) == len(ev["task_ids"])
+    assert ev["score"] == pytest.approx(sum(ev["correct"]) / ev["n"])
+    assert (ev["metric"], ev["batch_size"], ev["padding_side"]) == ("pass@1", 16, "left")
+    assert set(result["meta"]) >= {"versions", "hardware", "dataset", "model"}
+    assert result["meta"]["model"]["name"] == "tiny_gdn"
+    artefact = path.parent / result["artefact"]
+    assert (artefact / "s0_state.safetensors").is_file() and (artefact / "s0_config.json").is_file()
+    records = (path.parent / result["files"]["eval_records"]).read_text().splitlines()
+    assert [json.loads(line)["task_id"] for line in records] == ev["task_ids"]
+
+
+def test_finished_cells_are_skipped_and_force_reruns_them(tmp_path, fakes):
+    go(tmp_path, "method=s0", "seed=0..1")
+    root = tmp_path / "results"
+    before = snapshot(root)
+    assert go(tmp_path, "method=s0", "seed=0..1") == []
+    assert snapshot(root) == before
+    assert [p["seed"] for p in go(tmp_path, "method=s0", "seed=0..2")] == [2]  # only the new cell
+    rerun = go(tmp_path, "method=s0", "seed=0", "force=true")
+    assert len(rerun) == 1
+    cell = root / "tiny_qwen3_5/minicode/s0/seed_0"
+    assert [p.name for p in cell.glob("attempt-*")] == [rerun[0]["attempt"]]  # the superseded attempt is gone
+
+
+def test_a_killed_cell_leaves_nothing_and_is_redone(tmp_path, fakes, monkeypatch):
+    go(tmp_path, "method=none", "seed=0")
+    root = tmp_path / "results"
+    before = snapshot(root)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("s0repro.run.train", killed)
+    with pytest.raises(KeyboardInterrupt):
+        go(tmp_path, "method=s0", "seed=0")
+    cell = root / "tiny_qwen3_5/minicode/s0/seed_0"
+    assert not (cell / "result.json").exists() and not list(cell.glob("attempt-*"))
+    assert {k: v for k, v in snapshot(root).items() if k in before} == before
+    monkeypatch.undo()
+    fake_evaluate.install(monkeypatch)
+    assert [p["method"] for p in go(tmp_path, "method=s0", "seed=0")] == ["s0"]
+
+
+def test_a_failing_cell_does_not_cost_the_others(tmp_path, fakes, monkeypatch):
+    import s0repro.run as runner
+
+    real = runner.train
+
+    def flaky(method, *args, **kwargs):
+        if method.name == "lora":
+            raise RuntimeError("CUDA out of memory (simulated)")
+        return real(method, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "train", flaky)
+    with pytest.raises(runner.CellsFailed, match="1 of 5 cells failed"):
+        go(tmp_path, "seed=0")
+    labels = {r["method"] for r in iter_results(tmp_path / "results")}
+    assert labels == {"none", "state_offset", "s0", "s0_unverified"}
+
+
+def test_s0_on_a_pure_transformer_is_refused_before_anything_is_written(tmp_path, fakes):
+    args = ["model=tiny_transformer", "method=s0", "logger=none", f"results_dir={tmp_path / 'results'}"]
+    with pytest.raises(UserError, match="cannot run on model tiny_transformer.*pure Transformer"):
+        run(compose(args), args)
+    assert not list((tmp_path / "results").glob("adhoc"))
+
+
+def test_a_gpu_only_config_without_cuda_is_one_line(tmp_path, fakes):
+    pytest.importorskip("torch")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(UserError, match="configured for CUDA only"):
+        go(tmp_path, "model.requires_cuda=true")
+
+
+def test_a_hub_model_without_network_is_one_line(tmp_path, fakes, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    args = ["model=qwen3_5_4b", "method=s0", "logger=none", f"results_dir={tmp_path / 'results'}"]
+    with pytest.raises(UserError, match="cannot load Qwen/Qwen3.5-4B") as info:
+        run(compose(args), args)
+    assert "\n" not in str(info.value)
+
+
+def test_a_corrupt_result_stops_the_run_and_is_left_alone(tmp_path, fakes):
+    go(tmp_path, "method=none", "seed=0")
+    root = tmp_path / "results"
+    bad = root / "tiny_qwen3_5/minicode/s0/seed_0/result.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"schema_version": 1, "exp": "tiny')
+    before = snapshot(root)
+    with pytest.raises(UserError, match="s0/seed_0/result.json: unreadable result file.*force=true"):
+        go(tmp_path, "method=s0", "seed=0")
+    assert snapshot(root) == before
+    assert go(tmp_path, "method=s0", "seed=0", "force=true")[0]["method"] == "s0"
+    validate_result(json.loads(bad.read_text()))
+
+
+def test_a_results_dir_that_is_a_file_is_one_line(tmp_path, fakes):
+    (tmp_path / "results").write_text("not a directory")
+    with pytest.raises(UserError, match="results_dir=.*not a directory"):
+        go(tmp_path, "method=s0")
+    assert (tmp_path / "results").read_text() == "not a directory"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["+exp=nope"], "error: unknown exp 'nope'"),
+    (["+exp=tiny_qwen3_5", "seed=3..1"], "error: seed='3..1'"),
+    (["+exp=tiny_qwen3_5", "seed=a"], "error: seed='a'"),
+    (["+exp=tiny_qwen3_5", "train.stpes=1"], "error: unknown config key 'train.stpes'"),
+])
+def test_the_command_line_reports_bad_input_in_one_line_and_exits_2(args, expected, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(expected) and "\n" not in err
+
+
+def test_a_seed_list_on_the_command_line_is_a_list_not_a_sweep():
+    from s0repro.run import normalise_argv
+
+    assert normalise_argv(["seed=42,7,123"]) == ["seed='42,7,123'"]
+    assert normalise_argv(["-m", "seed=42,7,123"]) == ["-m", "seed=42,7,123"]  # Hydra's sweep under -m
+    assert normalise_argv(["seed=[1,2]"]) == ["seed=[1,2]"]
+
+
+def _sitecustomize(tmp_path: Path) -> dict[str, str]:
+    """An environment whose python processes use the fake evaluation stage (for the child-process tests)."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom tests.results import fake_evaluate\n"
+        "fake_evaluate.install()\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]), WANDB_MODE="disabled")
+    env.pop("WANDB_API_KEY", None)
+    return env
+
+
+def test_the_cli_runs_a_seed_list(tmp_path):
+    env = _sitecustomize(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "s0repro.run", *TINY, "method=s0", "seed=4,0", f"results_dir={tmp_path / 'r'}",
+         f"hydra.run.dir={tmp_path / 'hydra'}"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "tiny_qwen3_5: 2 cells (1 methods x 2 seeds), 0 finished, 2 to run" in done.stdout
+    assert sorted(r["seed"] for r in iter_results(tmp_path / "r")) == [0, 4]
+    assert "[2/2] tiny_qwen3_5/minicode/s0 seed=0: pass@1" in done.stdout
+
+
+@pytest.mark.slow
+def test_submitit_local_runs_each_seed_in_its_own_process(tmp_path):
+    env = _sitecustomize(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "s0repro.run", "-m", "hydra/launcher=submitit_local", *TINY, "method=s0", "seed=0,1",
+         f"results_dir={tmp_path / 'r'}", f"hydra.sweep.dir={tmp_path / 'sweep'}", "hydra.launcher.timeout_min=10"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = iter_results(tmp_path / "r")
+    assert sorted(r["seed"] for r in results) == [0, 1]
+    pids = {r["run"]["pid"] for r in results}
+    assert len(pids) == 2 and os.getpid() not in pids
