@@ -6,10 +6,12 @@
 Greedy decoding of a fixed prompt for a fixed number of new tokens (EOS suppressed), at batch 1 and batch 8, for
 base, S0, LoRA unmerged, LoRA merged and the per-step state offset on each hybrid model, and base, LoRA and prefix
 tuning on the pure Transformer. Every method gets its own copy of the model, so all stay attached and the repeats
-are interleaved (base, s0, ..., base, s0, ...; the order rotates each round) -- drift of a shared, busy machine hits
-every method alike. Ratio = median over rounds of (method tokens/s) / (base tokens/s in the same round). The state
+are interleaved: each round times every method right next to a fresh base run (who goes first alternates, the
+method order rotates), so drift of a shared, busy machine hits both sides of a pair alike. Ratio = median over
+rounds of (method tokens/s) / (base tokens/s of its pair), with the quartiles beside it. The state
 offset wraps module-level scan functions of its model family while attached, so it is attached only for its own
-runs and the others are timed unpatched. Method weights are random non-zero values: cost does not depend on them.
+runs and the others are timed unpatched (``--one-copy`` does that for every method, so real-size models fit on one
+GPU: one copy per family, attach / detach around each timed run, outside the clock). Method weights are random non-zero values: cost does not depend on them.
 Clock: on CUDA wall time (synchronised); on CPU the process's CPU time (``time.process_time``, one torch thread),
 because on a shared machine wall time mostly measures the neighbours.
 
@@ -52,6 +54,7 @@ class Arm:
     model: torch.nn.Module
     tokenizer: Any
     scoped: bool = False  # attach only around its own runs (the state offset patches module-level functions)
+    params: int = 0  # trainable parameters of the method
 
 
 def _method_config(stem: str) -> dict[str, Any]:
@@ -70,8 +73,8 @@ def _randomise(method: TuningMethod, seed: int = 0) -> None:
             p.copy_((torch.randn(p.shape, generator=gen) * 0.02).to(p))
 
 
-def _arms_for(name: str, device: str) -> list[Arm]:
-    """Base and every applicable method, each on its own copy of ``name``."""
+def _arms_for(name: str, device: str, one_copy: bool) -> list[Arm]:
+    """Base and every applicable method, each on its own copy of ``name`` (or all on one, attached per run)."""
     probe = _load(name, device)
     hybrid = bool(find_recurrent_layers(probe.model))
     lora = _method_config(LORA_PRESET[probe.config.arch])
@@ -83,14 +86,15 @@ def _arms_for(name: str, device: str) -> list[Arm]:
         ("prefix", "prefix", _method_config("prefix"))]
     arms = []
     for label, method_name, config in plans:
-        loaded = probe if label == "base" else _load(name, device)
+        loaded = probe if label == "base" or one_copy else _load(name, device)
         if method_name is None:
             arms.append(Arm(label, None, loaded.model, loaded.tokenizer))
             continue
         method = build_method(method_name, config)
         model = method.attach(loaded.model)
         _randomise(method)
-        arm = Arm(label, method, model, loaded.tokenizer, scoped=method_name == "state_offset")
+        arm = Arm(label, method, model, loaded.tokenizer, scoped=one_copy or method_name == "state_offset",
+                  params=method.num_trainable_parameters())
         if arm.scoped:
             arm.model = method.detach()
         arms.append(arm)
@@ -123,21 +127,31 @@ def _generate_once(arm: Arm, batch: int, new_tokens: int) -> float:
 
 
 def _throughput(arms: list[Arm], batch: int, new_tokens: int, repeats: int, warmup: int) -> dict[str, dict]:
+    """Median tokens/s per arm, and the median ratio to base over adjacent (base, method) pairs."""
+    base, others = arms[0], arms[1:]
     for _ in range(warmup):
         for arm in arms:
             _generate_once(arm, batch, new_tokens)
     speeds: dict[str, list[float]] = {a.label: [] for a in arms}
-    ratios: dict[str, list[float]] = {a.label: [] for a in arms}
+    ratios: dict[str, list[float]] = {a.label: [] for a in others}
     for round_ in range(repeats):
-        shift = round_ % len(arms)
-        order = arms[shift:] + arms[:shift]
-        this_round = {a.label: batch * new_tokens / _generate_once(a, batch, new_tokens) for a in order}
-        for label, speed in this_round.items():
-            speeds[label].append(speed)
-            ratios[label].append(speed / this_round["base"])
+        shift = round_ % len(others)
+        for arm in others[shift:] + others[:shift]:
+            pair = (base, arm) if round_ % 2 == 0 else (arm, base)  # alternate who goes first
+            seconds = {a.label: _generate_once(a, batch, new_tokens) for a in pair}
+            for label, s in seconds.items():
+                speeds[label].append(batch * new_tokens / s)
+            ratios[arm.label].append(seconds[base.label] / seconds[arm.label])
+    ratios[base.label] = [1.0]
     return {label: {"tokens_per_s": statistics.median(speeds[label]),
                     "ratio_to_base": statistics.median(ratios[label]),
-                    "ratio_min": min(ratios[label]), "ratio_max": max(ratios[label])} for label in speeds}
+                    "ratio_q1": _quantile(ratios[label], 0.25), "ratio_q3": _quantile(ratios[label], 0.75),
+                    "runs": len(speeds[label])} for label in speeds}
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _train_cost(arm: Arm, steps: int) -> dict[str, Any]:
@@ -188,11 +202,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     parser.add_argument("--models", nargs="+", default=["tiny_gdn", "tiny_mamba2", "tiny_transformer"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
-    parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--new-tokens", type=int, default=24)
+    parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--train-steps", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1 = steadier timings on a shared box)")
+    parser.add_argument("--one-copy", action="store_true",
+                        help="one model per family, each method attached around its own runs (real sizes on a GPU)")
     parser.add_argument("--out", type=Path, default=REPO / "results" / "bench")
     args = parser.parse_args(argv)
     if args.device == "cpu":
@@ -201,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     results: dict[str, dict] = {}
     started = time.perf_counter()
     for name in args.models:
-        arms = _arms_for(name, args.device)
+        arms = _arms_for(name, args.device, args.one_copy)
         per_batch = {b: _throughput(arms, b, args.new_tokens, args.repeats, args.warmup) for b in args.batches}
         results[name] = {}
         for arm in arms:
@@ -211,7 +227,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
                 "ratio_to_base": head["ratio_to_base"],
                 "batch": {str(b): per_batch[b][arm.label] for b in args.batches},
                 "inference_cost": str(arm.method.inference_cost) if arm.method else "none",
-                "trainable_params": arm.method.num_trainable_parameters() if arm.method else 0,
+                "trainable_params": arm.params,
                 **_train_cost(arm, args.train_steps),
             }
         for arm in arms:
@@ -221,7 +237,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "overhead.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     meta = {"prompt": PROMPT, "new_tokens": args.new_tokens, "batches": args.batches, "repeats": args.repeats,
-            "warmup": args.warmup, "device": args.device,
+            "warmup": args.warmup, "device": args.device, "one_copy": args.one_copy,
             "clock": "process_time (CPU seconds)" if args.device == "cpu" else "wall (perf_counter, synchronised)", "threads": torch.get_num_threads(),
             "seconds": round(time.perf_counter() - started, 1), "hardware": hardware(), "versions": package_versions()}
     (args.out / "overhead_meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")

@@ -22,7 +22,12 @@ from s0repro.stats import Cell, SeedComparison, group_cells, seed_level
 RESULTS_ENV = "S0REPRO_RESULTS"
 CODE_TASKS = ("humaneval", "humaneval_plus", "minicode")
 SCALES = ("full", "tiny")
-TINY_NOTE = "SCALE=tiny: tiny random-init models on minicode; a smoke test of the pipeline, not the paper's numbers."
+TINY_NOTE = ("SCALE=tiny: tiny models of the same architecture families on minicode (CPU-sized); a test of the "
+             "pipeline, not the paper's numbers.")
+
+
+def code_task_name(scale: str) -> str:
+    return "minicode" if scale == "tiny" else "HumanEval"
 
 
 @dataclass(frozen=True)

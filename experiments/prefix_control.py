@@ -22,6 +22,7 @@ from experiments.common import (
     Cells,
     Options,
     cli,
+    code_task_name,
     compare,
     delta_bar,
     delta_row,
@@ -59,7 +60,7 @@ def render(opts: Options) -> list[Path]:
     cells = Cells(opts.results)
     exps = opts.exps("prefix_control")
     group = model_name("qwen2", opts.scale)
-    main = Table(f"Prefix-tuning control on {group}, HumanEval pass@1 (%)",
+    main = Table(f"Prefix-tuning control on {group}, {code_task_name(opts.scale)} pass@1 (%)",
                  ["configuration", "params", "score (mean ± sd)", "change (pp)", "seeds", "runs below base"])
     base = cells.find(exps, "none", CODE_TASKS)
     main.add("baseline", DASH, mean_sd(base.summary()) if base else NOT_RUN, DASH, str(base.n if base else 0), DASH)

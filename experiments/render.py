@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from s0repro.stats import MeanCI  # noqa: E402
 
 NOT_RUN = "not run"
+ROUNDING = 0.1  # the paper's numbers are printed to one decimal (percent)
 DASH = "–"
 
 
@@ -71,7 +72,8 @@ def pct(x: float | None, digits: int = 1, signed: bool = False) -> str:
     """A fraction as a percentage string; NaN/None -> dash."""
     if x is None or math.isnan(x):
         return DASH
-    return f"{100 * x:+.{digits}f}" if signed else f"{100 * x:.{digits}f}"
+    v = round(100 * x, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
 
 
 def mean_sd(summary: MeanCI | None, signed: bool = False) -> str:
@@ -138,16 +140,19 @@ def vs_table(title: str, rows: Sequence[VsRow]) -> Table:
             ci, inside = DASH, "n/a (n < 2)"
         else:
             ci = f"[{r.ci[0]:.1f}, {r.ci[1]:.1f}] ({r.ci_kind})"
-            inside = DASH if r.paper is None else ("yes" if r.ci[0] <= r.paper <= r.ci[1] else "no")
+            tol = ROUNDING / 2  # the paper prints one decimal: 48.8 lies in [48.81, 48.81]
+            inside = DASH if r.paper is None else ("yes" if r.ci[0] - tol <= r.paper <= r.ci[1] + tol else "no")
         table.add(r.quantity, _num(r.paper), _num(r.ours), diff, ci, inside)
-    table.notes.append("paper and ours in percent (pp for changes); difference = ours - paper.")
+    table.notes.append("paper and ours in percent (pp for changes); difference = ours - paper; 'paper in our CI' "
+                       "allows for the paper's rounding to one decimal (+/- 0.05).")
     return table
 
 
 def _num(x: float | None, signed: bool = False) -> str:
     if x is None or math.isnan(x):
         return DASH
-    return f"{x:+.1f}" if signed else f"{x:.1f}"
+    v = round(x, 1) + 0.0
+    return f"{v:+.1f}" if signed else f"{v:.1f}"
 
 
 # ---- figures -------------------------------------------------------------------------------------------------

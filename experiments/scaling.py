@@ -19,6 +19,7 @@ from experiments.common import (
     Cells,
     Options,
     cli,
+    code_task_name,
     compare,
     delta_bar,
     delta_row,
@@ -67,7 +68,7 @@ def gains_increase(found: dict[str, SeedComparison]) -> bool | None:
 
 def render(opts: Options) -> list[Path]:
     found = by_size(Cells(opts.results), opts)
-    main = Table("Scaling: S0 across Qwen3.5 sizes, HumanEval pass@1 (%)",
+    main = Table(f"Scaling: S0 across Qwen3.5 sizes, {code_task_name(opts.scale)} pass@1 (%)",
                  ["size", "base", "S0", "change (pp)", "seeds", "p", "paper"])
     bars, vs = [], []
     for size in SIZES:

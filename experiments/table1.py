@@ -23,6 +23,7 @@ from experiments.common import (
     Cells,
     Options,
     cli,
+    code_task_name,
     model_name,
     percent,
     stats_row,
@@ -53,7 +54,7 @@ def find(cells: Cells, opts: Options, arch: str, method: str):
 
 def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
     names = [model_name(a, opts.scale) for a in MODELS]
-    main = Table("Table 1: HumanEval pass@1 (%), mean ± sd over seeds",
+    main = Table(f"Table 1: {code_task_name(opts.scale)} pass@1 (%), mean ± sd over seeds",
                  ["method", "params (" + " / ".join(names) + ")", *names, "seeds", "inference overhead"])
     bars: list[Bar] = []
     for method, label in METHODS:
@@ -101,7 +102,7 @@ def vs_rows(cells: Cells, opts: Options) -> list[VsRow]:
 def render(opts: Options) -> list[Path]:
     tables, bars = build(Cells(opts.results), opts)
     md, tex = write_tables(opts.out, NAME, tables)
-    png = plot_bars(opts.out / f"{NAME}.png", "Table 1: HumanEval pass@1 (bars: mean; dots: seeds; whiskers: 95% CI)",
+    png = plot_bars(opts.out / f"{NAME}.png", f"Table 1: {code_task_name(opts.scale)} pass@1 (bars: mean; dots: seeds; whiskers: 95% CI)",
                     bars)
     return [md, tex, png]
 

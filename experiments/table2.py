@@ -23,6 +23,7 @@ from experiments.common import (
     Cells,
     Options,
     cli,
+    code_task_name,
     compare,
     delta_bar,
     delta_row,
@@ -39,7 +40,7 @@ METHODS = (("lora", ("lora_r24", "lora"), "LoRA r24"), ("lora_r48", ("lora_r48",
 def render(opts: Options) -> list[Path]:
     cells = Cells(opts.results)
     exps = opts.exps("lora_budget") + opts.exps("qwen3_5")
-    main = Table("Table 2: matched budget on Qwen3.5-4B, change in HumanEval pass@1 (pp)",
+    main = Table(f"Table 2: matched budget on Qwen3.5-4B, change in {code_task_name(opts.scale)} pass@1 (pp)",
                  ["method", "params", "change (pp, mean ± sd)", "seeds", "negative seeds", "min seed (%)",
                   "paper (pp)"])
     stats = Table("Table 2, statistics: each method vs baseline", STATS_COLUMNS)

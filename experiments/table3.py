@@ -21,6 +21,7 @@ from experiments.common import (
     Cells,
     Options,
     cli,
+    code_task_name,
     compare,
     delta_bar,
     delta_row,
@@ -48,7 +49,7 @@ METHODS = (("s0", "S0"), ("state_offset", "state offset"))
 def render(opts: Options) -> list[Path]:
     cells = Cells(opts.results)
     exps = opts.exps("qwen3_5")
-    main = Table("Table 3: paired rerun on Qwen3.5-4B, change in HumanEval pass@1 (pp)",
+    main = Table(f"Table 3: paired rerun on Qwen3.5-4B, change in {code_task_name(opts.scale)} pass@1 (pp)",
                  ["method", "change (pp, mean ± sd)", "seeds", "inference overhead", "paper (pp)"])
     bars, vs, found = [], [], {}
     for method, label in METHODS:

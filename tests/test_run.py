@@ -21,14 +21,19 @@ from s0repro.run import compose, main, run
 from tests.results import fake_evaluate
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2"]
+TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1"]
 
 
 @pytest.fixture
 def fakes(monkeypatch):
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is faster, and the box is shared
     fake_evaluate.CALLS.clear()
     fake_evaluate.install(monkeypatch)
-    return fake_evaluate.CALLS
+    yield fake_evaluate.CALLS
+    torch.set_num_threads(threads)
 
 
 def go(tmp_path: Path, *overrides: str) -> list[dict]:
@@ -57,7 +62,7 @@ def test_an_experiment_runs_every_arm_for_every_seed_and_caches_what_it_can(tmp_
 
 
 def test_a_result_file_holds_run_train_eval_and_meta_info_and_the_artefact(tmp_path, fakes):
-    (payload,) = go(tmp_path, "method=s0", "seed=3")
+    (payload,) = go(tmp_path, "method=s0", "seed=3", "train.steps=2")
     path = tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_3/result.json"
     result = read_result(path)
     assert result == json.loads(json.dumps(payload, default=str))
@@ -67,7 +72,7 @@ def test_a_result_file_holds_run_train_eval_and_meta_info_and_the_artefact(tmp_p
     assert len(result["run"]["git_commit"] or "x" * 40) == 40 and result["run"]["git_dirty"] in (True, False, None)
     train = result["train"]
     assert len(train["losses"]) == train["steps"] == 2
-    assert train["num_examples"] == 4 and train["n_train_problems"] == 6  # (3 + i) % 3 != 0 keeps 4 of 6
+    assert train["num_examples"] == 2 and train["n_train_problems"] == 3  # (3 + i) % 3 != 0 keeps 2 of 3
     assert train["trainable_params"] == result["method_info"]["trainable_params"] == 3 * 4 * 16 * 16
     ev = result["eval"]
     assert ev["n"] == fake_evaluate.N_EVAL == len(ev["correct"]) == len(ev["task_ids"])
@@ -206,7 +211,8 @@ def _sitecustomize(tmp_path: Path) -> dict[str, str]:
     (site / "sitecustomize.py").write_text(
         f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom tests.results import fake_evaluate\n"
         "fake_evaluate.install()\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]), WANDB_MODE="disabled")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]), WANDB_MODE="disabled",
+               OMP_NUM_THREADS="1")
     env.pop("WANDB_API_KEY", None)
     return env
 

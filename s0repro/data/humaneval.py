@@ -47,8 +47,8 @@ def _index(task_id: str) -> int:
 
 
 def split_problems(name: str, problems: list[Problem], split_at: int, source: dict[str, Any]) -> TaskData:
-    if not 0 < split_at < len(problems):
-        raise UserError(f"task.split_at={split_at} must lie between 1 and {len(problems) - 1}")
+    if not 0 <= split_at <= len(problems):
+        raise UserError(f"task.split_at={split_at} must lie between 0 and {len(problems)} (the number of problems)")
     source = {**source, "split": f"train 0-{split_at - 1}, eval {split_at}-{len(problems) - 1}"}
     return TaskData(name=name, kind="code", train=problems[:split_at], eval=problems[split_at:], source=source)
 

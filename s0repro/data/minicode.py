@@ -184,8 +184,10 @@ def make_problem(family: Family, params: dict[str, Any], rng: random.Random, tas
             break
     else:
         raise AssertionError(f"{_key(family, params)}: no {N_TESTS} inputs that tell the wrong body apart")
-    cases = telling[:2] + [c for c in good if c not in telling[:2]][: N_TESTS - 2]
-    examples, hidden = cases[-2:], cases
+    fill = [c for c in good if c not in telling[:2]]
+    cases = telling[:2] + fill[: N_TESTS - 2]
+    examples = cases[-2:]  # shown in the docstring
+    hidden = (cases + fill[N_TESTS - 2:])[:N_TESTS]  # topped up when only one input tells the bodies apart
     lines = [f"    >>> {name}({arg!r})\n    {out[1]!r}\n" for arg, out in examples]
     prompt = header + f'    """{family.doc.format(**params)}\n' + "".join(lines) + '    """\n'
     test = "def check(candidate):\n" + "".join(f"    assert candidate({a!r}) == {o[1]!r}\n" for a, o in hidden)

@@ -106,11 +106,11 @@ class _Cache:
             path.write_text(json.dumps(header) + "\n")
 
     def add(self, batch: list[tuple[int, int]], texts: list[str], prompts: list[str]) -> None:
-        for key, text in zip(batch, texts):
+        for key, text in zip(batch, texts, strict=True):
             self.rows[key] = text
         if self.path is not None:
             lines = [json.dumps({"index": i, "sample": j, "prompt_sha256": hashlib.sha256(prompts[i].encode())
-                                 .hexdigest()[:16], "raw": t}) for (i, j), t in zip(batch, texts)]
+                                 .hexdigest()[:16], "raw": t}) for (i, j), t in zip(batch, texts, strict=True)]
             with open(self.path, "a") as f:
                 f.write("\n".join(lines) + "\n")
 

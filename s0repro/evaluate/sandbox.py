@@ -3,9 +3,11 @@
 Why this exists: the paper's scores come from executing sampled code, and the authors ran it in the harness process
 with no sandbox. Here every program gets, from the outside in:
 
-- ``unshare`` with a new network namespace (no network) and a new pid namespace, when the machine allows it. The
-  first process inside is our bootstrap (pid 1): it forks the program and reaps; when it ends, the kernel kills
-  everything the program left behind (daemons, fork bombs), and killing ``unshare`` kills it (``--kill-child``).
+- ``unshare`` with new network, pid and mount namespaces, when the machine allows it. The first process inside is
+  our bootstrap (pid 1): it forks the program and waits; when it ends, the kernel kills everything the program left
+  behind (daemons, fork bombs), and killing ``unshare`` kills it (``--kill-child``). Inside, /tmp, /var/tmp and
+  /dev/shm are private throw-away tmpfs mounts. Without namespaces the bootstrap still forks (so the program's parent
+  is never the harness) and the harness kills the process group afterwards.
 - when the harness runs as root: a fresh random unprivileged uid per program (its scratch dir chowned to it), so it
   cannot read or write root's files and RLIMIT_NPROC applies (the kernel never enforces it for root).
 - rlimits: address space, CPU seconds, file size, number of processes, no core files.
@@ -25,6 +27,7 @@ still ends. Workers default to the cores this process may use; :meth:`SandboxCon
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -138,18 +141,17 @@ def _main():
         os.setgroups([])
         os.setgid(cfg["uid"])
         os.setuid(cfg["uid"])
-    if os.getpid() == 1:  # pid namespace: stay as the reaper; when we exit the kernel kills the rest
-        child = os.fork()
-        if child:
-            os.close(rfd)
-            while True:
-                try:
-                    pid, status = os.wait()
-                except ChildProcessError:
-                    os._exit(1)
-                if pid == child:
-                    code = os.waitstatus_to_exitcode(status)
-                    os._exit(code if code >= 0 else 128 - code)
+    child = os.fork()  # the program's parent is this waiter, never the harness (in a pid namespace: pid 1, whose
+    if child:          # exit makes the kernel kill everything left inside)
+        os.close(rfd)
+        while True:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                os._exit(1)
+            if pid == child:
+                code = os.waitstatus_to_exitcode(status)
+                os._exit(code if code >= 0 else 128 - code)
     write, dumps, getpid, exit_now = os.write, json.dumps, os.getpid, os._exit
     main_pid = getpid()
 
@@ -233,10 +235,8 @@ def _count_own_processes() -> int:
     uid, count = os.getuid(), 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
-            try:
+            with contextlib.suppress(OSError):  # the process ended meanwhile
                 count += entry.stat().st_uid == uid
-            except OSError:
-                pass
     return count
 
 
@@ -348,10 +348,8 @@ def _classify(report: dict[str, Any] | None, rc: int | None, timed_out: bool, wa
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _rmtree(path: Path) -> None:

@@ -79,15 +79,15 @@ def failure_type(result: ExecResult) -> str:
 
 
 def _score_code(problems: list[Problem], completions: list[str], cfg: SandboxConfig) -> list[Scored]:
-    sanitized = [sanitize(c, kind="code", entry_point=p.entry_point) for p, c in zip(problems, completions)]
-    results = run_programs([build_program(p, s) for p, s in zip(problems, sanitized)], cfg)
+    sanitized = [sanitize(c, kind="code", entry_point=p.entry_point) for p, c in zip(problems, completions, strict=True)]
+    results = run_programs([build_program(p, s) for p, s in zip(problems, sanitized, strict=True)], cfg)
     return [Scored(p.task_id, r.status == "passed", r.status, failure_type(r), raw, s, r.detail)
-            for p, raw, s, r in zip(problems, completions, sanitized, results)]
+            for p, raw, s, r in zip(problems, completions, sanitized, results, strict=True)]
 
 
 def _score_math(task: TaskData, problems: list[Problem], completions: list[str]) -> list[Scored]:
     out = []
-    for p, raw in zip(problems, completions):
+    for p, raw in zip(problems, completions, strict=True):
         text = sanitize(raw, kind="math")
         if task.name == "gsm8k":
             answer = gsm8k_extract(text)
@@ -102,7 +102,7 @@ def _score_math(task: TaskData, problems: list[Problem], completions: list[str])
 
 def _score_sql(problems: list[Problem], completions: list[str]) -> list[Scored]:
     out = []
-    for p, raw in zip(problems, completions):
+    for p, raw in zip(problems, completions, strict=True):
         query = sanitize(raw, kind="sql").rstrip(";").strip()
         ok, status = execution_match(p.meta["db_path"], query, p.answer)
         kind = {"passed": "none", "failed": "wrong_answer", "timeout": "timeout"}.get(status, "runtime_error")
@@ -144,7 +144,7 @@ def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], ge
     completions = [c[0] for c in generate(model, tokenizer, prompts, gen_cfg, method=method, seed=seed,
                                           cache_path=cache_path, progress=progress)]
     scored = score(task, problems, completions, sandbox_cfg)
-    records = [{**asdict(s), "prompt_sha256": prompt_hash(pr)} for s, pr in zip(scored, prompts)]
+    records = [{**asdict(s), "prompt_sha256": prompt_hash(pr)} for s, pr in zip(scored, prompts, strict=True)]
     if out_jsonl is not None:
         Path(out_jsonl).parent.mkdir(parents=True, exist_ok=True)
         with open(out_jsonl, "w") as f:

@@ -6,7 +6,8 @@ q/k/v_proj + the Mamba-2 in_proj of all 44 layers (r=24 -> 22,192,896; peft refu
 mixers). B starts at zero, so the untrained adapter is exactly the base model.
 
 Unmerged, every adapted matmul costs an extra low-rank product at every step (per-step cost); merged, ``W + BA`` is
-written into the weights and inference costs nothing extra. ``merge()`` / ``unmerge()`` switch explicitly; with
+written into the weights and peft's wrappers are swapped out for the plain base layers, so inference costs exactly
+what the base model costs. ``merge()`` / ``unmerge()`` switch explicitly; with
 ``merge: true`` in the config the switch is automatic: ``model_kwargs(..., training=False)`` (evaluation) merges and
 ``model_kwargs(..., training=True)`` unmerges. Merging keeps a CPU copy of the weights it overwrites and unmerging
 restores them, so ``detach()`` gives back the base weights bit for bit (peft's own unmerge subtracts BA again, which
@@ -16,6 +17,8 @@ is not exact in floating point).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +77,16 @@ class LoraMethodConfig(MethodConfig):
         )
 
 
+@dataclass
+class _Merged:
+    """One adapted module while merged: where its peft wrapper was, the wrapper, and the exact pre-merge weight."""
+
+    parent: nn.Module
+    attr: str
+    layer: LoraLayer
+    backup: torch.Tensor
+
+
 @register
 class LoraMethod(TuningMethod):
     name = "lora"
@@ -82,7 +95,8 @@ class LoraMethod(TuningMethod):
 
     def __init__(self, config: LoraMethodConfig | None = None) -> None:
         super().__init__(config)
-        self._backup: dict[str, torch.Tensor] = {}  # module name -> base weight overwritten by merge()
+        self._merged: list[_Merged] = []  # what merge() swapped out, for unmerge()
+        self._params: list[nn.Parameter] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def attach(self, model: PreTrainedModel) -> nn.Module:
@@ -101,6 +115,8 @@ class LoraMethod(TuningMethod):
         except ValueError as err:  # peft: no match, or a module it refuses (out_proj / conv1d on Mamba)
             raise UserError(f"peft refused method=lora on {model.config.model_type}: {str(err).splitlines()[0]}") from None
         self.base_model, self.model = model, peft_model
+        # listed once: while merged, the adapter tensors are out of the module tree (see merge())
+        self._params = [p for n, p in peft_model.named_parameters() if p.requires_grad and "lora_" in n]
         return peft_model
 
     def detach(self) -> PreTrainedModel:
@@ -108,38 +124,54 @@ class LoraMethod(TuningMethod):
         self.unmerge()
         base = peft_model.unload()
         self.model = self.base_model = None
+        self._params = []
         return base
 
     def trainable_parameters(self) -> list[nn.Parameter]:
-        return [p for n, p in self._peft().named_parameters() if p.requires_grad and "lora_" in n]
+        self._require_attached()
+        return list(self._params)
 
     # -- merged / unmerged ---------------------------------------------------------------------------------------
     @property
     def merged(self) -> bool:
-        return bool(self._backup)
-
-    def _lora_layers(self) -> list[tuple[str, LoraLayer]]:
-        return [(n, m) for n, m in self._peft().named_modules() if isinstance(m, LoraLayer)]
+        return bool(self._merged)
 
     @torch.no_grad()
     def merge(self) -> None:
-        """Write W + (alpha/r) BA into the adapted weights (keeping exact copies of W)."""
+        """Write W + (alpha/r) BA into the adapted weights and take peft's wrappers out of the forward path."""
         if self.merged:
             return
-        for name, layer in self._lora_layers():
-            self._backup[name] = layer.get_base_layer().weight.detach().to("cpu", copy=True)
+        peft_model = self._peft()
+        layers = [(n, m) for n, m in peft_model.named_modules() if isinstance(m, LoraLayer)]
+        for name, layer in layers:
+            base = layer.get_base_layer()
+            backup = base.weight.detach().to("cpu", copy=True)
             layer.merge()
+            parent_name, _, attr = name.rpartition(".")
+            parent = peft_model.get_submodule(parent_name)
+            setattr(parent, attr, base)  # the merged model runs plain nn.Linear: no wrapper cost at all
+            self._merged.append(_Merged(parent, attr, layer, backup))
 
     @torch.no_grad()
     def unmerge(self) -> None:
-        """Restore the exact base weights; the adapter is applied on the side again."""
-        if not self.merged:
-            return
-        for name, layer in self._lora_layers():
-            weight = layer.get_base_layer().weight
-            weight.copy_(self._backup[name].to(weight.device))
-            layer.merged_adapters.clear()
-        self._backup.clear()
+        """Put the adapters back on the side and restore the exact base weights."""
+        while self._merged:
+            entry = self._merged.pop()
+            setattr(entry.parent, entry.attr, entry.layer)
+            weight = entry.layer.get_base_layer().weight
+            weight.copy_(entry.backup.to(weight.device))
+            entry.layer.merged_adapters.clear()
+
+    @contextmanager
+    def _unmerged(self) -> Iterator[None]:
+        """Temporarily unmerged (the adapter tensors are only reachable through peft's wrappers)."""
+        was_merged = self.merged
+        self.unmerge()
+        try:
+            yield
+        finally:
+            if was_merged:
+                self.merge()
 
     def model_kwargs(self, batch_size: int, *, training: bool = False) -> dict[str, Any]:
         if training:
@@ -157,12 +189,14 @@ class LoraMethod(TuningMethod):
         peft_model = self._peft()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        peft_model.save_pretrained(str(directory))  # adapter_model.safetensors + adapter_config.json (peft format)
+        with self._unmerged():
+            peft_model.save_pretrained(str(directory))  # adapter_model.safetensors + adapter_config.json (peft format)
+            signature = self._signature()
         write_json(directory / META_FILE, {
             "method": self.name,
             "format_version": FORMAT_VERSION,
             "config": self.describe()["config"],
-            "model": self._signature(),
+            "model": signature,
             "versions": package_versions(),
         })
         return directory
@@ -172,7 +206,8 @@ class LoraMethod(TuningMethod):
         meta_path, adapter_path = directory / META_FILE, directory / ADAPTER_FILE
         if not (meta_path.is_file() and adapter_path.is_file()):
             raise ArtefactMismatchError(f"{directory} holds no LoRA adapter ({META_FILE} and {ADAPTER_FILE} expected)")
-        saved, here = json.loads(meta_path.read_text()).get("model", {}), self._signature()
+        with self._unmerged():
+            saved, here = json.loads(meta_path.read_text()).get("model", {}), self._signature()
         if saved != here:
             diff = sorted(k for k in here if saved.get(k) != here[k])
             raise ArtefactMismatchError(
@@ -180,13 +215,10 @@ class LoraMethod(TuningMethod):
                 f"{saved.get('model_type')} r={saved.get('r')} with {len(saved.get('tensors', {}))} tensors, here "
                 f"{here['model_type']} r={here['r']} with {len(here['tensors'])})"
             )
-        was_merged = self.merged
-        self.unmerge()
-        result = set_peft_model_state_dict(self._peft(), load_file(adapter_path))
+        with self._unmerged():
+            result = set_peft_model_state_dict(self._peft(), load_file(adapter_path))
         if getattr(result, "unexpected_keys", None):
             raise ArtefactMismatchError(f"LoRA adapter in {directory} has unexpected tensors {result.unexpected_keys[:3]}")
-        if was_merged:
-            self.merge()
 
     def _signature(self) -> dict[str, Any]:
         config = self._peft().get_base_model().config

@@ -19,7 +19,7 @@ pre-hook marks it active, a forward hook that always runs clears it), so other m
 after ``detach()``, compute exactly what they did. Mamba-2's fused training path (``mamba2_split_conv1d_scan_combined``,
 kernel only, includes out_proj) has no place for the term; while an offset is active it returns None, which makes the
 mixer take its decomposed path. Not covered: a hub kernel that replaces the whole GatedDeltaNet forward
-(``use_kernels=True`` on SM121) -- attach refuses nothing there, so do not combine them.
+(transformers' ``use_kernels=True`` on SM121 GPUs) bypasses the scan functions; this repo never enables it.
 """
 
 from __future__ import annotations

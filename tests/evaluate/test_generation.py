@@ -57,7 +57,7 @@ def test_stop_tokens_and_max_new_tokens(tiny) -> None:
 def test_sampling_gives_k_samples_reproducible_by_seed(lively_tiny) -> None:
     model, tok = lively_tiny.model, lively_tiny.tokenizer
     prompts = render(tok, MESSAGES[:2])
-    cfg = GenerationConfig(batch_size=4, max_new_tokens=6, do_sample=True, num_samples=3)
+    cfg = GenerationConfig(batch_size=6, max_new_tokens=5, do_sample=True, num_samples=3)
     a = generate(model, tok, prompts, cfg, seed=1, progress=False)
     b = generate(model, tok, prompts, cfg, seed=1, progress=False)
     c = generate(model, tok, prompts, cfg, seed=2, progress=False)

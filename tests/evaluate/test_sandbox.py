@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import uuid
-
 from pathlib import Path
 
 import pytest
 
 import s0repro
-
 from s0repro.errors import UserError
+from s0repro.evaluate import sandbox
 from s0repro.evaluate.sandbox import SandboxConfig, isolation_plan, run_programs, sandbox_env
 
 FAST = SandboxConfig(timeout_s=1.0, wall_factor=1.0, memory_mb=512, max_processes=16, workers=2)
@@ -175,3 +175,26 @@ def test_bad_config_is_one_user_error() -> None:
         SandboxConfig(timeout_s=0)
     with pytest.raises(UserError):
         SandboxConfig(workers=0)
+
+
+def test_falls_back_gracefully_without_unshare_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    sandbox._plan.cache_clear()
+    try:
+        plan = isolation_plan(FAST)
+        assert plan.prefix == () and "unshare not found" in plan.notes
+        assert plan.describe()["network"].startswith("shared")
+        ok, early, loop = run(["print('x')\n", "import os\nos._exit(0)\n", "while True:\n    pass\n"])
+        assert (ok.status, early.status, loop.status) == ("passed", "failed", "timeout")
+        with pytest.raises(UserError, match="network namespace"):
+            isolation_plan(SandboxConfig(require_network_isolation=True))
+    finally:
+        sandbox._plan.cache_clear()
+
+
+def test_same_user_plan_still_classifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = sandbox._Plan(prefix=(), python=sys.executable, drop_uid=False)
+    kill_parent = "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(0.5)\n"
+    programs = ("assert True\n", "raise SystemExit(0)\n", "1/0\n", kill_parent)
+    results = [sandbox._run_one(p, FAST, plan, None) for p in programs]
+    assert [r.status for r in results] == ["passed", "failed", "error", "killed"]  # a killed parent is no pass

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from peft.tuners.lora import LoraLayer
 from transformers import AutoModelForCausalLM
 
 from s0repro.errors import UserError
@@ -88,12 +89,18 @@ def test_zero_init_is_base_merge_matches_unmerged_and_detach_is_exact() -> None:
         assert torch.equal(model(**ids).logits, base)
 
 
-def test_merge_option_switches_with_model_kwargs() -> None:
+def test_merge_option_switches_with_model_kwargs_and_merged_runs_plain_layers(tmp_path: Path) -> None:
     method = build_method("lora", {**_method_conf("lora_merged"), "target_modules": ["q_proj"]})
-    method.attach(_load("tiny_gdn").model)
+    model = method.attach(_load("tiny_gdn").model)
+    n_params = method.num_trainable_parameters()
     assert method.model_kwargs(2) == {} and method.merged  # evaluation: merged
+    assert not any(isinstance(m, LoraLayer) for m in model.modules())  # no peft wrapper left in the forward path
+    assert method.num_trainable_parameters() == n_params
+    method.save(tmp_path)  # saving while merged still finds the adapter
+    assert (tmp_path / "adapter_model.safetensors").is_file() and method.merged
     method.model_kwargs(1, training=True)
     assert not method.merged  # training: on the side again
+    assert sum(isinstance(m, LoraLayer) for m in model.modules()) == 1
     method.detach()
 
 

@@ -218,3 +218,48 @@ def test_layers_option_and_pure_transformer_refusal() -> None:
     method.detach()
     with pytest.raises(NoRecurrentLayersError, match="pure Transformer"):
         build_method("state_offset", {}).attach(_load("tiny_transformer").model)
+
+
+# -- the kernel paths (fla / mamba-ssm) get the same term: CUDA with the gpu extra only ---------------------------------
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA and the gpu extra")
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("T", [1, 100], ids=lambda t: f"T{t}")
+def test_kernel_scan_plus_term_matches_naive_recurrence_on_cuda(T: int) -> None:
+    g = torch.Generator().manual_seed(T)
+    B, Hk, Hv, K, V = 1, 2, 4, 32, 32
+
+    def rnd(*shape):
+        return torch.randn(*shape, generator=g).cuda()
+
+    q, k, v = rnd(B, T, Hk, K), rnd(B, T, Hk, K), rnd(B, T, Hv, V)
+    decay, beta = -torch.rand(B, T, Hv, generator=g).cuda() * 0.2, torch.rand(B, T, Hv, generator=g).cuda()
+    s0, ds = rnd(B, Hv, K, V), rnd(Hv, K, V)
+    scan = qwen.torch_recurrent_gated_delta_rule if T == 1 else qwen.torch_chunk_gated_delta_rule
+    out, _ = scan(q, k, v, g=decay, beta=beta, initial_state=s0, output_final_state=True, use_qk_l2norm_in_kernel=True)
+    expected = _naive_gdn(q.repeat_interleave(2, 2), k.repeat_interleave(2, 2), v, decay, beta, s0, ds)
+    torch.testing.assert_close(out.float() + gdn_offset_readout(q, ds, qk_l2norm=True), expected, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("name", MODELS)
+def test_offset_in_prefill_and_decode_on_cuda(name: str) -> None:
+    with open(f"conf/model/{name}.yaml") as f:
+        loaded = load_model(ModelConfig(**{**yaml.safe_load(f), "device": "cuda"}))
+    ids = {k: v.cuda() for k, v in _ids(loaded.tokenizer, "def f(x):\n    return x * 2\n" * 4).items()}
+    with torch.no_grad():
+        base = loaded.model(**ids).logits
+        method = build_method("state_offset", {})
+        model = method.attach(loaded.model)
+        torch.testing.assert_close(model(**ids).logits, base, rtol=0, atol=0)
+        _randomise(method)
+        out = model.generate(**ids, max_new_tokens=6, do_sample=False, output_scores=True,
+                             return_dict_in_generate=True, pad_token_id=loaded.tokenizer.pad_token_id)
+        full = model(input_ids=out.sequences).logits
+    start = ids["input_ids"].shape[1] - 1
+    for step, scores in enumerate(out.scores):  # chunk kernel (prefill) and step kernel (decode) agree
+        torch.testing.assert_close(scores, full[:, start + step], rtol=1e-2, atol=1e-2)
+    method.detach()

@@ -46,6 +46,7 @@ def test_mamba2_survival_is_exactly_the_decay_product(prompts):
     for h in handles:
         h.remove()
     report = state_survival(model, tokenizer, prompts[:1])
+    compared = 0
     for layer, measured in zip(layers, report.layers, strict=True):
         mixer = layer.module
         raw = (captured[layer.layer_idx] * mixer.mup_vector)[0, :, -mixer.num_heads:]
@@ -53,8 +54,12 @@ def test_mamba2_survival_is_exactly_the_decay_product(prompts):
         log_decay = (-torch.exp(mixer.A_log.float()) * dt).sum(0)  # log prod_t exp(A dt_t), per head
         for h, f in enumerate(measured.fractions):
             expected = log_decay[h].item()
-            if expected > math.log(1e-30):  # below that the float32 difference is pure rounding
+            if expected > math.log(1e-9):  # below that the float32 difference is rounding
                 assert math.log(f) == pytest.approx(expected, rel=1e-3, abs=1e-3)
+                compared += 1
+            else:
+                assert f < 1e-8
+    assert compared >= 2
 
 
 def test_default_transformers_decay_forgets_and_long_memory_init_remembers(prompts):
@@ -66,7 +71,7 @@ def test_default_transformers_decay_forgets_and_long_memory_init_remembers(promp
             layer.module.dt_bias.fill_(1.0)
             layer.module.A_log.copy_(torch.log(torch.arange(1, layer.module.num_heads + 1, dtype=torch.float32)))
     default = state_survival(model, tokenizer, prompts)
-    assert max(default.heads()) < 1e-30 and default.alive() == 0
+    assert max(default.heads()) < 1e-8 and default.alive() == 0
     assert max(long_memory.heads()) > 1e-3 > max(default.heads())
 
 

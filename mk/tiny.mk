@@ -1,0 +1,24 @@
+# Tiny pre-trained checkpoints for the CPU-sized reproduction (issue 7): `make tiny-models` builds the missing ones,
+# `make tiny-models-rebuild` all of them. Each takes a few minutes on one CPU thread; see
+# assets/tiny/<name>/build_record.json for how the shipped ones were made.
+TINY_MODELS := minicode_gdn minicode_mamba2 minicode_transformer
+# Per-model pre-training steps (the rest are s0repro/train/pretrain.py defaults).
+TINY_STEPS_minicode_gdn := 350
+TINY_STEPS_minicode_mamba2 := 300
+TINY_STEPS_minicode_transformer := 350
+
+.PHONY: tiny-models tiny-models-rebuild tiny-memory
+
+tiny-models: $(foreach m,$(TINY_MODELS),assets/tiny/$(m)/model.safetensors)
+
+assets/tiny/%/model.safetensors:
+	$(PY) -m s0repro.train.pretrain --model conf/model/$*.yaml --out assets/tiny/$* --steps $(TINY_STEPS_$*)
+
+tiny-models-rebuild:
+	rm -f $(foreach m,$(TINY_MODELS),assets/tiny/$(m)/model.safetensors)
+	$(MAKE) tiny-models
+
+# Print how much of an initial recurrent state survives a typical prompt, per layer and head.
+tiny-memory:
+	$(PY) -m s0repro.models.memory conf/model/minicode_gdn.yaml
+	$(PY) -m s0repro.models.memory conf/model/minicode_mamba2.yaml

@@ -1,0 +1,85 @@
+"""HumanEval from the bundled file (offline), the paper's split, a local override, and HumanEval+ via evalplus data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from s0repro.data import load_task
+from s0repro.data.humaneval import bundled_path, plus_test
+from s0repro.errors import UserError
+from s0repro.evaluate.sandbox import SandboxConfig
+from s0repro.evaluate.scoring import score
+
+ROW = {"task_id": "HumanEval/{i}", "prompt": "def f{i}(x):\n", "canonical_solution": "    return x + {i}\n",
+       "test": "def check(c):\n    assert c(1) == 1 + {i}\n", "entry_point": "f{i}"}
+
+
+def rows(n: int) -> list[dict]:
+    return [{k: v.format(i=i) for k, v in ROW.items()} for i in range(n)]
+
+
+def test_bundled_humaneval_has_the_paper_split() -> None:
+    task = load_task("humaneval")
+    assert bundled_path().is_file()
+    assert (len(task.train), len(task.eval), task.kind) == (80, 84, "code")
+    assert task.train[0].task_id == "HumanEval/0" and task.train[-1].task_id == "HumanEval/79"
+    assert task.eval[0].task_id == "HumanEval/80" and task.eval[-1].task_id == "HumanEval/163"
+    assert task.eval[0].entry_point and "def check" in task.eval[0].test
+    assert task.source["rows"] == 164 and len(task.source["sha256"]) == 64
+    assert task.source["split"] == "train 0-79, eval 80-163"
+
+
+def test_local_override_jsonl_and_gz(tmp_path: Path) -> None:
+    plain = tmp_path / "he.jsonl"
+    plain.write_text("".join(json.dumps(r) + "\n" for r in reversed(rows(5))))
+    task = load_task("humaneval", path=str(plain), split_at=3)
+    assert [p.task_id for p in task.train] == ["HumanEval/0", "HumanEval/1", "HumanEval/2"]  # sorted by index
+    packed = tmp_path / "he.jsonl.gz"
+    with gzip.open(packed, "wt") as f:
+        f.write(plain.read_text())
+    assert load_task("humaneval", path=str(packed), split_at=3).source["sha256"] == task.source["sha256"]
+
+
+def test_bad_files_and_splits_are_user_errors(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not found"):
+        load_task("humaneval", path=str(tmp_path / "missing.jsonl"))
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"task_id": "X/0", "question": "?"}) + "\n")
+    with pytest.raises(UserError, match="not HumanEval"):
+        load_task("humaneval", path=str(other))
+    with pytest.raises(UserError, match="split_at"):
+        load_task("humaneval", split_at=165)
+    assert len(load_task("humaneval", split_at=0).eval) == 164
+
+
+def test_humaneval_plus_offline_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("HUMANEVAL_OVERRIDE_PATH", raising=False)
+    monkeypatch.setattr("s0repro.data.hub.hub_reachable", lambda **kw: False)
+    monkeypatch.setattr("evalplus.data.utils.CACHE_DIR", str(tmp_path / "no-cache"))
+    with pytest.raises(UserError, match="HUMANEVAL_OVERRIDE_PATH") as err:
+        load_task("humaneval_plus")
+    assert "\n" not in str(err.value)
+
+
+def test_humaneval_plus_from_override_runs_differential_tests(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    plus_rows = []
+    for r in rows(3):
+        plus_rows.append({**r, "base_input": [[1], [2]], "plus_input": [[10**6], [-3]], "atol": 0})
+    plus_rows[2] = {**plus_rows[2], "prompt": "def f2(x):\n", "canonical_solution": "    return x / 3\n",
+                    "base_input": [[1.0]], "plus_input": [[2.0]], "atol": 1e-6}
+    path = tmp_path / "HumanEvalPlus.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in plus_rows))
+    monkeypatch.setenv("HUMANEVAL_OVERRIDE_PATH", str(path))
+    task = load_task("humaneval_plus", split_at=1)
+    assert task.name == "humaneval_plus" and len(task.train) == 1 and len(task.eval) == 2
+    problems = task.train + task.eval
+    good = [p.answer for p in problems]
+    bad = ["    return x if x < 100 else 0\n", "    return x + 1 if x > 0 else x\n", "    return x / 3.01\n"]
+    results = score(task, problems * 2, good + bad, SandboxConfig(timeout_s=3.0))
+    assert [r.passed for r in results] == [True, True, True, False, False, False]
+    assert "def check(candidate)" in plus_test(plus_rows[0])

