@@ -182,15 +182,21 @@ def _plot(results: dict[str, dict], batches: list[int], path: Path) -> None:
     for ax, (model, methods) in zip(axes[0], results.items(), strict=True):
         labels = [m for m in methods if m != "base"]
         width = 0.8 / len(batches)
+        lowest = 1.0
         for i, b in enumerate(batches):
-            values = [methods[m]["batch"][str(b)]["ratio_to_base"] for m in labels]
-            ax.bar([x + i * width for x in range(len(labels))], values, width, label=f"batch {b}")
+            rows = [methods[m]["batch"][str(b)] for m in labels]
+            values = [r["ratio_to_base"] for r in rows]
+            spread = [[r["ratio_to_base"] - r["ratio_q1"] for r in rows], [r["ratio_q3"] - r["ratio_to_base"] for r in rows]]
+            ax.bar([x + i * width for x in range(len(labels))], values, width, yerr=spread, capsize=3,
+                   label=f"batch {b}")
+            lowest = min([lowest] + [r["ratio_q1"] for r in rows])
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.axhline(0.98, color="grey", linewidth=0.8, linestyle="--")
+        ax.set_ylim(max(0.0, lowest - 0.1), 1.15)
         ax.set_xticks([x + width * (len(batches) - 1) / 2 for x in range(len(labels))], labels, rotation=30,
                       ha="right")
         ax.set_title(model)
-        ax.set_ylabel("decode tokens/s relative to base")
+        ax.set_ylabel("decode tokens/s / base (median, IQR)")
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

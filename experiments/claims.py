@@ -18,7 +18,7 @@ from pathlib import Path
 from experiments import paper
 from experiments.common import CODE_TASKS, TINY_NOTE, Cells, Options, cli, compare
 from experiments.prefix_control import runs as prefix_runs
-from experiments.render import DASH, Table, p_text, pct, write_tables
+from experiments.render import DASH, ROUNDING, Table, p_text, pct, write_tables
 from experiments.scaling import SIZES, by_size, gains_increase
 from experiments.transfer import s0_arms
 from s0repro.stats import TTestResult, paired_seed_level, problem_level, welch_ttest
@@ -40,7 +40,8 @@ class ClaimResult:
 def _in_ci(paper_pp: float, test: TTestResult) -> str:
     if not test.defined:
         return "n/a"
-    return "yes" if 100 * test.ci_low <= paper_pp <= 100 * test.ci_high else "no"
+    tol = ROUNDING / 2  # the paper prints one decimal
+    return "yes" if 100 * test.ci_low - tol <= paper_pp <= 100 * test.ci_high + tol else "no"
 
 
 def _test_text(test: TTestResult, n: str) -> str:
@@ -168,8 +169,18 @@ def claim_scaling(cells: Cells, opts: Options) -> ClaimResult:
     return ClaimResult(claim, paper_txt, ours, verdict)
 
 
+def claim_zero_overhead(cells: Cells, opts: Options) -> ClaimResult:
+    """What the runs record about inference cost (method_info.inference_cost) for every S0 cell."""
+    claim, paper_txt = "S0 adds no inference overhead (only the initial state changes)", "overhead: none"
+    costs = sorted({c.inference_cost for c in cells.cells if c.method.startswith("s0") and c.inference_cost})
+    if not costs:
+        return ClaimResult(claim, paper_txt, DASH, NOT_RUN)
+    return ClaimResult(claim, paper_txt, "recorded inference cost: " + ", ".join(costs),
+                       SUPPORTED if costs == ["none"] else NOT_SUPPORTED)
+
+
 CLAIMS: tuple[Callable[[Cells, Options], ClaimResult], ...] = (
-    claim_qwen_gain, claim_qwen_vs_lora, claim_falcon_gain, claim_falcon_tie, claim_matched_budget,
+    claim_qwen_gain, claim_zero_overhead, claim_qwen_vs_lora, claim_falcon_gain, claim_falcon_tie, claim_matched_budget,
     claim_state_offset, _transfer("math500", "transfer_math500", "MATH-500"),
     _transfer("gsm8k", "transfer_gsm8k", "GSM8K"), claim_spider, claim_prefix, claim_scaling,
 )

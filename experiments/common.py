@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text, pct
 from s0repro.errors import UserError
 from s0repro.results import CorruptResultError, iter_results
-from s0repro.stats import Cell, SeedComparison, group_cells, seed_level
+from s0repro.stats import Cell, SeedComparison, group_cells, holm, problem_level, seed_level
 
 RESULTS_ENV = "S0REPRO_RESULTS"
 CODE_TASKS = ("humaneval", "humaneval_plus", "minicode")
@@ -117,66 +118,68 @@ def model_name(arch: str, scale: str) -> str:
 
 
 STATS_COLUMNS = ["comparison", "seeds (a / b)", "change (pp, mean ± sd)", "seed-level test", "p",
-                 "95% CI (pp)", "problem-level: bootstrap 95% CI (pp)", "McNemar per seed (Holm, p ≤ 0.05)"]
+                 "p (Holm, this table)", "95% CI (pp)", "problem-level: bootstrap 95% CI (pp)",
+                 "McNemar per seed (Holm, p ≤ 0.05)"]
 SEED_VIEW_NOTE = ("Seed-level view (the paper's): each seed's score is one observation; change = mean(a) - mean(b) "
                   "with the sd over seeds of the seed-matched differences; Welch t-test across seeds (one-sample "
-                  "t-test when b is a single run). It ignores problem-sampling variance.")
+                  "t-test when b is a single base run). It ignores problem-sampling variance. 'p (Holm, this "
+                  "table)' adjusts the seed-level p-values for the number of comparisons in the table.")
 PROBLEM_VIEW_NOTE = ("Problem-level view (not in the paper): per-problem correctness averaged over seeds, paired "
                      "bootstrap over problems (10,000 resamples, seed 0); exact McNemar per seed pair, "
                      "Holm-corrected across seeds.")
 
 
-def stats_row(label: str, a: Cell | None, b: Cell | None) -> list[str]:
-    """One row of a statistics table comparing a with b in both views ('not run' when a cell is missing)."""
-    from experiments.render import DASH, NOT_RUN, ci_text, p_text, pct  # local: render imports matplotlib
-    from s0repro.stats import problem_level
+class StatsTable(Table):
+    """Comparisons in both views, one row each; Holm-adjusted seed-level p-values over the table's rows."""
 
-    if a is None or b is None:
-        return [label, f"{a.n if a else 0} / {b.n if b else 0}", NOT_RUN, DASH, DASH, DASH, DASH, DASH]
-    sv = seed_level(a, b)
-    pv = problem_level(a, b)
-    change = pct(sv.delta, signed=True) + ("" if sv.delta_sd != sv.delta_sd else f" ± {pct(sv.delta_sd)}")
-    test = {"welch": "Welch t", "one_sample": "one-sample t (single base run)"}.get(sv.test.test, sv.test.test)
-    if not sv.test.defined:
-        test += " (undefined: n < 2)"
-    mcn = f"{pv.n_significant}/{len(pv.mcnemar)}" if pv.mcnemar else DASH
-    return [label, f"{a.n} / {b.n}", change, test, p_text(sv.test.p_value),
-            ci_text(sv.test.ci_low, sv.test.ci_high, signed=True),
-            ci_text(pv.bootstrap.ci_low, pv.bootstrap.ci_high, signed=True), mcn]
+    def __init__(self, title: str) -> None:
+        super().__init__(title, list(STATS_COLUMNS), notes=[SEED_VIEW_NOTE, PROBLEM_VIEW_NOTE])
+        self.p_values: list[float] = []
+
+    def compare(self, label: str, a: Cell | None, b: Cell | None) -> None:
+        """Add the row 'a vs b' ('not run' when a cell is missing) and refresh the Holm column."""
+        if a is None or b is None:
+            self.add(label, f"{a.n if a else 0} / {b.n if b else 0}", NOT_RUN, *[DASH] * 6)
+            self.p_values.append(float("nan"))
+        else:
+            sv, pv = seed_level(a, b), problem_level(a, b)
+            change = pct(sv.delta, signed=True) + ("" if sv.delta_sd != sv.delta_sd else f" ± {pct(sv.delta_sd)}")
+            test = {"welch": "Welch t", "one_sample": "one-sample t (single base run)"}.get(sv.test.test, sv.test.test)
+            if not sv.test.defined:
+                test += " (undefined: n < 2)"
+            mcn = f"{pv.n_significant}/{len(pv.mcnemar)}" if pv.mcnemar else DASH
+            self.add(label, f"{a.n} / {b.n}", change, test, p_text(sv.test.p_value), DASH,
+                     ci_text(sv.test.ci_low, sv.test.ci_high, signed=True),
+                     ci_text(pv.bootstrap.ci_low, pv.bootstrap.ci_high, signed=True), mcn)
+            self.p_values.append(sv.test.p_value)
+        for row, q in zip(self.rows, holm(self.p_values).adjusted, strict=True):
+            row[5] = p_text(q)
 
 
-def delta_row(quantity: str, paper_pp: float | None, cmp: SeedComparison | None):
+def delta_row(quantity: str, paper_pp: float | None, cmp: SeedComparison | None) -> VsRow:
     """A paper-vs-ours row for a change over base (pp), with the seed-level test's CI of the difference."""
-    from experiments.render import VsRow
-
     if cmp is None:
         return VsRow(quantity, paper_pp, None)
     kind = {"welch": "Welch", "one_sample": "one-sample t"}.get(cmp.test.test, cmp.test.test)
     return VsRow(quantity, paper_pp, 100 * cmp.delta, (100 * cmp.test.ci_low, 100 * cmp.test.ci_high), kind)
 
 
-def score_row(quantity: str, paper_pct: float | None, cell: Cell | None):
+def score_row(quantity: str, paper_pct: float | None, cell: Cell | None) -> VsRow:
     """A paper-vs-ours row for a score (%), with the t interval over seeds."""
-    from experiments.render import VsRow
-
     if cell is None:
         return VsRow(quantity, paper_pct, None)
     s = cell.summary()
     return VsRow(quantity, paper_pct, 100 * s.mean, (100 * s.ci_low, 100 * s.ci_high), "t over seeds")
 
 
-def delta_bar(group: str, label: str, cmp: SeedComparison):
+def delta_bar(group: str, label: str, cmp: SeedComparison) -> Bar:
     """A bar of per-seed changes (pp) with the test's CI."""
-    from experiments.render import Bar
-
     values = percent(cmp.deltas) if cmp.deltas else (100 * cmp.delta,)
     ci = None if not cmp.test.defined else (100 * cmp.test.ci_low, 100 * cmp.test.ci_high)
     return Bar(group, label, values, ci)
 
 
-def score_bar(group: str, label: str, cell: Cell):
-    from experiments.render import Bar
-
+def score_bar(group: str, label: str, cell: Cell) -> Bar:
     s = cell.summary()
     return Bar(group, label, percent(cell.scores), None if s.n < 2 else (100 * s.ci_low, 100 * s.ci_high))
 

@@ -15,19 +15,16 @@ from pathlib import Path
 from experiments import paper
 from experiments.common import (
     CODE_TASKS,
-    PROBLEM_VIEW_NOTE,
-    SEED_VIEW_NOTE,
-    STATS_COLUMNS,
     TINY_NOTE,
     Cells,
     Options,
+    StatsTable,
     cli,
     code_task_name,
     compare,
     delta_bar,
     delta_row,
     model_name,
-    stats_row,
 )
 from experiments.render import (
     DASH,
@@ -64,7 +61,7 @@ def render(opts: Options) -> list[Path]:
                  ["configuration", "params", "score (mean ± sd)", "change (pp)", "seeds", "runs below base"])
     base = cells.find(exps, "none", CODE_TASKS)
     main.add("baseline", DASH, mean_sd(base.summary()) if base else NOT_RUN, DASH, str(base.n if base else 0), DASH)
-    stats = Table("Prefix control, statistics: each configuration vs baseline", STATS_COLUMNS)
+    stats = StatsTable("Prefix control, statistics: each configuration vs baseline")
     bars, all_deltas = [], []
     found = runs(cells, opts)
     for label, cmp in found:
@@ -75,7 +72,7 @@ def render(opts: Options) -> list[Path]:
         main.add(label, params_text(cell.trainable_params), mean_sd(cmp.tuned), change, str(cell.n),
                  f"{below}/{len(cmp.deltas)}")
         bars.append(delta_bar(group, label, cmp))
-        stats.add(*stats_row(f"{label} vs baseline", cell, base))
+        stats.compare(f"{label} vs baseline", cell, base)
     if not found:
         main.add("prefix", DASH, NOT_RUN, DASH, "0", DASH)
     total_below = sum(d < 0 for d in all_deltas)
@@ -83,7 +80,6 @@ def render(opts: Options) -> list[Path]:
                       f"(paper: {paper.PREFIX.n_seeds} of {paper.PREFIX.n_seeds}, mean {paper.PREFIX.value:+.1f} pp).")
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    stats.notes += [SEED_VIEW_NOTE, PROBLEM_VIEW_NOTE]
     pooled = pooled_change(found)
     vs = [delta_row("prefix tuning change, mean over configurations (pp)", paper.PREFIX.value, pooled)]
     md, tex = write_tables(opts.out, NAME, [main, stats, vs_table("Prefix control: paper vs ours", vs)])

@@ -16,17 +16,14 @@ from pathlib import Path
 from experiments import paper
 from experiments.common import (
     CODE_TASKS,
-    PROBLEM_VIEW_NOTE,
-    SEED_VIEW_NOTE,
-    STATS_COLUMNS,
     TINY_NOTE,
     Cells,
     Options,
+    StatsTable,
     cli,
     code_task_name,
     model_name,
     percent,
-    stats_row,
 )
 from experiments.render import (
     DASH,
@@ -73,13 +70,12 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
 
-    stats = Table("Table 1, statistics: tuned vs baseline, and S0 vs LoRA", STATS_COLUMNS)
+    stats = StatsTable("Table 1, statistics: tuned vs baseline, and S0 vs LoRA")
     for arch, name in zip(MODELS, names, strict=True):
         base = find(cells, opts, arch, "none")
         for method, label in METHODS[1:]:
-            stats.add(*stats_row(f"{name}: {label} vs baseline", find(cells, opts, arch, method), base))
-        stats.add(*stats_row(f"{name}: S0 vs LoRA", find(cells, opts, arch, "s0"), find(cells, opts, arch, "lora")))
-    stats.notes += [SEED_VIEW_NOTE, PROBLEM_VIEW_NOTE]
+            stats.compare(f"{name}: {label} vs baseline", find(cells, opts, arch, method), base)
+        stats.compare(f"{name}: S0 vs LoRA", find(cells, opts, arch, "s0"), find(cells, opts, arch, "lora"))
     return [main, stats, vs_table("Table 1: paper vs ours", vs_rows(cells, opts))], bars
 
 
@@ -92,6 +88,11 @@ def vs_rows(cells: Cells, opts: Options) -> list[VsRow]:
         rows.append(VsRow(f"{model_name(arch, opts.scale)} {label} pass@1 (%)", rep.value,
                           100 * s.mean if s else None,
                           (100 * s.ci_low, 100 * s.ci_high) if s else None, "t over seeds"))
+    for (arch, method), millions in paper.TABLE1_PARAMS_M.items():
+        c = find(cells, opts, arch, method)
+        ours = c.trainable_params / 1e6 if c and c.trainable_params is not None else None
+        rows.append(VsRow(f"{model_name(arch, opts.scale)} {dict(METHODS)[method]} params (M)", millions, ours,
+                          None if ours is None else (ours, ours), "a count"))
     s0, lora = find(cells, opts, "qwen3_5", "s0"), find(cells, opts, "qwen3_5", "lora")
     t = welch_ttest(s0.scores, lora.scores) if s0 and lora else None
     rows.append(VsRow(f"{model_name('qwen3_5', opts.scale)} S0 - LoRA (pp)", paper.S0_VS_LORA_QWEN.value,

@@ -16,18 +16,15 @@ from pathlib import Path
 from experiments import paper
 from experiments.common import (
     CODE_TASKS,
-    PROBLEM_VIEW_NOTE,
-    SEED_VIEW_NOTE,
-    STATS_COLUMNS,
     TINY_NOTE,
     Cells,
     Options,
+    StatsTable,
     cli,
     code_task_name,
     compare,
     delta_bar,
     delta_row,
-    stats_row,
 )
 from experiments.render import DASH, NOT_RUN, Table, params_text, pct, plot_bars, vs_table, write_tables
 
@@ -43,7 +40,7 @@ def render(opts: Options) -> list[Path]:
     main = Table(f"Table 2: matched budget on Qwen3.5-4B, change in {code_task_name(opts.scale)} pass@1 (pp)",
                  ["method", "params", "change (pp, mean ± sd)", "seeds", "negative seeds", "min seed (%)",
                   "paper (pp)"])
-    stats = Table("Table 2, statistics: each method vs baseline", STATS_COLUMNS)
+    stats = StatsTable("Table 2, statistics: each method vs baseline")
     bars, vs = [], []
     for method, labels, label in METHODS:
         tuned, base = next((found for lab in labels if (found := cells.with_base(exps, lab, CODE_TASKS, "qwen3_5"))[0]),
@@ -59,9 +56,8 @@ def render(opts: Options) -> list[Path]:
             main.add(label, params_text(tuned.trainable_params), change, str(tuned.n),
                      f"{negative}/{len(cmp.deltas)}", pct(min(tuned.scores)), paper_txt)
             bars.append(delta_bar("Qwen3.5-4B" if opts.scale == "full" else "tiny GDN", label, cmp))
-        stats.add(*stats_row(f"{label} vs baseline", tuned, base))
+        stats.compare(f"{label} vs baseline", tuned, base)
         vs.append(delta_row(f"{label} change (pp)", rep.value, cmp))
-    stats.notes += [SEED_VIEW_NOTE, PROBLEM_VIEW_NOTE]
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
     md, tex = write_tables(opts.out, NAME, [main, stats, vs_table("Table 2: paper vs ours", vs)])

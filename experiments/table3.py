@@ -15,17 +15,15 @@ from pathlib import Path
 from experiments import paper
 from experiments.common import (
     CODE_TASKS,
-    PROBLEM_VIEW_NOTE,
-    STATS_COLUMNS,
     TINY_NOTE,
     Cells,
     Options,
+    StatsTable,
     cli,
     code_task_name,
     compare,
     delta_bar,
     delta_row,
-    stats_row,
 )
 from experiments.render import (
     DASH,
@@ -80,9 +78,8 @@ def render(opts: Options) -> list[Path]:
         vs.append(VsRow("state offset - S0 (pp)", paper.TABLE3["state_offset"].value - paper.TABLE3["s0"].value,
                         100 * t.mean_diff, (100 * t.ci_low, 100 * t.ci_high), "paired t"))
     paired.notes.append("Seed-level, paired over the seeds both methods ran (the paper's test).")
-    problem = Table("Table 3, problem-level view: state offset vs S0", STATS_COLUMNS)
-    problem.add(*stats_row("state offset vs S0", offset, s0))
-    problem.notes.append(PROBLEM_VIEW_NOTE + " The seed-level columns here use Welch, not the paired test above.")
+    problem = StatsTable("Table 3, both views: state offset vs S0 (seed-level columns: Welch, unpaired)")
+    problem.compare("state offset vs S0", offset, s0)
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
     md, tex = write_tables(opts.out, NAME, [main, paired, problem, vs_table("Table 3: paper vs ours", vs)])

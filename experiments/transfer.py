@@ -15,17 +15,14 @@ from pathlib import Path
 
 from experiments import paper
 from experiments.common import (
-    PROBLEM_VIEW_NOTE,
-    SEED_VIEW_NOTE,
-    STATS_COLUMNS,
     Cells,
     Options,
+    StatsTable,
     cli,
     compare,
     delta_row,
     score_bar,
     score_row,
-    stats_row,
 )
 from experiments.render import DASH, NOT_RUN, Table, mean_sd, p_text, pct, plot_bars, vs_table, write_tables
 from s0repro.stats import Cell
@@ -52,7 +49,7 @@ def render(opts: Options) -> list[Path]:
     cells = Cells(opts.results)
     main = Table("Transfer: S0 on math and SQL tasks (score %, mean ± sd over seeds)",
                  ["task", "base", "S0", "change (pp)", "seeds", "p (Welch)", "paper"])
-    stats = Table("Transfer, statistics: S0 vs baseline", STATS_COLUMNS)
+    stats = StatsTable("Transfer, statistics: S0 vs baseline")
     bars, vs = [], []
     for task, exp, label in TASKS:
         arms = s0_arms(cells, opts, task, exp)
@@ -72,13 +69,12 @@ def render(opts: Options) -> list[Path]:
                 main.add(name, mean_sd(cmp.base), mean_sd(cmp.tuned), change, str(s0.n), p_text(cmp.test.p_value),
                          paper_text(task))
                 bars.append(score_bar(label, "S0" if s0.method == "s0" else s0.method, s0))
-            stats.add(*stats_row(f"{name}: S0 vs baseline", s0, base))
+            stats.compare(f"{name}: S0 vs baseline", s0, base)
             if "s0" in rep:
                 vs.append(score_row(f"{name} S0 (%)", rep["s0"].value, s0))
             vs.append(delta_row(f"{name} change (pp)", rep["delta"].value, cmp))
     main.notes.append("Spider: the paper reports about 72% and no gain for alphas 0.03-0.15 (one seed); "
                       "its 'paper' change is 0.")
-    stats.notes += [SEED_VIEW_NOTE, PROBLEM_VIEW_NOTE]
     md, tex = write_tables(opts.out, NAME, [main, stats, vs_table("Transfer: paper vs ours", vs)])
     png = plot_bars(opts.out / f"{NAME}.png", "Transfer (bars: mean; dots: seeds; whiskers: 95% CI)", bars,
                     ylabel="score (%)")

@@ -130,6 +130,7 @@ class Config:
     exp_name: str = "adhoc"  # results/<exp_name>/...; every conf/exp file sets its own
     seed: Any = 0  # 3, [42, 7], "0..2" (inclusive), "42,7,123"
     force: bool = False  # re-run cells whose result already exists
+    dry_run: bool = False  # print the cells and whether they are finished; load nothing, run nothing
     results_dir: str = "results"
     cache_dir: str | None = None  # baseline evaluations and sampled training sets; None: <results_dir>/.cache
     progress: bool = True
@@ -137,6 +138,7 @@ class Config:
     task: TaskConfig = field(default_factory=TaskConfig)
     method: Any = None  # one method config (conf/method/<name>.yaml); with an exp it narrows the arms
     arms: dict[str, ArmConfig] = field(default_factory=dict)
+    suite: list[str] = field(default_factory=list)  # a convenience exp: run these experiments one after another
     train: TrainSettings = field(default_factory=TrainSettings)
     eval: EvalConfig = field(default_factory=EvalConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
@@ -332,6 +334,10 @@ def _container(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
 
 
+class NotInExperiment(UserError):
+    """``method=<name>`` names a method the experiment does not compare."""
+
+
 def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpec]:
     """Every (arm, seed) cell the config asks for, seeds outermost (one training set per seed serves every arm)."""
     seeds = parse_seeds(_container(cfg.seed))
@@ -362,7 +368,7 @@ def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpe
         chosen = {k: v for k, v in built.items() if k == want_label} or {
             k: v for k, v in built.items() if v[0] == wanted}
         if not chosen:
-            raise UserError(f"experiment {cfg.exp_name} does not compare method {wanted!r}; its arms are "
+            raise NotInExperiment(f"experiment {cfg.exp_name} does not compare method {wanted!r}; its arms are "
                             f"{', '.join(built)} (method=<one of them> narrows, leave it out to run all)")
         built = {k: (n, {**m, **cli_method}, t) for k, (n, m, t) in chosen.items()}
     specs = []

@@ -18,6 +18,7 @@ line on stderr and exit status 2; nothing under results/ is touched before the i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -44,6 +45,7 @@ from s0repro.conf import (
     CONF_DIR,
     GROUPS,
     Config,
+    NotInExperiment,
     RunSpec,
     config_error_line,
     group_options,
@@ -100,20 +102,42 @@ def precheck(argv: list[str]) -> None:
         options = group_options(group)
         if value not in options:
             raise UserError(f"unknown {group} {value!r}; choose one of: {', '.join(options)}")
-    if _is_multirun(argv):
-        return  # sweeps cannot be composed one by one here; each job checks its own config
-    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+").startswith("hydra")]
-    cfg = compose(overrides)
-    to_settings(cfg)
-    plan_runs(cfg, overrides)
+    if any(a.startswith("-") for a in argv):
+        return  # -m sweeps cannot be composed one by one here (each job checks its own); --cfg/--info are Hydra's
+    overrides = [a for a in argv if not a.lstrip("+").startswith("hydra")]
+    members = expand_suite(compose(overrides), overrides)
+    for cfg, member_overrides in members:
+        to_settings(cfg)
+        try:
+            plan_runs(cfg, member_overrides)
+        except NotInExperiment:
+            if len(members) == 1:  # in a suite, a member without that method is skipped instead
+                raise
+
+
+def expand_suite(cfg: DictConfig, overrides: list[str] | tuple[str, ...]) -> list[tuple[DictConfig, list[str]]]:
+    """A suite experiment (``suite: [a, b]``) as its members' configs, each with the same command-line overrides."""
+    if not cfg.get("suite"):
+        return [(cfg, list(overrides))]
+    rest = [o for o in overrides if o.lstrip("+").split("=", 1)[0] != "exp"]
+    members = []
+    for name in cfg.suite:
+        member = [f"+exp={name}", *rest]
+        members.append((compose(member), member))
+    return members
 
 
 def compose(overrides: list[str], conf_dir: Path = CONF_DIR) -> DictConfig:
     """The config Hydra would build for ``overrides`` (no run directory, no logging set-up)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
 
-    with initialize_config_dir(version_base=None, config_dir=str(conf_dir)):
+    if GlobalHydra.instance().is_initialized():  # inside a running Hydra app (a suite): its search path is ours
+        context: Any = contextlib.nullcontext()
+    else:
+        context = initialize_config_dir(version_base=None, config_dir=str(conf_dir))
+    with context:
         try:
             return hydra_compose(config_name="config", overrides=list(overrides))
         except Exception as err:  # noqa: BLE001 - every composition error becomes one line
@@ -195,6 +219,21 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def code_digest(stages: tuple[str, ...] = ("data", "models", "evaluate")) -> str:
+    """A hash of the code a baseline evaluation depends on: editing a scorer invalidates cached baselines."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for stage in stages for p in (package / stage).rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _fingerprint(model: Any) -> str:
+    from s0repro.evaluate.generation import model_fingerprint
+
+    return model_fingerprint(model)
+
+
 def _digest(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -268,13 +307,16 @@ class Session:
         self.settings = settings
         self.cache_dir = cache_dir
         self.loaded = load_model_once(settings.model)
+        self.fingerprint = _fingerprint(self.loaded.model)
         self.task = load_task_data(settings)
         self._baseline: Evaluation | None = None
         self._verified: dict[tuple[int, bool], Any] = {}
 
-    def _key(self, *extra: Any) -> str:
+    def _key(self) -> str:
+        """Everything a base evaluation depends on: configs, the weights themselves, versions and code."""
         s = self.settings
-        return _digest([asdict(s.model), asdict(s.task), asdict(s.eval), package_versions(), *extra])
+        return _digest([asdict(s.model), asdict(s.task), asdict(s.eval), self.fingerprint,
+                        self.task.source, package_versions(), code_digest()])
 
     def baseline(self) -> Evaluation:
         """Greedy evaluation of the frozen model, computed once and cached on disk (``force=true`` recomputes)."""
@@ -317,6 +359,14 @@ class Session:
                                 method=method, out_jsonl=out_jsonl, progress=self.settings.progress)
         return Evaluation.of(result)
 
+    def give_back(self, method: Any) -> None:
+        """Detach ``method``; if the model is not exactly the base one afterwards, load it afresh (and say so)."""
+        base = method.detach()
+        if base is not self.loaded.model or _fingerprint(base) != self.fingerprint:
+            log.warning("method %s did not give the base model back unchanged; reloading it", method.name)
+            _MODELS.clear()
+            self.loaded = load_model_once(self.settings.model)
+
     def check_methods(self, specs: list[RunSpec]) -> None:
         """Attach and detach each method once, so an impossible pairing (S0 on a Transformer) fails up front."""
         seen = set()
@@ -329,7 +379,7 @@ class Session:
                 method.attach(self.loaded.model)
             except (NoRecurrentLayersError, UserError) as err:
                 raise UserError(f"method {spec.label} cannot run on model {self.settings.model.name}: {err}") from None
-            method.detach()
+            self.give_back(method)
 
 
 def build(spec: RunSpec) -> Any:
@@ -396,7 +446,7 @@ def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: Any,
         method.save(artefact)
         method_info = method.describe()
     finally:
-        method.detach()
+        session.give_back(method)
     ev = session.settings.eval
     payload = {
         "schema_version": SCHEMA_VERSION, "exp": spec.exp, "task": spec.task, "method": spec.label,
@@ -464,6 +514,24 @@ def _absolute(path: str) -> Path:
 
 def run(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Run every planned cell that is not finished yet; returns the payloads of the cells run here."""
+    members = expand_suite(cfg, cli_overrides)
+    if len(members) == 1 and members[0][0] is cfg:
+        return run_experiment(cfg, cli_overrides)
+    payloads, failures = [], []
+    for member_cfg, member_overrides in members:
+        try:
+            payloads += run_experiment(member_cfg, member_overrides)
+        except NotInExperiment as err:
+            print(f"{member_cfg.exp_name}: skipped ({err})", flush=True)
+        except CellsFailed as err:
+            failures.append(f"{member_cfg.exp_name}: {err}")
+    if failures:
+        raise CellsFailed("; ".join(failures))
+    return payloads
+
+
+def run_experiment(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """One experiment (one model): every planned cell that is not finished yet."""
     settings = to_settings(cfg)
     specs = plan_runs(cfg, cli_overrides)
     root = _absolute(settings.results_dir)
@@ -485,6 +553,11 @@ def run(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] = ()) -> lis
     print(f"{settings.exp_name}: {len(specs)} cells ({len({s.label for s in specs})} methods x "
           f"{len({s.seed for s in specs})} seeds), {len(specs) - len(todo)} finished, {len(todo)} to run "
           f"-> {root}", flush=True)
+    if settings.dry_run:
+        for spec in specs:
+            state = "to run" if spec in todo else "finished"
+            print(f"  {'/'.join(map(str, spec.key[:3]))} seed={spec.seed}: {state}", flush=True)
+        return []
     if not todo:
         return []
     full_config = OmegaConf.to_container(cfg, resolve=True)

@@ -7,15 +7,16 @@ import yaml
 
 from s0repro.conf import CONF_DIR, arm_label, group_options, parse_seeds, plan_runs
 from s0repro.errors import UserError
-from s0repro.run import compose, precheck
+from s0repro.run import compose, expand_suite, precheck
 
 EXPERIMENTS = group_options("exp")
 
 
 def _missing_options(exp: str) -> list[str]:
     """Group options an experiment names that are not in conf/ yet (files other issues are still building)."""
-    defaults = yaml.safe_load((CONF_DIR / "exp" / f"{exp}.yaml").read_text()).get("defaults", [])
-    missing = []
+    spec = yaml.safe_load((CONF_DIR / "exp" / f"{exp}.yaml").read_text())
+    missing = [m for member in spec.get("suite", []) for m in _missing_options(member)]
+    defaults = spec.get("defaults", [])
     for entry in defaults:
         (key, value), = entry.items()
         group = key.replace("override ", "").lstrip("/").split("@")[0]
@@ -37,12 +38,19 @@ def test_every_experiment_composes_and_plans(exp):
         pytest.skip(f"{exp} waits for {missing}")
     cfg = compose([f"+exp={exp}"])
     assert cfg.exp_name.startswith(exp)
-    specs = plan_runs(cfg)
-    seeds = {s.seed for s in specs}
-    labels = {s.label for s in specs}
-    assert len(specs) == len(seeds) * len(labels)
-    assert "none" in labels  # every comparison is against the frozen base
-    assert all(s.exp == cfg.exp_name and s.task == cfg.task.name for s in specs)
+    for member, overrides in expand_suite(cfg, [f"+exp={exp}"]):  # a suite: each of its experiments
+        specs = plan_runs(member, overrides)
+        seeds = {s.seed for s in specs}
+        labels = {s.label for s in specs}
+        assert len(specs) == len(seeds) * len(labels)
+        assert "none" in labels  # every comparison is against the frozen base
+        assert all(s.exp == member.exp_name and s.task == member.task.name for s in specs)
+
+
+def test_tiny_table1_runs_both_table1_columns():
+    members = expand_suite(compose(["+exp=tiny_table1", "seed=0"]), ["+exp=tiny_table1", "seed=0"])
+    assert [m.exp_name for m, _ in members] == ["tiny_qwen3_5", "tiny_falcon_h1"]
+    assert all(m.seed == 0 for m, _ in members)
 
 
 def test_table1_arms_and_seeds_match_the_paper():

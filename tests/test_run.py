@@ -93,8 +93,9 @@ def test_finished_cells_are_skipped_and_force_reruns_them(tmp_path, fakes):
     assert go(tmp_path, "method=s0", "seed=0..1") == []
     assert snapshot(root) == before
     assert [p["seed"] for p in go(tmp_path, "method=s0", "seed=0..2")] == [2]  # only the new cell
+    assert fakes["evaluate_base"] == 1  # the baseline came from the disk cache in the later process-like runs
     rerun = go(tmp_path, "method=s0", "seed=0", "force=true")
-    assert len(rerun) == 1
+    assert len(rerun) == 1 and fakes["evaluate_base"] == 2  # force recomputes caches too
     cell = root / "tiny_qwen3_5/minicode/s0/seed_0"
     assert [p.name for p in cell.glob("attempt-*")] == [rerun[0]["attempt"]]  # the superseded attempt is gone
 
@@ -240,3 +241,102 @@ def test_submitit_local_runs_each_seed_in_its_own_process(tmp_path):
     assert sorted(r["seed"] for r in results) == [0, 1]
     pids = {r["run"]["pid"] for r in results}
     assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_each_cell_is_one_offline_wandb_run_and_the_result_points_to_it(tmp_path, fakes, monkeypatch):
+    from tests.results.test_tracking import read_back
+
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    (payload,) = go(tmp_path, "method=s0", "seed=0", "logger=wandb", f"logger.dir={tmp_path}")
+    run_dir = Path(payload["run"]["wandb_run"])
+    assert run_dir.parent == tmp_path / "wandb" and run_dir.name.startswith("offline-run-")
+    back = read_back(next(run_dir.glob("run-*.wandb")))
+    assert (back["run"]["group"], back["run"]["job_type"]) == ("tiny_qwen3_5", "s0")
+    assert back["config"]["exp_name"] == "tiny_qwen3_5" and back["config"]["arm"]["label"] == "s0"
+    assert back["config"]["seed"] == 0
+    assert back["summary"]["eval/score"] == payload["eval"]["score"]
+    assert back["summary"]["train/loss"] == pytest.approx(payload["train"]["losses"][-1])
+
+
+def test_a_wandb_failure_never_costs_the_local_result(tmp_path, fakes, monkeypatch):
+    import wandb
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("W&B is down")
+
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setattr(wandb, "Table", broken)  # fails mid-run, after init
+    monkeypatch.setattr(wandb, "Artifact", broken)
+    (payload,) = go(tmp_path, "method=s0", "seed=0", "logger=wandb", "logger.mode=offline", f"logger.dir={tmp_path}")
+    assert read_result(tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_0/result.json")["seed"] == 0
+    monkeypatch.setattr(wandb, "init", broken)  # fails at the start
+    (payload,) = go(tmp_path, "method=s0", "seed=1", "logger=wandb", "logger.mode=offline", f"logger.dir={tmp_path}")
+    assert payload["run"]["wandb_run"] is None
+    assert read_result(tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_1/result.json")["seed"] == 1
+
+
+def test_a_suite_runs_its_experiments_one_after_another(tmp_path, fakes, capsys):
+    args = ["+exp=tiny_table1", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "seed=0",
+            "method=state_offset", f"results_dir={tmp_path / 'results'}"]
+    payloads = run(compose(args), args)
+    assert [(p["exp"], p["method"]) for p in payloads] == [("tiny_qwen3_5", "state_offset")]
+    assert "tiny_falcon_h1: skipped (experiment tiny_falcon_h1 does not compare method 'state_offset'" in \
+        capsys.readouterr().out
+    args[6] = "method=s0"
+    assert [p["exp"] for p in run(compose(args), args)] == ["tiny_qwen3_5", "tiny_falcon_h1"]
+
+
+def test_the_tracker_is_finished_even_when_a_cell_is_interrupted(tmp_path, fakes, monkeypatch):
+    import s0repro.run as runner
+
+    finished = []
+
+    class Spy:
+        run_path = None
+
+        def log_step(self, step, loss):
+            raise KeyboardInterrupt
+
+        def log_result(self, *args):
+            pass
+
+        def finish(self):
+            finished.append(True)
+
+    monkeypatch.setattr(runner, "make_tracker", lambda *a, **k: Spy())
+    with pytest.raises(KeyboardInterrupt):
+        go(tmp_path, "method=s0", "seed=0")
+    assert finished == [True]
+
+
+def test_a_method_that_leaves_the_model_changed_gets_a_fresh_model(tmp_path, fakes, monkeypatch, caplog):
+    import torch
+
+    from s0repro.methods.s0 import S0Method
+
+    real_detach = S0Method.detach
+
+    def sloppy(self):
+        model = real_detach(self)
+        with torch.no_grad():
+            next(model.parameters()).add_(1.0)  # a bug: the base weights changed
+        return model
+
+    monkeypatch.setattr(S0Method, "detach", sloppy)
+    go(tmp_path, "method=s0", "seed=0")
+    assert "method s0 did not give the base model back unchanged; reloading it" in caplog.text
+    monkeypatch.setattr(S0Method, "detach", real_detach)
+    caplog.clear()
+    go(tmp_path, "method=s0", "seed=1")  # the reloaded model is the base model again
+    assert "did not give the base model back" not in caplog.text
+
+
+def test_a_dry_run_lists_the_cells_and_touches_nothing(tmp_path, fakes, capsys):
+    go(tmp_path, "method=s0", "seed=0")
+    before, calls = snapshot(tmp_path / "results"), dict(fakes)
+    assert go(tmp_path, "seed=0..1", "dry_run=true") == []
+    out = capsys.readouterr().out
+    assert "tiny_qwen3_5/minicode/s0 seed=0: finished" in out and "tiny_qwen3_5/minicode/s0 seed=1: to run" in out
+    assert out.count(": to run") == 9
+    assert snapshot(tmp_path / "results") == before and dict(fakes) == calls  # nothing loaded, nothing run

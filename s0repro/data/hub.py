@@ -21,6 +21,8 @@ from urllib.parse import urlparse
 from s0repro.errors import UserError
 
 PROBE_TIMEOUT_S = 3.0
+# File stems a local copy may use for a split: the hub's names, and the Spider release's (train_spider.json, dev.json).
+SPLIT_FILE_NAMES = {"train": ("train", "train_spider"), "validation": ("validation", "dev"), "test": ("test",)}
 
 
 def hub_reachable(timeout_s: float = PROBE_TIMEOUT_S, host: str | None = None) -> bool:
@@ -57,9 +59,12 @@ def _load_local(path: Path, split: str) -> list[dict[str, Any]]:
                 raise UserError(f"{path} has splits {sorted(data)}, not {split!r}")
             data = data[split]
         return [dict(r) for r in data]
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if split in p.name and p.is_file())
+    names = SPLIT_FILE_NAMES.get(split, (split,))
+    files = [path] if path.is_file() else sorted(
+        p for p in path.iterdir() if p.is_file() and any(p.stem == n or p.stem.startswith(n + "-") for n in names))
     if not files:
-        raise UserError(f"no file for split {split!r} in {path} (expected a name containing {split!r})")
+        raise UserError(f"no file for split {split!r} in {path} (expected {' or '.join(names)}.jsonl/.json/.parquet, "
+                        f"or {names[0]}-*.parquet)")
     rows: list[dict[str, Any]] = []
     for f in files:
         if f.suffix == ".parquet":

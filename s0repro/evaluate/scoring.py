@@ -78,8 +78,9 @@ def failure_type(result: ExecResult) -> str:
     return "runtime_error"
 
 
-def _score_code(problems: list[Problem], completions: list[str], cfg: SandboxConfig) -> list[Scored]:
-    sanitized = [sanitize(c, kind="code", entry_point=p.entry_point) for p, c in zip(problems, completions, strict=True)]
+def _score_code(problems: list[Problem], completions: list[str], cfg: SandboxConfig, mode: str) -> list[Scored]:
+    sanitized = [sanitize(c, kind="code", entry_point=p.entry_point, mode=mode)
+                 for p, c in zip(problems, completions, strict=True)]
     results = run_programs([build_program(p, s) for p, s in zip(problems, sanitized, strict=True)], cfg)
     return [Scored(p.task_id, r.status == "passed", r.status, failure_type(r), raw, s, r.detail)
             for p, raw, s, r in zip(problems, completions, sanitized, results, strict=True)]
@@ -111,12 +112,12 @@ def _score_sql(problems: list[Problem], completions: list[str]) -> list[Scored]:
 
 
 def score(task: TaskData, problems: list[Problem], completions: list[str],
-          sandbox_cfg: SandboxConfig | None = None) -> list[Scored]:
-    """One :class:`Scored` per (problem, completion) pair, in order."""
+          sandbox_cfg: SandboxConfig | None = None, *, sanitize_mode: str = "paper") -> list[Scored]:
+    """One :class:`Scored` per (problem, completion) pair, in order. ``sanitize_mode``: see :mod:`.sanitize`."""
     if len(problems) != len(completions):
         raise ValueError(f"{len(problems)} problems but {len(completions)} completions")
     if task.kind == "code":
-        return _score_code(problems, completions, sandbox_cfg or SandboxConfig())
+        return _score_code(problems, completions, sandbox_cfg or SandboxConfig(), sanitize_mode)
     if task.kind == "math":
         return _score_math(task, problems, completions)
     if task.kind == "sql":
@@ -130,7 +131,8 @@ def prompt_hash(prompt: str) -> str:
 
 def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], gen_cfg: GenerationConfig,
                    sandbox_cfg: SandboxConfig, *, method=None, out_jsonl: str | Path | None = None, seed: int = 0,
-                   cache_path: str | Path | None = None, progress: bool = True) -> EvalResult:
+                   cache_path: str | Path | None = None, progress: bool = True,
+                   sanitize_mode: str = "paper") -> EvalResult:
     """Generate one completion per problem (greedy by default), score it, and write per-problem records.
 
     ``cache_path`` (default: ``<out_jsonl>.generations.jsonl``) makes an interrupted generation resume.
@@ -143,7 +145,7 @@ def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], ge
         cache_path = Path(str(out_jsonl) + ".generations.jsonl")
     completions = [c[0] for c in generate(model, tokenizer, prompts, gen_cfg, method=method, seed=seed,
                                           cache_path=cache_path, progress=progress)]
-    scored = score(task, problems, completions, sandbox_cfg)
+    scored = score(task, problems, completions, sandbox_cfg, sanitize_mode=sanitize_mode)
     records = [{**asdict(s), "prompt_sha256": prompt_hash(pr)} for s, pr in zip(scored, prompts, strict=True)]
     if out_jsonl is not None:
         Path(out_jsonl).parent.mkdir(parents=True, exist_ok=True)
@@ -154,6 +156,6 @@ def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], ge
     counts = Counter(s.failure_type for s in scored)
     return EvalResult(score=sum(correct) / len(correct) if correct else 0.0, correct=correct,
                       task_ids=[s.task_id for s in scored], failure_types={k: counts.get(k, 0) for k in FAILURE_TYPES},
-                      records=records, generation=asdict(gen_cfg),
+                      records=records, generation={**asdict(gen_cfg), "sanitize_mode": sanitize_mode},
                       sandbox=sandbox_cfg.describe() if task.kind == "code" else {},
                       seconds=time.perf_counter() - start)

@@ -50,6 +50,12 @@ def check_no_overlap(task: TaskData) -> None:
                         f"e.g. {shown}); the verified set must come from training problems only")
 
 
+def _problems_digest(task: TaskData) -> str:
+    """The training problems' content (not where they were read from): moving a file keeps the cache valid."""
+    rows = [[p.task_id, p.prompt, p.answer, p.test, p.entry_point] for p in task.train]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "model"
 
@@ -79,7 +85,7 @@ def build_verified_set(model, tokenizer, task: TaskData, *, k: int = 4, seed: in
     name = model_name or getattr(model.config, "_name_or_path", "") or model.config.model_type
     revision = revision or getattr(model.config, "_commit_hash", None) or "local"
     key = {"model": name, "revision": revision, "weights": model_fingerprint(model), "seed": seed, "k": k,
-           "task": task.name, "task_source": task.source, "train_ids": [p.task_id for p in task.train],
+           "task": task.name, "train_problems": _problems_digest(task),
            "generation": asdict(gen_cfg)}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
     cache_file = Path(cache_dir) / f"verified-{_slug(name)}-{_slug(revision)}-seed{seed}-k{k}-{digest}.json" \

@@ -7,7 +7,8 @@ linearly; the inputs of layer ``l`` do not depend on layer ``l``'s own state), s
     survival[l, h] = || S_T(S0) - S_T(0) ||_F / || S0 ||_F      (head h of layer l, S0 a random probe)
 
 is the fraction of the initial state left after the prompt: 1 = perfect memory, 1e-30 = forgotten (values below
-~1e-12 are float32 rounding; exact zeros show as 1e-300). For Mamba-2 it
+~1e-12 are float32 rounding; exact zeros show as 1e-300). Beside it, ``decay_only`` is what the gate alone would
+leave, ``exp(sum_t log decay_t)``: for GatedDeltaNet the gap between the two is what the delta rule overwrites. For Mamba-2 it
 is exactly ``exp(sum_t A_h dt_t)``; for GatedDeltaNet it also counts what the delta rule overwrites. Only one layer is
 probed at a time (one batch row per layer, row 0 the zero-state reference), through the same cache seam the model
 uses, so the number describes the real forward pass.
@@ -22,6 +23,7 @@ import sys
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from s0repro.models.recurrent import RecurrentLayer, find_recurrent_layers
@@ -57,6 +59,7 @@ class LayerSurvival:
     layer_idx: int
     kind: str  # gated_deltanet | mamba2
     fractions: list[float]  # per head, geometric mean over the prompts
+    decay_only: list[float] = field(default_factory=list)  # exp(sum_t log-decay): what the gate alone leaves
 
 
 @dataclass
@@ -82,6 +85,8 @@ class SurvivalReport:
             "prompt_tokens_mean": sum(self.prompt_tokens) / max(1, len(self.prompt_tokens)),
             "per_layer": {str(layer.layer_idx): [float(f"{f:.3g}") for f in layer.fractions]
                           for layer in self.layers},
+            "decay_only_per_layer": {str(layer.layer_idx): [float(f"{f:.3g}") for f in layer.decay_only]
+                                     for layer in self.layers},
         }
 
     def table(self) -> str:
@@ -89,14 +94,31 @@ class SurvivalReport:
                  "prompt tokens)"]
         for layer in self.layers:
             cells = " ".join(f"{f:8.2e}" for f in layer.fractions)
-            lines.append(f"{layer.layer_idx:>5} {layer.kind:<15} {cells}")
+            gate = " ".join(f"{f:8.2e}" for f in layer.decay_only)
+            lines.append(f"{layer.layer_idx:>5} {layer.kind:<15} {cells}   (gate alone: {gate})")
         s = self.summary()
         lines.append(f"{s['alive']} of {s['heads']} heads keep >= {s['threshold']:.0%} of the initial state")
         return "\n".join(lines)
 
 
+def _log_decay_hook(layer: RecurrentLayer, sink: dict[int, torch.Tensor]):
+    """A forward hook on the projection that produces the step size; stores sum_t log(decay) per head (row 0)."""
+    mixer = layer.module
+
+    if layer.kind == "gated_deltanet":  # g = -exp(A_log) * softplus(a + dt_bias); decay = exp(g)
+        def hook(_module, _inputs, a):
+            g = -mixer.A_log.float().exp() * F.softplus(a[0].float() + mixer.dt_bias)
+            sink[layer.layer_idx] = g.sum(0)
+        return mixer.in_proj_a.register_forward_hook(hook)
+
+    def hook(_module, _inputs, projected):  # Mamba-2: decay = exp(A * softplus(dt + dt_bias)), dt after mup
+        raw = (projected * mixer.mup_vector)[0, :, -mixer.num_heads:].float()
+        sink[layer.layer_idx] = (-mixer.A_log.float().exp() * F.softplus(raw + mixer.dt_bias)).sum(0)
+    return mixer.in_proj.register_forward_hook(hook)
+
+
 def _probe_one(model: PreTrainedModel, layers: list[RecurrentLayer], ids: torch.Tensor,
-               generator: torch.Generator) -> list[list[float]]:
+               generator: torch.Generator) -> tuple[list[list[float]], list[list[float]]]:
     rows = 1 + len(layers)
     device = next(model.parameters()).device
     probes = {}
@@ -106,15 +128,21 @@ def _probe_one(model: PreTrainedModel, layers: list[RecurrentLayer], ids: torch.
         probes[layer.layer_idx] = state.to(device)
     cache = _ProbeCache(probes, config=model.config)
     batch = ids.to(device).expand(rows, -1)
-    with torch.no_grad():
-        model(input_ids=batch, attention_mask=torch.ones_like(batch), cache=cache, use_cache=True)
+    log_decay: dict[int, torch.Tensor] = {}
+    handles = [_log_decay_hook(layer, log_decay) for layer in layers]
+    try:
+        with torch.no_grad():
+            model(input_ids=batch, attention_mask=torch.ones_like(batch), cache=cache, use_cache=True)
+    finally:
+        for handle in handles:
+            handle.remove()
     out = []
     for j, layer in enumerate(layers):
         final = cache.final[layer.layer_idx]
         delta = (final[1 + j] - final[0]).flatten(1).norm(dim=1)
         start = probes[layer.layer_idx][1 + j].flatten(1).norm(dim=1).cpu()
         out.append((delta.cpu() / start).tolist())
-    return out
+    return out, [log_decay[layer.layer_idx].cpu().tolist() for layer in layers]
 
 
 def state_survival(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, prompts: list[str], *,
@@ -126,15 +154,18 @@ def state_survival(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, p
         return SurvivalReport(layers=[], prompt_tokens=[])
     generator = torch.Generator().manual_seed(seed)
     logs = [[0.0] * layer.state_shape[0] for layer in layers]
+    decay_logs = [[0.0] * layer.state_shape[0] for layer in layers]
     lengths = []
     for prompt in prompts:
         ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]])
         lengths.append(ids.shape[1])
-        for j, per_head in enumerate(_probe_one(model, layers, ids, generator)):
-            for h, f in enumerate(per_head):
+        fractions, log_decays = _probe_one(model, layers, ids, generator)
+        for j, (per_head, decays) in enumerate(zip(fractions, log_decays, strict=True)):
+            for h, (f, d) in enumerate(zip(per_head, decays, strict=True)):
                 logs[j][h] += math.log(max(f, 1e-300)) / len(prompts)
-    result = [LayerSurvival(layer.layer_idx, layer.kind, [math.exp(x) for x in logs[j]])
-              for j, layer in enumerate(layers)]
+                decay_logs[j][h] += max(d, -690.0) / len(prompts)
+    result = [LayerSurvival(layer.layer_idx, layer.kind, [math.exp(x) for x in logs[j]],
+                            [math.exp(x) for x in decay_logs[j]]) for j, layer in enumerate(layers)]
     return SurvivalReport(layers=result, prompt_tokens=lengths)
 
 

@@ -104,7 +104,8 @@ class SeedComparison:
     delta: float
     test: TTestResult  # welch (paper) or one_sample (single base run)
     delta_sd: float  # sd over seeds of tuned - base score, matched by seed (NaN if < 2 matched seeds)
-    deltas: tuple[float, ...] = ()  # those seed-matched differences, in tuned's seed order
+    deltas: tuple[float, ...] = ()  # those seed-matched differences, in tuned's seed order (a deterministic base
+    #                                 that ran once, or with other seeds, is matched with every tuned seed)
 
 
 def seed_level(tuned: Cell, base: Cell, level: float = 0.95, *,
@@ -121,10 +122,9 @@ def seed_level(tuned: Cell, base: Cell, level: float = 0.95, *,
     else:
         test = welch_ttest(tuned.scores, base.scores, level)
     tb, bb = tuned.by_seed(), base.by_seed()
-    if deterministic_base and base.n == 1:
-        diffs = [s - base.scores[0] for s in tuned.scores]
-    else:
-        diffs = [tb[s] - bb[s] for s in tb if s in bb]
+    diffs = [tb[s] - bb[s] for s in tb if s in bb]
+    if deterministic_base and (base.n == 1 or (not diffs and len(set(base.scores)) == 1)):
+        diffs = [s - base.scores[0] for s in tuned.scores]  # one base score for every seed
     delta_sd = float(np.std(diffs, ddof=1)) if len(diffs) >= 2 else float("nan")
     t_sum, b_sum = tuned.summary(level), base.summary(level)
     return SeedComparison(t_sum, b_sum, t_sum.mean - b_sum.mean, test, delta_sd, tuple(diffs))

@@ -166,7 +166,8 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
     record: dict[str, Any] = {
         "name": model_cfg.name,
         "arch": model_cfg.arch,
-        "script": "python -m s0repro.train.pretrain --model conf/model/" + model_cfg.name + ".yaml --out " + str(out),
+        "script": f"python -m s0repro.train.pretrain --model conf/model/{model_cfg.name}.yaml --out {out} "
+                  f"--steps {cfg.steps}",
         "pretrain": asdict(cfg),
         "habit_families": list(HABIT_FAMILIES),
         "params": sum(p.numel() for p in model.parameters()),
@@ -227,6 +228,15 @@ def record_base_score(checkpoint: str | Path, model_yaml: str | Path, *, toleran
     record["base_correct"] = int(sum(result.correct))
     record["base_correct_task_ids"] = [t for t, ok in zip(result.task_ids, result.correct, strict=True) if ok]
     record["base_failure_types"] = {k: v for k, v in result.failure_types.items() if v}
+    from s0repro.data.minicode import load_minicode
+
+    family = {p.task_id: p.meta["family"] for p in load_minicode(seed=0).eval}
+    by_family: dict[str, list[int]] = {}
+    for task_id, ok in zip(result.task_ids, result.correct, strict=True):
+        by_family.setdefault(family[task_id], [0, 0])[0] += int(ok)
+        by_family[family[task_id]][1] += 1
+    record["base_by_family"] = {f"{k}{' (habit)' if k in HABIT_FAMILIES else ''}": f"{v[0]}/{v[1]}"
+                                for k, v in sorted(by_family.items())}
     record["base_eval"] = {"problems": n, "split": "minicode seed 0, eval (84)", **result.generation,
                            "seconds": round(result.seconds, 1), "by": "s0repro.evaluate.scoring.evaluate_model"}
     write_record(checkpoint, record)

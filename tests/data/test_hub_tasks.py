@@ -76,6 +76,13 @@ def test_spider_from_a_local_copy_with_databases(tmp_path: Path) -> None:
     assert task.eval[0].meta["db_path"] == str(db) and "CREATE TABLE item" in task.eval[0].meta["schema"]
     with pytest.raises(UserError, match="db_dir"):
         load_task("spider", db_dir=str(tmp_path / "nope"))
+    release = tmp_path / "spider_release"  # the release's own file names, JSON arrays
+    release.mkdir()
+    (release / "train_spider.json").write_text(json.dumps(rows))
+    (release / "train_others.json").write_text(json.dumps(rows[:2]))
+    (release / "dev.json").write_text(json.dumps(rows[:4]))
+    task = load_task("spider", db_dir=str(tmp_path / "database"), data_path=str(release), n_train=100)
+    assert (len(task.train), len(task.eval)) == (8, 4)
     jsonl(tmp_path / "spider2" / "train.jsonl", [{**rows[0], "db_id": "missing"}])
     jsonl(tmp_path / "spider2" / "validation.jsonl", rows[:1])
     with pytest.raises(UserError, match="not found"):

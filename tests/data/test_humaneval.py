@@ -44,6 +44,19 @@ def test_local_override_jsonl_and_gz(tmp_path: Path) -> None:
     assert load_task("humaneval", path=str(packed), split_at=3).source["sha256"] == task.source["sha256"]
 
 
+def test_hub_source_offline_and_from_a_local_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("s0repro.data.hub.hub_reachable", lambda **kw: False)
+    for name in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(UserError, match="openai/openai_humaneval"):
+        load_task("humaneval", source="hub")
+    (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows(4)))
+    task = load_task("humaneval", source="hub", path=str(tmp_path), split_at=2)
+    assert [p.task_id for p in task.eval] == ["HumanEval/2", "HumanEval/3"]
+    with pytest.raises(UserError, match="source"):
+        load_task("humaneval", source="ftp")
+
+
 def test_bad_files_and_splits_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="not found"):
         load_task("humaneval", path=str(tmp_path / "missing.jsonl"))

@@ -14,6 +14,15 @@ from s0repro.models import LoadedModel, ModelConfig, load_model
 TINY_GDN = Path(__file__).resolve().parents[2] / "conf" / "model" / "tiny_gdn.yaml"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny-model generation is 10-50x slower with 2 torch threads on a busy 2-core box (threads spin and collide)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def humaneval() -> TaskData:
     return load_task("humaneval")

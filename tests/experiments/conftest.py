@@ -110,3 +110,10 @@ def populate(root):
 def paper_like(results_dir):
     populate(results_dir)
     return results_dir
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """The table scripts read SCALE / S0REPRO_* defaults from the environment; tests pass them explicitly."""
+    for name in ("SCALE", "S0REPRO_RESULTS", "S0REPRO_SCALE", "S0REPRO_TABLES_OUT"):
+        monkeypatch.delenv(name, raising=False)

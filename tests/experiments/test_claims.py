@@ -19,7 +19,9 @@ def test_paper_like_results_support_the_claims(paper_like, tmp_path, md_row):
     assert row[2].startswith("+23.8 pp, p = ") and row[3:] == ["supported", "yes"]
     assert md_row(text, "S0 transfers to MATH-500")[3] == "not run"
     verdicts = {claim: r.verdict for claim, r in found.items()}
-    assert list(verdicts.values()).count("supported") == 10
+    assert list(verdicts.values()).count("supported") == 11
+    assert md_row(text, "S0 adds no inference overhead (only the initial state changes)")[2:4] == [
+        "recorded inference cost: none", "supported"]
     assert md_row(text, "Prefix tuning on a pure Transformer hurts")[2] == "-10.5 pp, 6 of 6 runs below base"  # mean of -53/6 of 84
     assert "s0_a007 +1.2 pp (p = 1, McNemar)" in md_row(text, "No transfer to Spider (text-to-SQL)")[2]
     assert md_row(text, "S0's gain grows with model size (Qwen3.5)")[2] == "0.8B +2.4 / 2B +19.0 / 4B +23.8 / 9B +44.0 pp"

@@ -43,7 +43,7 @@ def test_transfer_rows_and_spider_alphas(paper_like, tmp_path, md_row):
     assert md_row(text, "MATH-500")[1:3] == ["not run", "not run"]
     assert md_row(text, "Spider (s0_a003)")[3] == "-1.2"
     assert md_row(text, "Spider (s0_a007)")[5] == "–"  # one seed each: no seed-level test
-    assert md_row(text, "Spider (s0_a007): S0 vs baseline")[7] == "0/1"
+    assert md_row(text, "Spider (s0_a007): S0 vs baseline")[8] == "0/1"
 
 
 def test_prefix_control_counts_runs_below_base(paper_like, tmp_path, md_row):

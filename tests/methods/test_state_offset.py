@@ -12,12 +12,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
+from transformers import AutoModelForCausalLM
 from transformers.models.falcon_h1 import modeling_falcon_h1 as falcon
 from transformers.models.qwen3_5 import modeling_qwen3_5 as qwen
 
 from s0repro.methods import ArtefactMismatchError, InferenceCost, StateOffsetConfig, build_method
 from s0repro.methods.state_offset import gdn_offset_readout, mamba2_offset_readout, patched_modules
 from s0repro.models import ModelConfig, NoRecurrentLayersError, load_model
+from s0repro.models.architectures import build_config
 from s0repro.train import TrainConfig, TrainExample, train
 
 MODELS = ["tiny_gdn", "tiny_mamba2"]
@@ -130,6 +132,7 @@ def test_zero_offset_is_base_and_detach_restores(name: str) -> None:
         assert torch.equal(model(**ids).logits, base)
     assert patched_modules() == []
     assert all(getattr(qwen if "delta" in n else falcon, n) is fn for n, fn in originals.items())
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -218,6 +221,19 @@ def test_layers_option_and_pure_transformer_refusal() -> None:
     method.detach()
     with pytest.raises(NoRecurrentLayersError, match="pure Transformer"):
         build_method("state_offset", {}).attach(_load("tiny_transformer").model)
+
+
+@pytest.mark.parametrize(("name", "expected"), [("qwen3_5_4b", 12_582_912), ("falcon_h1_7b", 34_603_008)])
+def test_real_architectures_get_s0_sized_offsets(name: str, expected: int) -> None:
+    """Same budget as S0 (paper: 12.6M Qwen3.5-4B; 34.6M Falcon-H1-7B), checked on the meta device."""
+    with open(f"conf/model/{name}.yaml") as f:
+        cfg = yaml.safe_load(f)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(build_config(cfg["arch"], cfg["dims"]))
+    method = build_method("state_offset", {})
+    method.attach(model)
+    assert method.num_trainable_parameters() == expected
+    method.detach()
 
 
 # -- the kernel paths (fla / mamba-ssm) get the same term: CUDA with the gpu extra only ---------------------------------

@@ -54,6 +54,7 @@ def test_mamba2_survival_is_exactly_the_decay_product(prompts):
         log_decay = (-torch.exp(mixer.A_log.float()) * dt).sum(0)  # log prod_t exp(A dt_t), per head
         for h, f in enumerate(measured.fractions):
             expected = log_decay[h].item()
+            assert math.log(measured.decay_only[h]) == pytest.approx(max(expected, -690.0), rel=1e-4, abs=1e-4)
             if expected > math.log(1e-9):  # below that the float32 difference is rounding
                 assert math.log(f) == pytest.approx(expected, rel=1e-3, abs=1e-3)
                 compared += 1
@@ -73,6 +74,16 @@ def test_default_transformers_decay_forgets_and_long_memory_init_remembers(promp
     default = state_survival(model, tokenizer, prompts)
     assert max(default.heads()) < 1e-8 and default.alive() == 0
     assert max(long_memory.heads()) > 1e-3 > max(default.heads())
+
+
+def test_gated_deltanet_delta_rule_only_erases(prompts):
+    """With unit keys and beta in [0, 1] each step is a contraction: survival never exceeds what the gate leaves."""
+    gdn = _tiny("tiny_gdn")
+    report = state_survival(gdn.model, gdn.tokenizer, prompts)
+    pairs = [(f, d) for layer in report.layers for f, d in zip(layer.fractions, layer.decay_only, strict=True)]
+    assert len(pairs) == 12
+    assert all(f <= d * 1.001 + 1e-12 for f, d in pairs)
+    assert any(f < 0.5 * d for f, d in pairs if d > 1e-6)  # and it does erase something
 
 
 def test_report_shape_and_pure_transformer(prompts):

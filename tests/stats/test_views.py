@@ -71,3 +71,11 @@ def test_single_run_of_a_trained_method_is_not_tested(make_result):
     cmp = seed_level(tuned, lora)
     assert cmp.test.test == "welch" and not cmp.test.defined and math.isnan(cmp.delta_sd)
     assert cmp.delta == pytest.approx(0.3)
+
+
+def test_deterministic_base_with_other_seeds_matches_every_seed(make_result):
+    tuned = make_cell([make_result("e", "t", "s0", s, _correct(k)) for s, k in [(42, 7), (7, 9)]])
+    base = make_cell([make_result("e", "t", "none", s, _correct(5)) for s in (0, 1)])
+    assert seed_level(tuned, base).deltas == pytest.approx((0.4, 0.2))  # seeds sorted: 7, 42
+    lora = make_cell([make_result("e", "t", "lora", s, _correct(5)) for s in (0, 1)])
+    assert seed_level(tuned, lora).deltas == ()  # a trained method's seeds must match
