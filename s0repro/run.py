@@ -293,6 +293,9 @@ _MODELS: dict[str, LoadedModel] = {}
 
 def load_model_once(cfg: ModelConfig) -> LoadedModel:
     """One model per process: every arm and seed (and every job of a local multirun) shares it."""
+    if cfg.checkpoint and not Path(cfg.checkpoint).is_absolute() and not Path(cfg.checkpoint).exists() \
+            and (REPO / cfg.checkpoint).exists():
+        cfg = dataclasses.replace(cfg, checkpoint=str(REPO / cfg.checkpoint))  # conf/model paths are repo-relative
     key = _digest(asdict(cfg))
     if key not in _MODELS:
         _MODELS.clear()  # one model at a time in memory
@@ -306,9 +309,9 @@ class Session:
     def __init__(self, settings: Config, cache_dir: Path) -> None:
         self.settings = settings
         self.cache_dir = cache_dir
+        self.task = load_task_data(settings)  # first: a missing dataset should not wait for a model to load
         self.loaded = load_model_once(settings.model)
         self.fingerprint = _fingerprint(self.loaded.model)
-        self.task = load_task_data(settings)
         self._baseline: Evaluation | None = None
         self._verified: dict[tuple[int, bool], Any] = {}
 

@@ -249,7 +249,7 @@ def content_hash(problems: list[Problem]) -> str:
 
 
 @register_task("minicode")
-def load_minicode(seed: int = 0, **unused: Any) -> TaskData:
+def load_minicode(seed: int = 0) -> TaskData:
     """Loader for ``task=minicode``: 80 train / 84 eval problems, deterministic from ``seed``."""
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise UserError(f"task.seed={seed!r} must be an integer")

@@ -67,15 +67,10 @@ def _install_one(layer: RecurrentLayer) -> list[RemovableHandle]:
     mixer = layer.module
 
     def capture(_module: nn.Module, args: tuple, kwargs: dict) -> None:
+        # Every mixer call overwrites the mask (decode steps pass None), so no stale mask outlives its forward.
         holder.mask = kwargs.get("attention_mask")
 
-    def release(_module: nn.Module, _args: tuple, _output: object) -> None:
-        holder.mask = None
-
-    handles = [
-        mixer.register_forward_pre_hook(capture, with_kwargs=True),
-        mixer.register_forward_hook(release),
-    ]
+    handles = [mixer.register_forward_pre_hook(capture, with_kwargs=True)]
     if layer.kind == "gated_deltanet":
         everything = slice(None)
         handles.append(mixer.in_proj_a.register_forward_hook(_fill_pads(holder, everything)))
