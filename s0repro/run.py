@@ -4,6 +4,8 @@
     python -m s0repro.run +exp=falcon_h1 seed=0..2          # seeds 0, 1, 2 (inclusive); seed=42,7,123 a list
     python -m s0repro.run +exp=qwen3_5 method=s0            # only the S0 arm
     python -m s0repro.run +exp=tiny_qwen3_5 method=s0 train.verified=false   # the s0_unverified arm
+    python -m s0repro.run +exp=tiny_table1                  # a suite: tiny_qwen3_5, then tiny_falcon_h1
+    python -m s0repro.run +exp=qwen3_5 dry_run=true         # list the cells, finished or not; run nothing
     python -m s0repro.run model=tiny_gdn task=minicode method=s0 method.alpha=0.1   # one method, no experiment
     python -m s0repro.run -m +exp=tiny_qwen3_5 seed=0,1 hydra/launcher=submitit_local  # one process per seed
     python -m s0repro.run -m +exp=qwen3_5 seed=42,7,123 hydra/launcher=submitit_slurm \
@@ -11,9 +13,11 @@
 
 One cell: load the model (once per process) -> build or load the seed's verified training set (cached) -> baseline
 evaluation (cached: greedy base results do not depend on the method; the ``none`` arm's result *is* it) -> attach the
-method -> train -> evaluate -> save the artefact -> write ``results/<exp>/<task>/<label>/seed_<n>/result.json``
-atomically (see :mod:`s0repro.results.store`). A finished cell is skipped (``force=true`` re-runs it). Bad input is one
-line on stderr and exit status 2; nothing under results/ is touched before the input has been checked.
+method -> train -> evaluate -> save the artefact -> detach (a model that comes back changed is reloaded) -> write
+``results/<exp>/<task>/<label>/seed_<n>/result.json`` atomically (see :mod:`s0repro.results.store`), then log it to
+W&B (:mod:`s0repro.results.tracking`). A finished cell is skipped (``force=true`` re-runs it and refreshes the cached
+baseline). Bad input is one line on stderr and exit status 2, before anything under results/ is touched; a cell that
+crashes is reported and the others still run (exit status 1 at the end; re-running retries only the missing cells).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from s0repro.conf import (
     config_error_line,
     group_options,
     method_class,
+    parse_seeds,
     plan_runs,
 )
 from s0repro.data.base import TaskData
@@ -102,9 +107,11 @@ def precheck(argv: list[str]) -> None:
         options = group_options(group)
         if value not in options:
             raise UserError(f"unknown {group} {value!r}; choose one of: {', '.join(options)}")
-    if any(a.startswith("-") for a in argv):
-        return  # -m sweeps cannot be composed one by one here (each job checks its own); --cfg/--info are Hydra's
-    overrides = [a for a in argv if not a.lstrip("+").startswith("hydra")]
+    if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
+        return  # --cfg, --info, --config-name ...: Hydra's own options, left to Hydra
+    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+").startswith("hydra")]
+    if _is_multirun(argv):
+        overrides = first_of_each_sweep(overrides)
     members = expand_suite(compose(overrides), overrides)
     for cfg, member_overrides in members:
         to_settings(cfg)
@@ -113,6 +120,28 @@ def precheck(argv: list[str]) -> None:
         except NotInExperiment:
             if len(members) == 1:  # in a suite, a member without that method is skipped instead
                 raise
+
+
+def first_of_each_sweep(overrides: list[str]) -> list[str]:
+    """A multirun's first job (``seed=0,1`` -> ``seed=0``), so its config can be checked before Hydra launches."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as err:  # noqa: BLE001
+        raise UserError(config_error_line(err)) from None
+    out = []
+    for item in parsed:
+        if item.is_sweep_override():
+            key = item.input_line.split("=", 1)[0]
+            values = list(item.sweep_string_iterator())
+            if item.key_or_group == "seed":
+                for value in values:
+                    parse_seeds(value.strip("'\""))
+            out.append(f"{key}={values[0]}")
+        else:
+            out.append(item.input_line)
+    return out
 
 
 def expand_suite(cfg: DictConfig, overrides: list[str] | tuple[str, ...]) -> list[tuple[DictConfig, list[str]]]:

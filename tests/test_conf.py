@@ -108,6 +108,9 @@ def test_seed_zero_is_a_real_seed():
     (["seed='3..1'"], "seed='3..1'"),
     (["+exp=tiny_qwen3_5", "model=tiny_gdn", "method=prefix"], "does not compare method 'prefix'"),
     (["model=tiny_gdn"], "nothing to run"),
+    (["-m", "+exp=tiny_qwen3_5", "seed=0,1", "train.stpes=2"], "unknown config key 'train.stpes'"),  # a sweep
+    (["-m", "+exp=tiny_qwen3_5", "seed=0,a"], "seed='a'"),
+    (["-m", "+exp=tiny_qwen3_5,nope"], "unknown exp 'nope'"),
 ])
 def test_bad_input_is_one_line_naming_the_key(overrides, expected):
     with pytest.raises(UserError) as info:

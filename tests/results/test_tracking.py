@@ -1,0 +1,109 @@
+"""W&B tracking: an offline run, read back from its .wandb file, holds the right grouping, config and summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from s0repro.conf import LoggerConfig
+from s0repro.results.tracking import NullTracker, WandbTracker, make_tracker, read_wandb_file, wandb_mode
+
+PAYLOAD = {"exp": "tiny_qwen3_5", "task": "minicode", "method": "s0", "seed": 0,
+           "train": {"losses": [2.0, 1.5, 1.25], "steps": 3, "seconds": 0.5, "num_examples": 4,
+                     "trainable_params": 3072},
+           "eval": {"metric": "pass@1", "score": 0.5, "n": 2, "baseline_score": 0.25,
+                    "failure_types": {"passed": 1, "wrong_answer": 1}}}
+RECORDS = [{"task_id": "m/0", "passed": True, "failure_type": "passed"},
+           {"task_id": "m/1", "passed": False, "failure_type": "wrong_answer"}]
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("WANDB_SILENT", "true")
+
+
+def wandb_files(root: Path) -> list[Path]:
+    return sorted(root.glob("wandb/offline-run-*/run-*.wandb"))
+
+
+def read_back(path: Path, timeout_s: float = 30.0) -> dict:
+    """The run as written; wandb's core process finishes the file a moment after ``finish()`` returns."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        back = read_wandb_file(path)
+        if back["complete"] or time.monotonic() > deadline:
+            return back
+        time.sleep(0.1)
+
+
+def test_an_offline_run_is_written_with_its_config_grouping_and_summary(tmp_path, offline):
+    artefact = tmp_path / "artefact"
+    artefact.mkdir()
+    (artefact / "s0_config.json").write_text("{}")
+    tracker = make_tracker(LoggerConfig(), exp="tiny_qwen3_5", task="minicode", label="s0", method="s0", seed=0,
+                           config={"model": {"name": "tiny_gdn"}, "train": {"steps": 3}}, directory=tmp_path)
+    assert isinstance(tracker, WandbTracker) and tracker.run is not None
+    for step, loss in enumerate(PAYLOAD["train"]["losses"]):
+        tracker.log_step(step, loss)
+    tracker.log_result(PAYLOAD, RECORDS, artefact)
+    tracker.finish()
+    (path,) = wandb_files(tmp_path)
+    assert Path(tracker.run_path) == path.parent
+    back = read_back(path)
+    assert back["complete"]
+    assert back["run"]["group"] == "tiny_qwen3_5" and back["run"]["job_type"] == "s0"
+    assert back["run"]["name"] == "tiny_qwen3_5/minicode/s0/seed_0"
+    assert {"tiny_qwen3_5", "minicode", "s0", "seed_0"} <= set(back["run"]["tags"])
+    assert back["config"] == {"model": {"name": "tiny_gdn"}, "train": {"steps": 3}}
+    summary = back["summary"]
+    assert summary["eval/score"] == 0.5 and summary["eval/pass@1"] == 0.5
+    assert summary["eval/delta_pp"] == pytest.approx(25.0)
+    assert summary["train/loss"] == 1.25 and summary["train/final_loss"] == 1.25
+    assert summary["eval/failures/wrong_answer"] == 1
+    assert summary["eval/problems"]["_type"] == "table-file"  # the per-problem table was logged
+
+
+def test_a_failing_wandb_is_a_warning_not_an_error(tmp_path, offline, monkeypatch, caplog):
+    import wandb
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("wandb service exploded")
+
+    monkeypatch.setattr(wandb, "init", broken)
+    tracker = make_tracker(LoggerConfig(), exp="e", task="t", label="s0", method="s0", seed=0, config={},
+                           directory=tmp_path)
+    tracker.log_step(0, 1.0)
+    tracker.log_result(PAYLOAD, RECORDS, None)
+    tracker.finish()
+    assert tracker.run_path is None
+    assert "W&B could not start (RuntimeError: wandb service exploded)" in caplog.text
+
+
+def test_logger_none_and_disabled_track_nothing(tmp_path, monkeypatch):
+    cfg = LoggerConfig(kind="none")
+    assert isinstance(make_tracker(cfg, exp="e", task="t", label="s0", method="s0", seed=0, config={},
+                                   directory=tmp_path), NullTracker)
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert isinstance(make_tracker(LoggerConfig(), exp="e", task="t", label="s0", method="s0", seed=0, config={},
+                                   directory=tmp_path), NullTracker)
+    assert not (tmp_path / "wandb").exists()
+
+
+def test_mode_auto_is_offline_without_an_api_key(monkeypatch):
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    assert wandb_mode("auto") == "offline"
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    assert wandb_mode("auto") == "online"
+    assert wandb_mode("offline") == "offline"
+
+
+def test_a_file_that_is_not_a_wandb_log_is_refused(tmp_path):
+    bad = tmp_path / "run-x.wandb"
+    bad.write_bytes(b"PK\x03\x04 something else")
+    with pytest.raises(ValueError, match="not a .wandb file"):
+        read_wandb_file(bad)
