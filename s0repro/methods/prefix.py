@@ -15,31 +15,26 @@ against a teacher-forced forward.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from peft import PeftModelForCausalLM, PrefixTuningConfig, TaskType
-from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import PreTrainedModel
 
 from s0repro.errors import UserError
+from s0repro.methods.artefact import load_artefact, save_artefact
 from s0repro.methods.base import (
-    ArtefactMismatchError,
     InferenceCost,
     MethodConfig,
     TuningMethod,
     register,
-    write_json,
 )
 from s0repro.models.recurrent import find_recurrent_layers
-from s0repro.provenance import package_versions
 
-STATE_FILE, META_FILE = "prefix_encoder.safetensors", "prefix_config.json"
-FORMAT_VERSION = 1
+ARTEFACT_FILES = ("prefix_encoder.safetensors", "prefix_config.json")
 
 
 @dataclass
@@ -137,30 +132,11 @@ class PrefixMethod(TuningMethod):
         }
 
     def save(self, directory: str | Path) -> Path:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self._encoder().state_dict().items()}
-        save_file(tensors, directory / STATE_FILE, metadata={"format": "s0repro-prefix", "version": str(FORMAT_VERSION)})
-        write_json(directory / META_FILE, {
-            "method": self.name,
-            "format_version": FORMAT_VERSION,
-            "config": self.describe()["config"],
-            "model": self._signature(),
-            "versions": package_versions(),
-        })
-        return directory
+        return save_artefact(directory, self, files=ARTEFACT_FILES, tensors=self._encoder().state_dict(),
+                             signature=self._signature())
 
     def load(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        meta_path, state_path = directory / META_FILE, directory / STATE_FILE
-        if not (meta_path.is_file() and state_path.is_file()):
-            raise ArtefactMismatchError(f"{directory} holds no prefix ({META_FILE} and {STATE_FILE} expected)")
-        saved, here = json.loads(meta_path.read_text()).get("model", {}), self._signature()
-        if saved != here:
-            raise ArtefactMismatchError(
-                f"prefix in {directory} was made for {saved.get('model_type')} with encoder "
-                f"{saved.get('tensors')}, but the attached model needs {here['model_type']} {here['tensors']}"
-            )
+        tensors = load_artefact(directory, what="prefix", files=ARTEFACT_FILES, signature=self._signature())
         encoder = self._encoder()
         device = next(encoder.parameters()).device
-        encoder.load_state_dict({k: v.to(device) for k, v in load_file(state_path).items()})
+        encoder.load_state_dict({k: v.to(device) for k, v in tensors.items()})

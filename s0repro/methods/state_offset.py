@@ -25,37 +25,28 @@ mixer take its decomposed path. Not covered: a hub kernel that replaces the whol
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 from transformers import PreTrainedModel
 
 from s0repro.errors import UserError
 from s0repro.methods.base import (
-    ArtefactMismatchError,
     InferenceCost,
     MethodConfig,
-    TuningMethod,
     register,
-    write_json,
 )
-from s0repro.methods.s0 import model_signature
-from s0repro.models.recurrent import RecurrentLayer, require_recurrent_layers
-from s0repro.provenance import package_versions
+from s0repro.methods.layer_state import LayerStateMethod
+from s0repro.models.recurrent import RecurrentLayer
 
-STATE_FILE, META_FILE = "state_offset.safetensors", "state_offset_config.json"
-FORMAT_VERSION = 1
 QK_L2NORM_EPS = 1e-6  # fla's l2norm eps, which transformers' fallback copies
 
 
@@ -221,45 +212,32 @@ def patched_modules() -> list[str]:
 
 
 @register
-class StateOffsetMethod(TuningMethod):
+class StateOffsetMethod(LayerStateMethod):
     name = "state_offset"
     inference_cost = InferenceCost.PER_STEP
     config_class = StateOffsetConfig
+    artefact_files = ("state_offset.safetensors", "state_offset_config.json")
+    artefact_what = "state offset"
+    tensor_key = "offset"
 
     def __init__(self, config: StateOffsetConfig | None = None) -> None:
         super().__init__(config)
-        self.layers: list[RecurrentLayer] = []
-        self.offsets = nn.ParameterDict()
         self._handles: list[RemovableHandle] = []
         self._modules: list[ModuleType] = []
 
     def attach(self, model: PreTrainedModel) -> nn.Module:
-        if self.model is not None:
-            raise RuntimeError("method state_offset is already attached; detach() first")
-        layers = require_recurrent_layers(model, self.name)
-        if self.config.layers is not None:
-            wanted = set(self.config.layers)
-            unknown = wanted - {l.layer_idx for l in layers}
-            if unknown:
-                raise UserError(f"method.layers has {sorted(unknown)}, which are not recurrent layers of this model")
-            layers = [l for l in layers if l.layer_idx in wanted]
-        modules = {id(m): (m, l.kind) for l in layers for m in [_modeling_module(l)]}
-        device = next(model.parameters()).device
-        self.layers = layers
-        self.offsets = nn.ParameterDict(
-            {str(l.layer_idx): nn.Parameter(torch.zeros(l.state_shape, dtype=torch.float32, device=device))
-             for l in layers}
-        )
+        self._attach_states(model)
+        modules = {id(m): (m, l.kind) for l in self.layers for m in [_modeling_module(l)]}
         for module, kind in modules.values():
             _patch(module, kind)
             self._modules.append(module)
-        for layer in layers:
+        for layer in self.layers:
             self._handles.extend(self._activate_during_forward(layer))
         self.model = self.base_model = model
         return model
 
     def _activate_during_forward(self, layer: RecurrentLayer) -> list[RemovableHandle]:
-        offset = self.offsets[str(layer.layer_idx)]
+        offset = self.states[str(layer.layer_idx)]
 
         def push(_module: nn.Module, _args: tuple) -> None:
             _LIVE.stack.append(offset)
@@ -281,48 +259,5 @@ class StateOffsetMethod(TuningMethod):
         self.model = self.base_model = None
         return model
 
-    def trainable_parameters(self) -> list[nn.Parameter]:
-        return list(self.offsets.values())
-
-    def regularization(self) -> torch.Tensor | None:
-        if self.config.l2 <= 0:
-            return None
-        return self.config.l2 * sum(p.pow(2).sum() for p in self.offsets.values())
-
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "note": "one extra read-out matmul per token and recurrent layer"}
-
-    # -- artefacts -----------------------------------------------------------------------------------------------
-    def save(self, directory: str | Path) -> Path:
-        model = self._require_attached()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        tensors = {f"layers.{k}.offset": v.detach().cpu().contiguous() for k, v in self.offsets.items()}
-        save_file(tensors, directory / STATE_FILE,
-                  metadata={"format": "s0repro-state-offset", "version": str(FORMAT_VERSION)})
-        write_json(directory / META_FILE, {
-            "method": self.name,
-            "format_version": FORMAT_VERSION,
-            "config": self.describe()["config"],
-            "model": model_signature(model, self.layers),
-            "versions": package_versions(),
-        })
-        return directory
-
-    def load(self, directory: str | Path) -> None:
-        model = self._require_attached()
-        directory = Path(directory)
-        meta_path, state_path = directory / META_FILE, directory / STATE_FILE
-        if not (meta_path.is_file() and state_path.is_file()):
-            raise ArtefactMismatchError(f"{directory} holds no state offset ({META_FILE} and {STATE_FILE} expected)")
-        saved, here = json.loads(meta_path.read_text()).get("model", {}), model_signature(model, self.layers)
-        if saved.get("model_type") != here["model_type"] or saved.get("layers") != here["layers"]:
-            raise ArtefactMismatchError(
-                f"state offset in {directory} was made for {saved.get('model_type')} with "
-                f"{len(saved.get('layers', []))} recurrent layers, but the attached model is {here['model_type']} "
-                f"with {len(here['layers'])}"
-            )
-        tensors = load_file(state_path)
-        with torch.no_grad():
-            for key, param in self.offsets.items():
-                param.copy_(tensors[f"layers.{key}.offset"].to(param.device))
