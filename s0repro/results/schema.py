@@ -18,8 +18,13 @@
       "method_info": {"method": "s0", "inference_cost": "none", "trainable_params": 3072, ...},
       "meta":  {"versions": {...}, "hardware": {...}, "dataset": {...TaskData.source...},
                 "model": {"name": ..., "arch": ..., "hub_id": ..., "revision": ...}},
-      "artefact": null | "artefact"      # directory relative to the result file's folder
+      "artefact": null | "attempt-<id>/artefact",   # directory relative to the result file's folder
+      "attempt": "attempt-<id>", "files": {"eval_records": "attempt-<id>/eval.jsonl"}
     }
+
+Everything one attempt produces goes into its own ``attempt-<id>/`` folder first; ``result.json`` is replaced
+atomically last and names its attempt, so a kill at any moment leaves the old result with its files or the new one
+(see :mod:`s0repro.results.store`).
 
 Scores are fractions; tables print percentages. Tables and statistics read only these files.
 """
