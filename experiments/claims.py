@@ -48,15 +48,20 @@ def _test_text(test: TTestResult, n: str) -> str:
     return f"{pct(test.mean_diff, signed=True)} pp, p = {p_text(test.p_value)} ({n})"
 
 
-def _greater(claim: str, paper_txt: str, paper_pp: float, test: TTestResult | None, n: str) -> ClaimResult:
-    """A claimed improvement: supported iff the difference is positive and p < alpha."""
+def _judge(claim: str, paper_txt: str, paper_pp: float, test: TTestResult | None, n: str,
+           holds: Callable[[TTestResult], bool]) -> ClaimResult:
+    """'not run' without a test, 'inconclusive' when it is undefined, else whether ``holds(test)``."""
     if test is None:
         return ClaimResult(claim, paper_txt, DASH, NOT_RUN)
     if not test.defined:
         return ClaimResult(claim, paper_txt, _test_text(test, n), INCONCLUSIVE)
-    ok = test.mean_diff > 0 and test.p_value < ALPHA
-    return ClaimResult(claim, paper_txt, _test_text(test, n), SUPPORTED if ok else NOT_SUPPORTED,
+    return ClaimResult(claim, paper_txt, _test_text(test, n), SUPPORTED if holds(test) else NOT_SUPPORTED,
                        _in_ci(paper_pp, test))
+
+
+def _greater(claim: str, paper_txt: str, paper_pp: float, test: TTestResult | None, n: str) -> ClaimResult:
+    """A claimed improvement: supported iff the difference is positive and p < alpha."""
+    return _judge(claim, paper_txt, paper_pp, test, n, lambda t: t.mean_diff > 0 and t.p_value < ALPHA)
 
 
 def _tuned_vs_base(cells: Cells, exps: list[str], tasks, arch, method="s0"):
@@ -69,41 +74,38 @@ def _welch(a, b) -> tuple[TTestResult | None, str]:
     return (None, "") if a is None or b is None else (welch_ttest(a.scores, b.scores), f"{a.n} vs {b.n} seeds")
 
 
-def claim_qwen_gain(cells: Cells, opts: Options) -> ClaimResult:
-    test, n = _tuned_vs_base(cells, opts.exps("qwen3_5"), CODE_TASKS, "qwen3_5")
-    return _greater("S0 improves Qwen3.5-4B HumanEval pass@1 over the base model", "+23.6 ± 1.7 pp (10 seeds)",
-                    23.6, test, n)
+def _s0_vs(cells: Cells, exps: list[str], other: str, arch: str) -> tuple[TTestResult | None, str]:
+    """Welch across seeds, S0 minus ``other`` on the code task of one model family."""
+    return _welch(cells.find(exps, "s0", CODE_TASKS, arch), cells.find(exps, other, CODE_TASKS, arch))
+
+
+def _gain(arch: str, model: str, paper_txt: str, paper_pp: float) -> Callable[[Cells, Options], ClaimResult]:
+    def check(cells: Cells, opts: Options) -> ClaimResult:
+        test, n = _tuned_vs_base(cells, opts.exps(arch), CODE_TASKS, arch)
+        claim = f"S0 improves {model} HumanEval pass@1 over the base model"
+        return _greater(claim, paper_txt, paper_pp, test, n)
+    return check
+
+
+claim_qwen_gain = _gain("qwen3_5", "Qwen3.5-4B", "+23.6 ± 1.7 pp (10 seeds)", 23.6)
+claim_falcon_gain = _gain("falcon_h1", "Falcon-H1-7B", "40.5 → 71.8 (+31.3 pp, 3 seeds)", 31.3)
 
 
 def claim_qwen_vs_lora(cells: Cells, opts: Options) -> ClaimResult:
-    exps = opts.exps("qwen3_5")
-    test, n = _welch(cells.find(exps, "s0", CODE_TASKS, "qwen3_5"), cells.find(exps, "lora", CODE_TASKS, "qwen3_5"))
+    test, n = _s0_vs(cells, opts.exps("qwen3_5"), "lora", "qwen3_5")
     return _greater("S0 beats LoRA on Qwen3.5-4B", "+10.8 pp, Welch p = 0.000056 (10 seeds)",
                     paper.S0_VS_LORA_QWEN.value, test, n)
 
 
-def claim_falcon_gain(cells: Cells, opts: Options) -> ClaimResult:
-    test, n = _tuned_vs_base(cells, opts.exps("falcon_h1"), CODE_TASKS, "falcon_h1")
-    return _greater("S0 improves Falcon-H1-7B HumanEval pass@1 over the base model", "40.5 → 71.8 (+31.3 pp, 3 seeds)",
-                    31.3, test, n)
-
-
 def claim_falcon_tie(cells: Cells, opts: Options) -> ClaimResult:
-    exps = opts.exps("falcon_h1")
-    claim, paper_txt = "S0 and LoRA statistically indistinguishable on Falcon-H1-7B", "71.8 vs 71.4 (3 seeds)"
-    test, n = _welch(cells.find(exps, "s0", CODE_TASKS, "falcon_h1"),
-                     cells.find(exps, "lora", CODE_TASKS, "falcon_h1"))
-    if test is None:
-        return ClaimResult(claim, paper_txt, DASH, NOT_RUN)
-    if not test.defined:
-        return ClaimResult(claim, paper_txt, _test_text(test, n), INCONCLUSIVE)
-    verdict = SUPPORTED if test.p_value >= ALPHA else NOT_SUPPORTED  # no detected difference, not equivalence
-    return ClaimResult(claim, paper_txt, _test_text(test, n), verdict, _in_ci(0.4, test))
+    """Supported iff no difference is detected (p >= alpha): no detected difference, not equivalence."""
+    test, n = _s0_vs(cells, opts.exps("falcon_h1"), "lora", "falcon_h1")
+    return _judge("S0 and LoRA statistically indistinguishable on Falcon-H1-7B", "71.8 vs 71.4 (3 seeds)",
+                  0.4, test, n, lambda t: t.p_value >= ALPHA)
 
 
 def claim_matched_budget(cells: Cells, opts: Options) -> ClaimResult:
-    exps = opts.exps("lora_budget") + opts.exps("qwen3_5")
-    test, n = _welch(cells.find(exps, "s0", CODE_TASKS, "qwen3_5"), cells.find(exps, "lora_r64", CODE_TASKS, "qwen3_5"))
+    test, n = _s0_vs(cells, opts.exps("lora_budget") + opts.exps("qwen3_5"), "lora_r64", "qwen3_5")
     return _greater("S0 beats LoRA at a matched budget (r64, 12.6M parameters)", "+23.6 vs -15.5 pp (+39.1)",
                     39.1, test, n)
 

@@ -156,6 +156,11 @@ class StatsTable(Table):
             row[5] = p_text(q)
 
 
+def change_text(cmp: SeedComparison) -> str:
+    """'+12.3 ± 1.4' (pp): mean change over base, plus the sd of the seed changes from two seeds on."""
+    return pct(cmp.delta, signed=True) + (f" ± {pct(cmp.delta_sd)}" if cmp.deltas[1:] else "")
+
+
 def delta_row(quantity: str, paper_pp: float | None, cmp: SeedComparison | None) -> VsRow:
     """A paper-vs-ours row for a change over base (pp), with the seed-level test's CI of the difference."""
     if cmp is None:

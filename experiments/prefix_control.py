@@ -19,6 +19,7 @@ from experiments.common import (
     Cells,
     Options,
     StatsTable,
+    change_text,
     cli,
     code_task_name,
     compare,
@@ -27,15 +28,14 @@ from experiments.common import (
     model_name,
 )
 from experiments.render import (
+    CHANGE_YLABEL,
     DASH,
     NOT_RUN,
     Table,
     mean_sd,
     params_text,
-    pct,
-    plot_bars,
     vs_table,
-    write_tables,
+    write_report,
 )
 from s0repro.stats import SeedComparison
 
@@ -68,7 +68,7 @@ def render(opts: Options) -> list[Path]:
         cell = cells.find(exps, label, CODE_TASKS)
         below = sum(d < 0 for d in cmp.deltas)
         all_deltas += cmp.deltas
-        change = pct(cmp.delta, signed=True) + (f" ± {pct(cmp.delta_sd)}" if cmp.deltas[1:] else "")
+        change = change_text(cmp)
         main.add(label, params_text(cell.trainable_params), mean_sd(cmp.tuned), change, str(cell.n),
                  f"{below}/{len(cmp.deltas)}")
         bars.append(delta_bar(group, label, cmp))
@@ -82,10 +82,8 @@ def render(opts: Options) -> list[Path]:
         main.notes.append(TINY_NOTE)
     pooled = pooled_change(found)
     vs = [delta_row("prefix tuning change, mean over configurations (pp)", paper.PREFIX.value, pooled)]
-    md, tex = write_tables(opts.out, NAME, [main, stats, vs_table("Prefix control: paper vs ours", vs)])
-    png = plot_bars(opts.out / f"{NAME}.png", "Prefix control: change over base (dots: seeds)", bars,
-                    ylabel="change in pass@1 (pp)")
-    return [md, tex, png]
+    return write_report(opts.out, NAME, [main, stats, vs_table("Prefix control: paper vs ours", vs)],
+                        "Prefix control: change over base (dots: seeds)", bars, CHANGE_YLABEL)
 
 
 def pooled_change(found: list[tuple[str, SeedComparison]]) -> SeedComparison | None:

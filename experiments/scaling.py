@@ -18,13 +18,14 @@ from experiments.common import (
     CODE_TASKS,
     Cells,
     Options,
+    change_text,
     cli,
     code_task_name,
     compare,
     delta_bar,
     delta_row,
 )
-from experiments.render import DASH, NOT_RUN, Table, mean_sd, p_text, pct, plot_bars, vs_table, write_tables
+from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, mean_sd, p_text, vs_table, write_report
 from s0repro.stats import Cell, SeedComparison
 
 NAME = "scaling"
@@ -80,7 +81,7 @@ def render(opts: Options) -> list[Path]:
         if cmp is None:
             main.add(size, NOT_RUN, NOT_RUN, DASH, "0", DASH, paper_txt)
         else:
-            change = pct(cmp.delta, signed=True) + (f" ± {pct(cmp.delta_sd)}" if cmp.deltas[1:] else "")
+            change = change_text(cmp)
             main.add(size, mean_sd(cmp.base), mean_sd(cmp.tuned), change, str(cmp.tuned.n),
                      p_text(cmp.test.p_value), paper_txt)
             bars.append(delta_bar(size, "S0", cmp))
@@ -89,10 +90,8 @@ def render(opts: Options) -> list[Path]:
     trend = gains_increase(found)
     main.notes.append("Gain grows with size: " + {None: "not enough sizes ran", True: "yes", False: "no"}[trend]
                       + " (paper: +2.6, +19.0, +44.0 pp at 0.8B, 2B, 9B).")
-    md, tex = write_tables(opts.out, NAME, [main, vs_table("Scaling: paper vs ours", vs)])
-    png = plot_bars(opts.out / f"{NAME}.png", "Scaling: change over base (dots: seeds; whiskers: 95% CI)", bars,
-                    ylabel="change in pass@1 (pp)")
-    return [md, tex, png]
+    return write_report(opts.out, NAME, [main, vs_table("Scaling: paper vs ours", vs)],
+                        "Scaling: change over base (dots: seeds; whiskers: 95% CI)", bars, CHANGE_YLABEL)
 
 
 def main(argv: Sequence[str] | None = None) -> list[Path]:

@@ -33,9 +33,8 @@ from experiments.render import (
     mean_sd,
     overhead_text,
     params_text,
-    plot_bars,
     vs_table,
-    write_tables,
+    write_report,
 )
 from s0repro.stats import welch_ttest
 
@@ -102,10 +101,8 @@ def vs_rows(cells: Cells, opts: Options) -> list[VsRow]:
 
 def render(opts: Options) -> list[Path]:
     tables, bars = build(Cells(opts.results), opts)
-    md, tex = write_tables(opts.out, NAME, tables)
-    png = plot_bars(opts.out / f"{NAME}.png", f"Table 1: {code_task_name(opts.scale)} pass@1 (bars: mean; dots: seeds; whiskers: 95% CI)",
-                    bars)
-    return [md, tex, png]
+    title = f"Table 1: {code_task_name(opts.scale)} pass@1 (bars: mean; dots: seeds; whiskers: 95% CI)"
+    return write_report(opts.out, NAME, tables, title, bars)
 
 
 def main(argv: Sequence[str] | None = None) -> list[Path]:

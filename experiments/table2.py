@@ -20,13 +20,14 @@ from experiments.common import (
     Cells,
     Options,
     StatsTable,
+    change_text,
     cli,
     code_task_name,
     compare,
     delta_bar,
     delta_row,
 )
-from experiments.render import DASH, NOT_RUN, Table, params_text, pct, plot_bars, vs_table, write_tables
+from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, params_text, pct, vs_table, write_report
 
 NAME = "table2"
 # (paper key, labels to look for in order, row label): lora_budget names the r24 arm lora_r24, qwen3_5 names it lora
@@ -51,7 +52,7 @@ def render(opts: Options) -> list[Path]:
         if cmp is None:
             main.add(label, DASH, NOT_RUN, str(tuned.n if tuned else 0), DASH, DASH, paper_txt)
         else:
-            change = pct(cmp.delta, signed=True) + (f" ± {pct(cmp.delta_sd)}" if cmp.deltas[1:] else "")
+            change = change_text(cmp)
             negative = sum(d < 0 for d in cmp.deltas)
             main.add(label, params_text(tuned.trainable_params), change, str(tuned.n),
                      f"{negative}/{len(cmp.deltas)}", pct(min(tuned.scores)), paper_txt)
@@ -60,10 +61,8 @@ def render(opts: Options) -> list[Path]:
         vs.append(delta_row(f"{label} change (pp)", rep.value, cmp))
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    md, tex = write_tables(opts.out, NAME, [main, stats, vs_table("Table 2: paper vs ours", vs)])
-    png = plot_bars(opts.out / f"{NAME}.png", "Table 2: change over base (dots: seeds; whiskers: 95% CI)", bars,
-                    ylabel="change in pass@1 (pp)")
-    return [md, tex, png]
+    return write_report(opts.out, NAME, [main, stats, vs_table("Table 2: paper vs ours", vs)],
+                        "Table 2: change over base (dots: seeds; whiskers: 95% CI)", bars, CHANGE_YLABEL)
 
 
 def main(argv: Sequence[str] | None = None) -> list[Path]:

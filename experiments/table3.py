@@ -19,6 +19,7 @@ from experiments.common import (
     Cells,
     Options,
     StatsTable,
+    change_text,
     cli,
     code_task_name,
     compare,
@@ -26,6 +27,7 @@ from experiments.common import (
     delta_row,
 )
 from experiments.render import (
+    CHANGE_YLABEL,
     DASH,
     NOT_RUN,
     Table,
@@ -34,9 +36,8 @@ from experiments.render import (
     overhead_text,
     p_text,
     pct,
-    plot_bars,
     vs_table,
-    write_tables,
+    write_report,
 )
 from s0repro.stats import paired_seed_level
 
@@ -59,7 +60,7 @@ def render(opts: Options) -> list[Path]:
         if cmp is None:
             main.add(label, NOT_RUN, str(tuned.n if tuned else 0), DASH, paper_txt)
         else:
-            change = pct(cmp.delta, signed=True) + (f" ± {pct(cmp.delta_sd)}" if cmp.deltas[1:] else "")
+            change = change_text(cmp)
             main.add(label, change, str(tuned.n), overhead_text(tuned.inference_cost), paper_txt)
             bars.append(delta_bar("Qwen3.5-4B" if opts.scale == "full" else "tiny GDN", label, cmp))
         vs.append(delta_row(f"{label} change (pp)", rep.value, cmp))
@@ -82,10 +83,8 @@ def render(opts: Options) -> list[Path]:
     problem.compare("state offset vs S0", offset, s0)
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    md, tex = write_tables(opts.out, NAME, [main, paired, problem, vs_table("Table 3: paper vs ours", vs)])
-    png = plot_bars(opts.out / f"{NAME}.png", "Table 3: change over base (dots: seeds; whiskers: 95% CI)", bars,
-                    ylabel="change in pass@1 (pp)")
-    return [md, tex, png]
+    return write_report(opts.out, NAME, [main, paired, problem, vs_table("Table 3: paper vs ours", vs)],
+                        "Table 3: change over base (dots: seeds; whiskers: 95% CI)", bars, CHANGE_YLABEL)
 
 
 def main(argv: Sequence[str] | None = None) -> list[Path]:

@@ -18,13 +18,14 @@ from experiments.common import (
     Cells,
     Options,
     StatsTable,
+    change_text,
     cli,
     compare,
     delta_row,
     score_bar,
     score_row,
 )
-from experiments.render import DASH, NOT_RUN, Table, mean_sd, p_text, pct, plot_bars, vs_table, write_tables
+from experiments.render import DASH, NOT_RUN, Table, mean_sd, p_text, vs_table, write_report
 from s0repro.stats import Cell
 
 NAME = "transfer"
@@ -65,7 +66,7 @@ def render(opts: Options) -> list[Path]:
                 main.add(name, mean_sd(base.summary()) if base else NOT_RUN, NOT_RUN, DASH,
                          str(s0.n if s0 else 0), DASH, paper_text(task))
             else:
-                change = pct(cmp.delta, signed=True) + (f" ± {pct(cmp.delta_sd)}" if cmp.deltas[1:] else "")
+                change = change_text(cmp)
                 main.add(name, mean_sd(cmp.base), mean_sd(cmp.tuned), change, str(s0.n), p_text(cmp.test.p_value),
                          paper_text(task))
                 bars.append(score_bar(label, "S0" if s0.method == "s0" else s0.method, s0))
@@ -75,10 +76,8 @@ def render(opts: Options) -> list[Path]:
             vs.append(delta_row(f"{name} change (pp)", rep["delta"].value, cmp))
     main.notes.append("Spider: the paper reports about 72% and no gain for alphas 0.03-0.15 (one seed); "
                       "its 'paper' change is 0.")
-    md, tex = write_tables(opts.out, NAME, [main, stats, vs_table("Transfer: paper vs ours", vs)])
-    png = plot_bars(opts.out / f"{NAME}.png", "Transfer (bars: mean; dots: seeds; whiskers: 95% CI)", bars,
-                    ylabel="score (%)")
-    return [md, tex, png]
+    return write_report(opts.out, NAME, [main, stats, vs_table("Transfer: paper vs ours", vs)],
+                        "Transfer (bars: mean; dots: seeds; whiskers: 95% CI)", bars, "score (%)")
 
 
 def main(argv: Sequence[str] | None = None) -> list[Path]:
