@@ -134,6 +134,7 @@ class Config:
     results_dir: str = "results"
     cache_dir: str | None = None  # baseline evaluations and sampled training sets; None: <results_dir>/.cache
     progress: bool = True
+    threads: int | None = None  # torch CPU threads; None: 1 for tiny models (10x faster on a busy 2-core box), else torch's
     model: ModelConfig = field(default_factory=ModelConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     method: Any = None  # one method config (conf/method/<name>.yaml); with an exp it narrows the arms

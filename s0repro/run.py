@@ -322,14 +322,19 @@ _MODELS: dict[str, LoadedModel] = {}
 
 def load_model_once(cfg: ModelConfig) -> LoadedModel:
     """One model per process: every arm and seed (and every job of a local multirun) shares it."""
-    if cfg.checkpoint and not Path(cfg.checkpoint).is_absolute() and not Path(cfg.checkpoint).exists() \
-            and (REPO / cfg.checkpoint).exists():
-        cfg = dataclasses.replace(cfg, checkpoint=str(REPO / cfg.checkpoint))  # conf/model paths are repo-relative
     key = _digest(asdict(cfg))
     if key not in _MODELS:
         _MODELS.clear()  # one model at a time in memory
         _MODELS[key] = load_model(cfg)
     return _MODELS[key]
+
+
+def set_threads(settings: Config) -> None:
+    """Tiny models are a few hundred kB of matrices: one thread beats two, and far more so on a shared box."""
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
+    elif settings.model.source == "tiny":
+        torch.set_num_threads(1)
 
 
 class Session:
@@ -339,6 +344,7 @@ class Session:
         self.settings = settings
         self.cache_dir = cache_dir
         self.task = load_task_data(settings)  # first: a missing dataset should not wait for a model to load
+        set_threads(settings)
         self.loaded = load_model_once(settings.model)
         self.fingerprint = _fingerprint(self.loaded.model)
         self._baseline: Evaluation | None = None

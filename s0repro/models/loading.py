@@ -83,9 +83,20 @@ def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBas
     return model, tokenizer
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def resolve_checkpoint(checkpoint: str) -> Path:
+    """conf/model files name checkpoints relative to the repository root; absolute or cwd-relative paths win."""
+    path = Path(checkpoint)
+    if path.is_absolute() or path.exists() or not (REPO_ROOT / path).exists():
+        return path
+    return REPO_ROOT / path
+
+
 def _load_tiny(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     if cfg.checkpoint:
-        path = Path(cfg.checkpoint)
+        path = resolve_checkpoint(cfg.checkpoint)
         if not (path / "config.json").is_file():
             raise ModelLoadError(
                 f"tiny checkpoint {path} not found; build it with `make tiny-models` (or drop model.checkpoint "
