@@ -1,11 +1,11 @@
 # Tiny pre-trained checkpoints for the CPU-sized reproduction (issue 7): `make tiny-models` builds the missing ones,
-# `make tiny-models-rebuild` all of them. Each takes a few minutes on one CPU thread; see
+# `make tiny-models-rebuild` all of them. Each takes ~15 min on one busy CPU thread (1000 steps); see
 # assets/tiny/<name>/build_record.json for how the shipped ones were made.
 TINY_MODELS := minicode_gdn minicode_mamba2 minicode_transformer
 # Per-model pre-training steps (the rest are s0repro/train/pretrain.py defaults).
-TINY_STEPS_minicode_gdn := 350
-TINY_STEPS_minicode_mamba2 := 300
-TINY_STEPS_minicode_transformer := 350
+TINY_STEPS_minicode_gdn := 1000
+TINY_STEPS_minicode_mamba2 := 1000
+TINY_STEPS_minicode_transformer := 1000
 
 .PHONY: tiny-models tiny-models-rebuild tiny-memory
 

@@ -11,7 +11,7 @@ import yaml
 
 from s0repro.data.minicode import load_minicode
 from s0repro.models import ModelConfig, find_recurrent_layers, load_model
-from s0repro.models.tokenizer import IM_END
+from s0repro.models.tokenizer import IM_END, build_char_tokenizer
 from s0repro.train.pretrain import (
     HABIT_FAMILIES,
     RECORD_FILE,
@@ -102,11 +102,23 @@ def test_shipped_checkpoint_loads_small_and_recorded(name):
     for key in ("script", "steps", "final_loss", "minutes", "base_pass_at_1", "base_pass_at_1_range"):
         assert record[key] is not None, key
     low, high = record["base_pass_at_1_range"]
-    assert 0.1 <= low <= record["base_pass_at_1"] <= high <= 0.7
+    assert low <= record["base_pass_at_1"] <= high <= 0.8 and record["base_correct"] >= 1  # not degenerate
+
+
+@pytest.mark.parametrize("name", ["minicode_gdn", "minicode_mamba2",
+                                  "minicode_transformer"])
+def test_shipped_tokenizer_is_the_char_tokenizer(name):
+    cfg, _checkpoint = _shipped(name)
+    tokenizer = load_model(cfg).tokenizer
+    reference = build_char_tokenizer()
+    text = render_chat_prompt(reference, load_minicode(seed=0).eval[0]) + "    return x  +  1\n<|im_end|>"
+    assert tokenizer(text, add_special_tokens=False)["input_ids"] == reference(text, add_special_tokens=False)[
+        "input_ids"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", ["minicode_gdn", "minicode_mamba2",
+                                  "minicode_transformer"])
 def test_shipped_checkpoint_base_pass_at_1_in_recorded_range(name):
     _cfg, checkpoint = _shipped(name)
     record = json.loads((checkpoint / RECORD_FILE).read_text())
