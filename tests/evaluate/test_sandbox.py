@@ -116,11 +116,11 @@ def test_secrets_are_not_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert env["HOME"] == "/scratch"
 
 
-@pytest.mark.skipif(not UID_DROP, reason="harness not root: programs run as the same user")
 # Denied by the dropped uid, or invisible: a checkout under /tmp (as in CI's fresh clone) is hidden by the private /tmp.
 UNREACHABLE = {"PermissionError", "FileNotFoundError"}
 
 
+@pytest.mark.skipif(not UID_DROP, reason="harness not root: programs run as the same user")
 def test_writing_outside_the_scratch_dir_fails() -> None:
     target = Path(s0repro.__file__).parent / f"escaped-{uuid.uuid4().hex}.txt"  # a root-owned, non-/tmp folder
     try:
