@@ -73,6 +73,8 @@ class S0Bank:
         """Copy the state an attached S0 method injects at inference into the bank as ``task``."""
         if not isinstance(task, str) or not task:
             raise UserError(f"task name {task!r} must be a non-empty string")
+        if not isinstance(method, S0Method):
+            raise UserError(f"task {task!r}: an S0 bank holds S0 states, not {type(method).__name__}")
         if method.base_model is not self.model:
             raise UserError(f"the S0 method for task {task!r} is not attached to this bank's model; attach it first")
         covered = {l.layer_idx: l for l in method.layers}

@@ -124,6 +124,11 @@ def test_bad_artefacts_and_task_names_are_one_clear_error(tmp_path):
     other.attach(gdn.model)
     with pytest.raises(UserError, match="not attached to this bank's model"):
         bank.add("y", other)
+    offset = build_method("state_offset")
+    offset.attach(mamba.model)
+    with pytest.raises(UserError, match="holds S0 states, not StateOffsetMethod"):
+        bank.add("z", offset)
+    offset.detach()
     with pytest.raises(UserError, match="non-empty string"):
         S0Bank(gdn.model).add("", other)
 
