@@ -1,6 +1,6 @@
 """Inference overhead of every method, measured side by side: the paper's "zero overhead" claim for S0.
 
-    python benchmarks/overhead.py                       # tiny models on CPU (``make bench``, ~5 minutes)
+    python benchmarks/overhead.py                       # tiny models on CPU (``make bench``, 5-8 minutes)
     python benchmarks/overhead.py --models qwen3_5_4b falcon_h1_7b qwen2_5_3b --device cuda   # the headline, GPU
 
 Greedy decoding of a fixed prompt for a fixed number of new tokens (EOS suppressed), at batch 1 and batch 8, for

@@ -93,7 +93,7 @@ class S0Bank:
         """Keyword arguments for ``model(...)`` / ``generate(...)`` on a batch whose row i is task ``task_ids[i]``."""
         if not task_ids:
             raise UserError("task_ids is empty; give one task name (or None for the base model) per batch row")
-        unknown = sorted({t for t in task_ids if t is not None and t not in self._rows})
+        unknown = sorted({t for t in task_ids if t is not None and t not in self._rows}, key=str)
         if unknown:
             raise UserError(f"tasks {unknown} are not in the bank (loaded: {self.tasks}); bank.load(name, dir) first")
         rows = torch.tensor([0 if t is None else self._rows[t] for t in task_ids], device=self._device)
