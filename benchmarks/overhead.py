@@ -1,157 +1,71 @@
 """Inference overhead of every method, measured side by side: the paper's "zero overhead" claim for S0.
 
-    python benchmarks/overhead.py                       # tiny models on CPU (``make bench``, ~2 minutes)
+    python benchmarks/overhead.py                       # tiny models on CPU (``make bench``, 5-8 minutes)
     python benchmarks/overhead.py --models qwen3_5_4b falcon_h1_7b qwen2_5_3b --device cuda   # the headline, GPU
 
 Greedy decoding of a fixed prompt for a fixed number of new tokens (EOS suppressed), at batch 1 and batch 8, for
 base, S0, LoRA unmerged, LoRA merged and the per-step state offset on each hybrid model, and base, LoRA and prefix
 tuning on the pure Transformer. Every method gets its own copy of the model, so all stay attached and the repeats
-are interleaved: each round times every method right next to a fresh base run (who goes first alternates, the
-method order rotates), so drift of a shared, busy machine hits both sides of a pair alike. Ratio = median over
-rounds of (method tokens/s) / (base tokens/s of its pair), with the quartiles beside it. The state
-offset wraps module-level scan functions of its model family while attached, so it is attached only for its own
-runs and the others are timed unpatched (``--one-copy`` does that for every method, so real-size models fit on one
-GPU: one copy per family, attach / detach around each timed run, outside the clock). Method weights are random non-zero values: cost does not depend on them.
-Clock: on CUDA wall time (synchronised); on CPU the process's CPU time (``time.process_time``, one torch thread),
-because on a shared machine wall time mostly measures the neighbours.
+are interleaved, each method timed right next to a fresh base run (``common.throughput``: medians and IQR of the
+ratio to base). The state offset wraps module-level scan functions of its model family while attached, so it is
+attached only for its own runs and the others are timed unpatched (``--one-copy`` does that for every method, so
+real-size models fit on one GPU: one copy per family, attach / detach around each timed run, outside the clock).
+Method weights are random non-zero values: cost does not depend on them.
 
 Also per method: trainable parameters, seconds per training step (one example, batch 1) and peak memory of that
 step (CUDA: torch's allocator peak; CPU: the process's RSS high-water mark, which only grows, so read it as an
-upper bound). Writes ``results/bench/overhead.json`` ({model: {method: {tokens_per_s, ratio_to_base, ...}}}; the
-top-level numbers are batch 1, the paper's one-prompt-at-a-time setting), ``overhead_meta.json`` and
-``overhead.png``, and prints a table.
+upper bound). On each hybrid model, also many tasks in one batch (S0 bank vs peft LoRA with mixed adapters) and the
+time to switch a model to another task (``mixed_tasks.py``; ``--task-counts`` with no value skips it).
+
+Writes ``results/bench/overhead.json`` ({model: {method: {tokens_per_s, ratio_to_base, ...}}}, the top-level numbers
+at batch 1, the paper's one-prompt-at-a-time setting; plus ``"mixed_tasks": {model: {tasks: {k: {s0_bank,
+lora_mixed}}, switch}}``), ``overhead_meta.json`` and ``overhead.png``, and prints the tables.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
+from common import LORA_PRESET, PROMPT, REPO, Arm, load, method_config, randomise, throughput
+from mixed_tasks import TASK_COUNTS, measure_mixed, plot_mixed, print_mixed
 
-from s0repro.methods import TuningMethod, build_method
-from s0repro.models import ModelConfig, find_recurrent_layers, load_model
+from s0repro.methods import build_method
+from s0repro.models import find_recurrent_layers
 from s0repro.provenance import hardware, package_versions
 from s0repro.train import TrainConfig, TrainExample, train
-
-REPO = Path(__file__).resolve().parents[1]
-PROMPT = "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n"
-LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}  # conf/method/<file>.yaml
-
-
-@dataclass
-class Arm:
-    """One timed condition: a label, the method (None = base) and the model copy it is attached to."""
-
-    label: str
-    method: TuningMethod | None
-    model: torch.nn.Module
-    tokenizer: Any
-    scoped: bool = False  # attach only around its own runs (the state offset patches module-level functions)
-    params: int = 0  # trainable parameters of the method
-
-
-def _method_config(stem: str) -> dict[str, Any]:
-    return yaml.safe_load((REPO / "conf" / "method" / f"{stem}.yaml").read_text())
-
-
-def _load(name: str, device: str) -> Any:
-    cfg = ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml", device=device)
-    return load_model(cfg)
-
-
-def _randomise(method: TuningMethod, seed: int = 0) -> None:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in method.trainable_parameters():
-            p.copy_((torch.randn(p.shape, generator=gen) * 0.02).to(p))
 
 
 def _arms_for(name: str, device: str, one_copy: bool) -> list[Arm]:
     """Base and every applicable method, each on its own copy of ``name`` (or all on one, attached per run)."""
-    probe = _load(name, device)
+    probe = load(name, device)
     hybrid = bool(find_recurrent_layers(probe.model))
-    lora = _method_config(LORA_PRESET[probe.config.arch])
+    lora = method_config(LORA_PRESET[probe.config.arch])
     plans: list[tuple[str, str | None, dict[str, Any]]] = [("base", None, {})]
     if hybrid:
-        plans += [("s0", "s0", _method_config("s0"))]
+        plans += [("s0", "s0", method_config("s0"))]
     plans += [("lora_unmerged", "lora", {**lora, "merge": False}), ("lora_merged", "lora", {**lora, "merge": True})]
-    plans += [("state_offset", "state_offset", _method_config("state_offset"))] if hybrid else [
-        ("prefix", "prefix", _method_config("prefix"))]
+    plans += [("state_offset", "state_offset", method_config("state_offset"))] if hybrid else [
+        ("prefix", "prefix", method_config("prefix"))]
     arms = []
     for label, method_name, config in plans:
-        loaded = probe if label == "base" or one_copy else _load(name, device)
+        loaded = probe if label == "base" or one_copy else load(name, device)
         if method_name is None:
             arms.append(Arm(label, None, loaded.model, loaded.tokenizer))
             continue
         method = build_method(method_name, config)
         model = method.attach(loaded.model)
-        _randomise(method)
+        randomise(method.trainable_parameters())
         arm = Arm(label, method, model, loaded.tokenizer, scoped=one_copy or method_name == "state_offset",
                   params=method.num_trainable_parameters())
         if arm.scoped:
             arm.model = method.detach()
         arms.append(arm)
     return arms
-
-
-def _generate_once(arm: Arm, batch: int, new_tokens: int) -> float:
-    """Seconds for one greedy generation of ``new_tokens`` tokens for ``batch`` copies of the prompt."""
-    tok = arm.tokenizer
-    enc = tok([PROMPT] * batch, return_tensors="pt").to(next(arm.model.parameters()).device)
-    method, model = arm.method, arm.model
-    if arm.scoped:
-        model = method.attach(model)
-        _randomise(method)
-    extra = method.model_kwargs(batch) if method is not None else {}
-    cuda = enc["input_ids"].is_cuda
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
-    clock = time.perf_counter if cuda else time.process_time  # CPU: our own CPU time, not the neighbours'
-    with torch.no_grad():
-        sync()
-        start = clock()
-        out = model.generate(**enc, **extra, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
-                             pad_token_id=tok.pad_token_id)
-        sync()
-        seconds = clock() - start
-    if arm.scoped:
-        arm.model = method.detach()
-    assert out.shape[1] == enc["input_ids"].shape[1] + new_tokens, "EOS must not shorten a timed run"
-    return seconds
-
-
-def _throughput(arms: list[Arm], batch: int, new_tokens: int, repeats: int, warmup: int) -> dict[str, dict]:
-    """Median tokens/s per arm, and the median ratio to base over adjacent (base, method) pairs."""
-    base, others = arms[0], arms[1:]
-    for _ in range(warmup):
-        for arm in arms:
-            _generate_once(arm, batch, new_tokens)
-    speeds: dict[str, list[float]] = {a.label: [] for a in arms}
-    ratios: dict[str, list[float]] = {a.label: [] for a in others}
-    for round_ in range(repeats):
-        shift = round_ % len(others)
-        for arm in others[shift:] + others[:shift]:
-            pair = (base, arm) if round_ % 2 == 0 else (arm, base)  # alternate who goes first
-            seconds = {a.label: _generate_once(a, batch, new_tokens) for a in pair}
-            for label, s in seconds.items():
-                speeds[label].append(batch * new_tokens / s)
-            ratios[arm.label].append(seconds[base.label] / seconds[arm.label])
-    ratios[base.label] = [1.0]
-    return {label: {"tokens_per_s": statistics.median(speeds[label]),
-                    "ratio_to_base": statistics.median(ratios[label]),
-                    "ratio_q1": _quantile(ratios[label], 0.25), "ratio_q3": _quantile(ratios[label], 0.75),
-                    "runs": len(speeds[label])} for label in speeds}
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _train_cost(arm: Arm, steps: int) -> dict[str, Any]:
@@ -172,13 +86,15 @@ def _train_cost(arm: Arm, steps: int) -> dict[str, Any]:
             "trainable_params": result.trainable_params}
 
 
-def _plot(results: dict[str, dict], batches: list[int], path: Path) -> None:
+def _plot(results: dict[str, dict], batches: list[int], mixed: dict[str, dict], path: Path) -> None:
+    """Top row: every method's ratio to base per model and batch; bottom row (if measured): mixed-task batches."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.6), squeeze=False)
+    rows = 2 if mixed else 1
+    fig, axes = plt.subplots(rows, len(results), figsize=(4.5 * len(results), 3.6 * rows), squeeze=False)
     for ax, (model, methods) in zip(axes[0], results.items(), strict=True):
         labels = [m for m in methods if m != "base"]
         width = 0.8 / len(batches)
@@ -198,6 +114,8 @@ def _plot(results: dict[str, dict], batches: list[int], path: Path) -> None:
         ax.set_title(model)
         ax.set_ylabel("decode tokens/s / base (median, IQR)")
         ax.legend(fontsize=8)
+    if mixed:
+        plot_mixed(list(axes[1]), mixed)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -215,16 +133,20 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1 = steadier timings on a shared box)")
     parser.add_argument("--one-copy", action="store_true",
                         help="one model per family, each method attached around its own runs (real sizes on a GPU)")
+    parser.add_argument("--task-counts", nargs="*", type=int, default=list(TASK_COUNTS),
+                        help="mixed-task batches: tasks per batch of --mixed-batch rows (none: skip them)")
+    parser.add_argument("--mixed-batch", type=int, default=8)
     parser.add_argument("--out", type=Path, default=REPO / "results" / "bench")
     args = parser.parse_args(argv)
     if args.device == "cpu":
         torch.set_num_threads(args.threads)
 
     results: dict[str, dict] = {}
+    mixed: dict[str, dict] = {}
     started = time.perf_counter()
     for name in args.models:
         arms = _arms_for(name, args.device, args.one_copy)
-        per_batch = {b: _throughput(arms, b, args.new_tokens, args.repeats, args.warmup) for b in args.batches}
+        per_batch = {b: throughput(arms, b, args.new_tokens, args.repeats, args.warmup) for b in args.batches}
         results[name] = {}
         for arm in arms:
             head = per_batch[args.batches[0]][arm.label]
@@ -239,16 +161,24 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         for arm in arms:
             if arm.method is not None and not arm.scoped:
                 arm.method.detach()
+        if args.task_counts and "s0" in results[name]:  # mixed-task batches need recurrent layers
+            del arms
+            mixed[name] = measure_mixed(name, args.device, args.mixed_batch, args.task_counts, args.new_tokens,
+                                        args.repeats, args.warmup)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "overhead.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    payload = {**results, "mixed_tasks": mixed} if mixed else results
+    (args.out / "overhead.json").write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     meta = {"prompt": PROMPT, "new_tokens": args.new_tokens, "batches": args.batches, "repeats": args.repeats,
-            "warmup": args.warmup, "device": args.device, "one_copy": args.one_copy,
+            "warmup": args.warmup, "task_counts": args.task_counts,
+            "mixed_batch": args.mixed_batch, "device": args.device, "one_copy": args.one_copy,
             "clock": "process_time (CPU seconds)" if args.device == "cpu" else "wall (perf_counter, synchronised)", "threads": torch.get_num_threads(),
             "seconds": round(time.perf_counter() - started, 1), "hardware": hardware(), "versions": package_versions()}
     (args.out / "overhead_meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    _plot(results, args.batches, args.out / "overhead.png")
+    _plot(results, args.batches, mixed, args.out / "overhead.png")
     _print_table(results, args.batches)
+    if mixed:
+        print_mixed(mixed)
     print(f"wrote {args.out / 'overhead.json'} and overhead.png in {meta['seconds']} s")
     return results
 
