@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from s0repro.methods import TuningMethod
+from s0repro.conf import method_preset
 from s0repro.models import ModelConfig, load_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +41,8 @@ class Arm:
 
 
 def method_config(stem: str) -> dict[str, Any]:
-    return yaml.safe_load((REPO / "conf" / "method" / f"{stem}.yaml").read_text())
+    """A method preset as Hydra composes it (presets inherit, so the raw YAML is not the config)."""
+    return method_preset(stem)
 
 
 def load(name: str, device: str) -> Any:
