@@ -272,6 +272,8 @@ def _classify(report: dict[str, Any] | None, rc: int | None, timed_out: bool, wa
         exc = report.get("exc", "")
         if exc == "AssertionError":
             return "failed", exc
+        if exc == "TimeoutError":  # a check's own per-call time limit (HumanEval+), or the program's
+            return "timeout", exc
         if report.get("limit"):  # MemoryError (any subclass), OSError EFBIG: the program hit an rlimit
             return "killed", f"{report['limit']} limit ({exc})"
         return "error", exc
