@@ -30,8 +30,9 @@ still ends. Workers default to the cores this process may use; :meth:`SandboxCon
 
 from __future__ import annotations
 
+import ast
 import contextlib
-import json
+import marshal
 import math
 import os
 import random
@@ -131,13 +132,17 @@ class _Plan:
     notes: tuple[str, ...] = field(default=())
     python_version: str = ""  # as the probe printed it
 
+    @property
+    def is_harness_python(self) -> bool:
+        return os.path.realpath(self.python) == os.path.realpath(sys.executable)
+
     def describe(self) -> dict[str, Any]:
         return {"network": "namespace (unshare -n)" if self.prefix else "shared: no network namespace here",
                 "tmp": f"private tmpfs on {', '.join(PRIVATE_DIRS)}" if self.prefix else "shared",
                 "pid": "namespace (unshare -p)" if self.prefix else "shared: process group only",
                 "uid": "random unprivileged uid per program" if self.drop_uid else "same user as the harness",
                 "python": self.python, "python_version": self.python_version,
-                "python_is_the_harness's": os.path.realpath(self.python) == os.path.realpath(sys.executable),
+                "python_is_the_harness's": self.is_harness_python,
                 "notes": list(self.notes)}
 
 
@@ -150,6 +155,15 @@ def sandbox_env(scratch: str | Path, environ: dict[str, str] | None = None) -> d
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
     env.update(HOME=str(scratch), TMPDIR=str(scratch), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", **threads)
     return env
+
+
+@cache
+def _installation_path() -> list[str]:
+    """The harness's module path within its Python installation (stdlib, lib-dynload, site-packages); entries
+    elsewhere (the working tree, editable installs) are not the program's business."""
+    roots = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
+    return [p for p in sys.path if os.path.isabs(p) and os.path.isdir(p)
+            and any(os.path.realpath(p).startswith(r + os.sep) for r in roots)]
 
 
 def _count_own_processes() -> int:
@@ -238,9 +252,11 @@ def _main_report(path: Path, token: str) -> dict[str, Any] | None:
     except OSError:
         return None
     for line in lines:
+        if token not in line:  # only the bootstrap knows the token; anything else is not worth parsing
+            continue
         try:
-            rec = json.loads(line)
-        except ValueError:
+            rec = ast.literal_eval(line)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
         if isinstance(rec, dict) and rec.get("token") == token and rec.get("main"):
             return rec
@@ -323,9 +339,13 @@ def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | No
         limits = _rlimits(cfg, nproc)
         res_path = base / "result"
         with open(res_path, "wb") as res:
-            boot_cfg = json.dumps({"rlimits": limits, "uid": uid, "wall": math.ceil(cfg.wall_limit_s) + 2,
-                                   "private": list(PRIVATE_DIRS) if plan.prefix else []})
-            cmd = [*plan.prefix, plan.python, "-I", "-B", "-c", BOOTSTRAP, PROGRAM_NAME, str(res.fileno()), boot_cfg]
+            own = plan.is_harness_python
+            boot_cfg = marshal.dumps({"rlimits": limits, "uid": uid, "wall": math.ceil(cfg.wall_limit_s) + 2,
+                                   "private": list(PRIVATE_DIRS) if plan.prefix else [],
+                                   "sys_path": _installation_path() if own else [],
+                                   "prefixes": [sys.base_prefix, sys.prefix] if own else []}).hex()
+            flags = ("-I", "-S", "-B") if own else ("-I", "-B")
+            cmd = [*plan.prefix, plan.python, *flags, "-c", BOOTSTRAP, PROGRAM_NAME, str(res.fileno()), boot_cfg]
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         cwd=scratch, env=sandbox_env(scratch), pass_fds=(res.fileno(),),

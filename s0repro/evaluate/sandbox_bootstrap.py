@@ -2,7 +2,9 @@
 
 Not imported by the harness: :mod:`s0repro.evaluate.sandbox` passes this file's text to ``python -I -B -c`` (so the
 program's user never needs to read the harness's files) with ``PROGRAM_PATH RESULT_FD CONFIG_JSON`` as arguments and
-a per-run sentinel as the first line of stdin. Standard library only: it runs in whatever interpreter the plan chose.
+a per-run sentinel as the first line of stdin; CONFIG is marshal data in hex, and each report a Python literal, so
+that no module costlier than ctypes is imported (json alone costs more than the interpreter's start). Standard library
+only: it runs in whatever interpreter the plan chose.
 
 In order: read the sentinel and close stdin; inside a mount namespace, cover world-writable directories and the
 directories that hide the interpreter from the program's user with throw-away tmpfs mounts, and bind back (read-only)
@@ -16,7 +18,7 @@ only a program that returns from its last statement reports ``end``.
 from __future__ import annotations
 
 import errno
-import json
+import marshal
 import os
 import resource
 import signal
@@ -41,16 +43,15 @@ def _hiding_dir(path: str) -> str | None:
     return None
 
 
-def prepare_mounts(private: list[str], dropping_uid: bool) -> None:
+def prepare_mounts(private: list[str], dropping_uid: bool, python_dirs: list[str]) -> None:
     """Private tmpfs over ``private``; when the uid is dropped, tmpfs over the directories that would hide the
-    interpreter; then bind back the scratch dir (read-write) and the interpreter's prefixes (read-only)."""
+    interpreter; then bind back the scratch dir (read-write) and ``python_dirs`` (read-only)."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
     here = os.getcwd()
-    keep = {p: os.open(p, os.O_RDONLY | os.O_DIRECTORY)
-            for p in dict.fromkeys([here, sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix),
-                                    os.path.realpath(sys.prefix)])}
+    wanted = [here] + [q for p in python_dirs if os.path.isdir(p) for q in (p, os.path.realpath(p))]
+    keep = {p: os.open(p, os.O_RDONLY | os.O_DIRECTORY) for p in dict.fromkeys(wanted)}
     covers = [(t, "mode=1777") for t in private if os.path.isdir(t)]
     if dropping_uid:
         hiding = {_hiding_dir(p) for p in keep} - {None}
@@ -90,11 +91,11 @@ def wait_for(child: int, wall_s: int) -> None:
 
 def run_program(path: str, rfd: int, token: str) -> None:
     """Compile and run the program; report ``compile``, ``exit``, ``exception`` or ``end`` on ``rfd``."""
-    write, dumps, getpid, exit_now = os.write, json.dumps, os.getpid, os._exit
+    write, getpid, exit_now = os.write, os.getpid, os._exit
     main_pid = getpid()
 
     def report(kind: str, **info: object) -> None:
-        line = dumps({"token": token, "kind": kind, "main": getpid() == main_pid, **info}) + "\n"
+        line = repr({"token": token, "kind": kind, "main": getpid() == main_pid, **info}) + "\n"  # a literal
         write(rfd, line.encode())
 
     def flush() -> None:
@@ -149,9 +150,17 @@ def main() -> None:
     os.dup2(null, 0)
     os.close(null)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - the program's stdin for its whole life
-    path, rfd, cfg = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+    path, rfd, cfg = sys.argv[1], int(sys.argv[2]), marshal.loads(bytes.fromhex(sys.argv[3]))
+    if cfg["sys_path"]:  # started with -S (site's start-up is most of an interpreter's): the harness's own path,
+        import site  # and the builtins site adds (exit, quit, help, ...), without its slow .pth processing
+
+        sys.path[:] = cfg["sys_path"]
+        site.setquit()
+        site.setcopyright()
+        site.sethelper()
     if cfg["private"]:
-        prepare_mounts(cfg["private"], cfg["uid"] is not None)
+        prepare_mounts(cfg["private"], cfg["uid"] is not None,
+                       [sys.base_prefix, sys.prefix, *cfg["sys_path"], *cfg["prefixes"]])
     for name, value in cfg["rlimits"].items():
         resource.setrlimit(getattr(resource, name), tuple(value))
     if cfg["uid"] is not None:
