@@ -52,7 +52,8 @@ class FakeEvalResult:
 
 @torch.no_grad()
 def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], gen_cfg, sandbox_cfg, *, method=None,
-                   out_jsonl=None, seed: int = 0, cache_path=None, progress: bool = True) -> FakeEvalResult:
+                   out_jsonl=None, seed: int = 0, cache_path=None, progress: bool = True,
+                   cleanup: str = "lenient") -> FakeEvalResult:
     CALLS["evaluate"] += 1
     CALLS["evaluate_tuned" if method is not None else "evaluate_base"] += 1
     # one forward over all prompts back to back; a problem "passes" when the logits' argmax after its prompt is even
