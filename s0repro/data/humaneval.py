@@ -5,7 +5,8 @@ offline; ``path=`` points at another copy (jsonl or jsonl.gz, the same fields), 
 dataset ``openai/openai_humaneval`` instead (the same content hash when both are the same data). HumanEval+ comes from evalplus: its
 data file is named by ``HUMANEVAL_OVERRIDE_PATH`` (which evalplus also reads) or downloaded by evalplus when online;
 its tests are a differential check of the candidate against the canonical solution on evalplus's base and plus
-inputs, run in our sandbox (evalplus's own evaluator forks the harness process, which we never run code in).
+inputs, by evalplus's rules of equality and time (see ``PLUS_CHECK``), run in our sandbox (evalplus's own evaluator
+forks the harness process, which we never run code in).
 """
 
 from __future__ import annotations

