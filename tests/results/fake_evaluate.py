@@ -46,7 +46,7 @@ class FakeEvaluator:
 
     @torch.no_grad()
     def evaluate(self, model, tokenizer, task: TaskData, problems: list[Problem], gen_cfg, sandbox_cfg, *,
-                 method=None, out_jsonl=None, progress: bool = True) -> EvalResult:
+                 method=None, out_jsonl=None, progress: bool = True, cleanup: str = "lenient") -> EvalResult:
         self.calls["evaluate"] += 1
         self.calls["evaluate_tuned" if method is not None else "evaluate_base"] += 1
         # one forward over all prompts back to back; a problem "passes" when the logits' argmax after its prompt is even
