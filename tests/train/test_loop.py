@@ -14,7 +14,7 @@ EXAMPLES = [
     TrainExample("def is_even(n):\n    '''True when n is even.'''\n", "    return n % 2 == 0\n"),
     TrainExample("def f():\n", "    pass\n"),
 ]
-REL_TOL = 1e-4
+REL_TOL = 1e-3
 
 
 @pytest.mark.parametrize("method_name", ["s0", "lora"])
@@ -42,8 +42,9 @@ def test_micro_batch_gives_the_same_losses_and_gradient(tiny_hybrid, method_name
     one_losses, one_grads = grads(batched=False)
     many_losses, many_grads = grads(batched=True)
     assert one_losses.shape == many_losses.shape == (3,)
-    # float32 sums in another order differ by ~1e-7 relative on any kernel width (ATEN_CPU_CAPABILITY); a padding
-    # leak would change them by whole percents. So: relative to each loss, and to each gradient's norm.
+    # Batched and one-at-a-time run float32 sums in another order: measured up to 8.5e-5 of a gradient's norm (LoRA,
+    # any ATEN_CPU_CAPABILITY, 1-2 threads) and 5e-7 on losses ~3; a padding leak changes them by percents. So the
+    # bounds are relative: to each loss, and to each gradient's norm, never absolute.
     assert torch.allclose(one_losses, many_losses, rtol=REL_TOL, atol=0.0), (one_losses, many_losses)
     for a, b in zip(one_grads, many_grads, strict=True):
         scale = torch.linalg.vector_norm(a)
