@@ -1,7 +1,7 @@
 # s0repro — every entry point a user needs. `make install && make test` is the whole set-up.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SCALE ?= full
+SCALE ?= auto  # reproduce-*: full where CUDA is present, tiny otherwise; tables: what is on disk
 SEEDS ?=
 
 .PHONY: install test test-all lint

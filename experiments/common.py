@@ -3,7 +3,10 @@
 A table names the experiments it reads (``qwen3_5``, ``falcon_h1``...); ``--scale tiny`` reads the ``tiny_``
 experiments instead (and ``tiny_table1`` for Table 1), whose rows are smoke tests, not comparable with the paper.
 A column is further filtered by model family (``meta.model.arch``), so one experiment may hold several models.
-Missing cells come back as None and the table prints "not run".
+Missing cells come back as None and the table prints "not run". ``--scale auto`` (the default) renders what is on
+disk: the tiny tables when only ``tiny_`` results exist, the full ones otherwise, and both (tiny into
+``<out>/tiny``) when both exist. When an experiment has no ``none`` (base) run, its base is the baseline score every
+tuned result records (seed level only: per-problem base verdicts live in the ``none`` run).
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text, pct
 from s0repro.errors import UserError
 from s0repro.results import CorruptResultError, iter_results
 from s0repro.stats import Cell, SeedComparison, group_cells, holm, problem_level, seed_level
+from s0repro.stats.views import ProblemComparison
 
 RESULTS_ENV = "S0REPRO_RESULTS"
 CODE_TASKS = ("humaneval", "humaneval_plus", "minicode")
@@ -44,15 +50,35 @@ class Options:
         return [name]
 
 
-def parse_options(description: str, argv: Sequence[str] | None = None) -> Options:
+def scales_on_disk(root: Path) -> list[str]:
+    """The scales whose results are under ``root``: tiny when only ``tiny_`` experiments ran, full otherwise."""
+    exps = {p.parts[-5] for p in root.glob("*/*/*/seed_*/result.json")}
+    tiny = any(e.startswith("tiny_") for e in exps)
+    full = any(not e.startswith("tiny_") for e in exps)
+    return ["full", "tiny"] if tiny and full else ["tiny"] if tiny else ["full"]
+
+
+def parse_all(description: str, argv: Sequence[str] | None = None) -> list[Options]:
+    """One Options per scale to render (``--scale auto``: what :func:`scales_on_disk` finds; tiny beside full
+    goes into ``<out>/tiny``)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--results", type=Path, default=Path(os.environ.get(RESULTS_ENV, "results")),
                         help=f"results root (default: ${RESULTS_ENV} or ./results)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: <results>/tables)")
-    parser.add_argument("--scale", choices=SCALES, default=os.environ.get("SCALE", "full"))
+    parser.add_argument("--scale", choices=(*SCALES, "auto"), default=os.environ.get("SCALE", "auto"),
+                        help="full, tiny, or auto (default): the scale(s) of the results on disk")
     args = parser.parse_args(argv)
-    scale = args.scale if args.scale in SCALES else "full"
-    return Options(args.results, args.out or args.results / "tables", scale)
+    out = args.out or args.results / "tables"
+    if args.scale not in SCALES:
+        scales = scales_on_disk(args.results)
+        print(f"tables: SCALE=auto renders {' and '.join(scales)} (the results under {args.results})")
+    else:
+        scales = [args.scale]
+    return [Options(args.results, out if i == 0 else out / scale, scale) for i, scale in enumerate(scales)]
+
+
+def parse_options(description: str, argv: Sequence[str] | None = None) -> Options:
+    return parse_all(description, argv)[0]
 
 
 class Cells:
@@ -69,6 +95,14 @@ class Cells:
             key = (r["exp"], r["task"], r["method"], model.get("arch") or "", model.get("hub_id") or model.get("name") or "")
             groups.setdefault(key, []).append(r)
         self.cells: list[Cell] = [cell for group in groups.values() for cell in group_cells(group).values()]
+        with_none = {k[:2] + k[3:] for k in groups if k[2] == "none"}
+        recorded = [recorded_base(g) for k, g in groups.items() if k[2] != "none" and k[:2] + k[3:] not in with_none]
+        self.recorded_bases = _unique_bases([c for c in recorded if c is not None])
+        self.cells += self.recorded_bases
+
+    def is_recorded_base(self, cell: Cell | None) -> bool:
+        """True for a base made from the tuned results' recorded baseline scores (no ``none`` run on disk)."""
+        return any(cell is c for c in self.recorded_bases)
 
     def find(self, exps: Sequence[str], method: str, tasks: Sequence[str] | None = None,
              arch: str | None = None) -> Cell | None:
@@ -97,6 +131,34 @@ class Cells:
             if found:
                 return found
         return []
+
+
+def recorded_base(results: Sequence[dict]) -> Cell | None:
+    """The base cell of an experiment without a ``none`` run: the baseline score its tuned results record.
+
+    Greedy decoding of the frozen model does not depend on the seed, so equal recorded scores are one base run;
+    per-problem base verdicts are not in a tuned result, so the cell has no problems (seed-level view only).
+    """
+    by_seed = {int(r["seed"]): float(r["eval"]["baseline_score"]) for r in results
+               if (r.get("eval") or {}).get("baseline_score") is not None}
+    if not by_seed:
+        return None
+    if len(set(by_seed.values())) == 1:
+        by_seed = {min(by_seed): next(iter(by_seed.values()))}
+    r0 = results[0]
+    model = (r0.get("meta") or {}).get("model") or {}
+    seeds = tuple(sorted(by_seed))
+    return Cell(r0["exp"], r0["task"], "none", seeds, tuple(by_seed[s] for s in seeds), (),
+                np.zeros((len(seeds), 0), dtype=bool), None, "none", model.get("arch"),
+                model.get("hub_id") or model.get("name"))
+
+
+def _unique_bases(cells: list[Cell]) -> list[Cell]:
+    """One recorded base per (exp, task, model): every tuned label of an experiment records the same baseline."""
+    seen: dict[tuple, Cell] = {}
+    for c in cells:
+        seen.setdefault((c.exp, c.task, c.model, c.model_id), c)
+    return list(seen.values())
 
 
 def compare(tuned: Cell | None, base: Cell | None) -> SeedComparison | None:
@@ -142,15 +204,16 @@ class StatsTable(Table):
             self.add(label, f"{a.n if a else 0} / {b.n if b else 0}", NOT_RUN, *[DASH] * 6)
             self.p_values.append(float("nan"))
         else:
-            sv, pv = seed_level(a, b), problem_level(a, b)
+            sv = seed_level(a, b)
+            pv: ProblemComparison | None = problem_level(a, b) if set(a.task_ids) & set(b.task_ids) else None
             change = pct(sv.delta, signed=True) + ("" if sv.delta_sd != sv.delta_sd else f" ± {pct(sv.delta_sd)}")
             test = {"welch": "Welch t", "one_sample": "one-sample t (single base run)"}.get(sv.test.test, sv.test.test)
             if not sv.test.defined:
                 test += " (undefined: n < 2)"
-            mcn = f"{pv.n_significant}/{len(pv.mcnemar)}" if pv.mcnemar else DASH
+            mcn = f"{pv.n_significant}/{len(pv.mcnemar)}" if pv and pv.mcnemar else DASH
+            boot = ci_text(pv.bootstrap.ci_low, pv.bootstrap.ci_high, signed=True) if pv else DASH
             self.add(label, f"{a.n} / {b.n}", change, test, p_text(sv.test.p_value), DASH,
-                     ci_text(sv.test.ci_low, sv.test.ci_high, signed=True),
-                     ci_text(pv.bootstrap.ci_low, pv.bootstrap.ci_high, signed=True), mcn)
+                     ci_text(sv.test.ci_low, sv.test.ci_high, signed=True), boot, mcn)
             self.p_values.append(sv.test.p_value)
         for row, q in zip(self.rows, holm(self.p_values).adjusted, strict=True):
             row[5] = p_text(q)
@@ -192,7 +255,7 @@ def score_bar(group: str, label: str, cell: Cell) -> Bar:
 def cli(render, doc: str, argv: Sequence[str] | None = None) -> list[Path]:
     """Parse options, render, print the written paths; a UserError is one line and exit status 2."""
     try:
-        paths = render(parse_options(doc.splitlines()[0], argv))
+        paths = [p for opts in parse_all(doc.splitlines()[0], argv) for p in render(opts)]
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

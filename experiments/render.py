@@ -7,6 +7,7 @@ Tables are lists of strings (already formatted), so Markdown and LaTeX show the 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,9 +169,14 @@ class Bar:
 CHANGE_YLABEL = "change in pass@1 (pp)"  # the y axis of every change-over-base figure
 
 
-def plot_bars(path: Path, title: str, bars: Sequence[Bar], ylabel: str = "pass@1 (%)") -> Path:
-    """Grouped bars of the seed mean, a dot per seed and a CI whisker; an empty figure says 'not run'."""
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(bars) + 2), 3.6), dpi=120)
+def bars_figure(title: str, bars: Sequence[Bar], ylabel: str = "pass@1 (%)") -> plt.Figure:
+    """Grouped bars of the seed mean, a dot per seed and a CI whisker; an empty figure says 'not run'.
+
+    The legend sits outside the axes (right), so it never covers a seed's dot, and the title wraps to the figure's
+    width, so it is never cut.
+    """
+    width_in = max(5.0, 0.9 * len(bars) + 3.0)
+    fig, ax = plt.subplots(figsize=(width_in, 3.8), dpi=120)
     groups = list(dict.fromkeys(b.group for b in bars))
     labels = list(dict.fromkeys(b.label for b in bars))
     width = 0.8 / max(1, len(labels))
@@ -188,15 +194,21 @@ def plot_bars(path: Path, title: str, bars: Sequence[Bar], ylabel: str = "pass@1
             ax.errorbar(x, mean, yerr=[[max(0.0, mean - b.ci[0])], [max(0.0, b.ci[1] - mean)]], color="black", capsize=3, lw=1)
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
+    ax.set_title("\n".join(textwrap.wrap(title, width=int(11 * width_in))), fontsize=9)
     ax.axhline(0, color="grey", lw=0.5)
     if bars:
-        ax.legend(fontsize=7, frameon=False)
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
         ax.text(0.5, 0.5, NOT_RUN, ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
+    return fig
+
+
+def plot_bars(path: Path, title: str, bars: Sequence[Bar], ylabel: str = "pass@1 (%)") -> Path:
+    """:func:`bars_figure` saved as PNG, cropped to everything drawn (title, legend, labels)."""
+    fig = bars_figure(title, bars, ylabel)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
     return path
 

@@ -67,6 +67,9 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
     main.notes.append("LoRA (best config) = the `lora` runs (the paper's r = 24 at full scale; the tiny experiments "
                       "use r = 4); not run = no result files for that cell. "
                       "S0, unverified data: S0 trained on unchecked samples (our control; not in the paper).")
+    if any(cells.is_recorded_base(find(cells, opts, a, "none")) for a in MODELS):
+        main.notes.append("baseline: no `none` run on disk, so the base is the baseline score the tuned results "
+                          "record (greedy, seed-independent); problem-level tests against it need the `none` run.")
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
 

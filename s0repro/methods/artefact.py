@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from s0repro.methods.base import ArtefactMismatchError, TuningMethod, write_json
@@ -55,12 +56,26 @@ def load_artefact(
     directory = Path(directory)
     if not ((directory / meta_file).is_file() and (directory / tensor_file).is_file()):
         raise ArtefactMismatchError(f"{directory} holds no {what} ({meta_file} and {tensor_file} expected)")
-    saved = json.loads((directory / meta_file).read_text()).get("model", {})
+    try:
+        meta = json.loads((directory / meta_file).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise _unreadable(directory / meta_file, what, err) from None
+    saved = meta.get("model", {}) if isinstance(meta, dict) else None
     if saved != signature:
         raise ArtefactMismatchError(
-            f"{what} in {directory} was made for {_summary(saved)}, but the attached model is {_summary(signature)}"
+            f"{what} in {directory} was made for {_summary(saved or {})}, but the attached model is "
+            f"{_summary(signature)}"
         )
-    return load_file(directory / tensor_file)
+    try:
+        return load_file(directory / tensor_file)
+    except SafetensorError as err:
+        raise _unreadable(directory / tensor_file, what, err) from None
+
+
+def _unreadable(path: Path, what: str, err: Exception) -> ArtefactMismatchError:
+    """A truncated or corrupt file (an interrupted copy, a partial download) is one line naming it, not a library trace."""
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return ArtefactMismatchError(f"{path} is not a readable {what} file ({reason}); copy or save it again")
 
 
 def _summary(signature: dict[str, Any]) -> str:

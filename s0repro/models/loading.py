@@ -111,8 +111,26 @@ def _load_tiny(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBa
     return model, tokenizer
 
 
-def load_model(cfg: ModelConfig) -> LoadedModel:
-    """Load, freeze and place the model; every weight has ``requires_grad=False`` afterwards."""
+def shipped_config(model: str | Path) -> ModelConfig:
+    """A model config by shipped name (``"tiny_gdn"`` is ``conf/model/tiny_gdn.yaml``) or YAML path, from any cwd."""
+    path = Path(model)
+    if path.suffix not in {".yaml", ".yml"}:
+        path = REPO_ROOT / "conf" / "model" / f"{model}.yaml"
+    elif not path.is_absolute() and not path.exists():
+        path = REPO_ROOT / path
+    if not path.is_file():
+        names = ", ".join(sorted(p.stem for p in (REPO_ROOT / "conf" / "model").glob("*.yaml")))
+        raise ModelLoadError(f"no model config {str(model)!r}: give a YAML path or one of {names}")
+    return ModelConfig.from_yaml(path)
+
+
+def load_model(cfg: ModelConfig | str | Path) -> LoadedModel:
+    """Load, freeze and place the model; every weight has ``requires_grad=False`` afterwards.
+
+    ``cfg`` may also be a shipped model's name or a config path (:func:`shipped_config`).
+    """
+    if not isinstance(cfg, ModelConfig):
+        cfg = shipped_config(cfg)
     if cfg.requires_cuda and not torch.cuda.is_available():
         raise ModelLoadError(f"model {cfg.name} is configured for CUDA only and this machine has no GPU")
     device = resolve_device(cfg.device)

@@ -4,13 +4,22 @@ group = exp, job_type = method label, name = ``<exp>/<task>/<label>/seed_<n>``, 
 loss curve as it trains; final metrics in the summary; the per-problem table; the tuned artefact as an artifact.
 Offline unless ``WANDB_API_KEY`` is set (``logger.mode=auto``), so nothing needs a network; ``wandb sync`` uploads
 later. Every call into wandb is guarded: a W&B failure is a warning, and ``finish()`` always runs.
+
+One cell is one W&B run, whatever the re-runs (``force=true``, after Ctrl-C, another ``results_dir``): the run id is
+a hash of the project and the cell, the run is resumed (online) and a superseded offline folder of the same id is
+replaced, so per-group averages count each seed once. A run that ends without a result (an interruption, an error)
+finishes with exit code 1, which W&B shows as failed. The top-level ``method``/``train`` config holds the values the
+cell actually used (the arm's resolved lr, alpha, ...), not the preset's placeholders. Each offline folder's
+``files/`` holds ``config.yaml`` and ``wandb-summary.json`` (W&B's usual files) so it reads without a parser.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -83,15 +92,21 @@ class WandbTracker:
         self.cfg = cfg
         self.run: Any = None
         self.run_path: str | None = None
+        self.config = config
+        self.completed = False  # a result was logged; finish() without one marks the run failed
+        run_id = cell_run_id(cfg.project, name)
         try:
             import wandb
 
             directory.mkdir(parents=True, exist_ok=True)
+            for old in (directory / "wandb").glob(f"offline-run-*-{run_id}"):  # superseded by this re-run
+                shutil.rmtree(old, ignore_errors=True)
             self.run = wandb.init(
                 project=cfg.project, entity=cfg.entity, mode=wandb_mode(cfg.mode), dir=str(directory), name=name,
                 group=group, job_type=job_type, tags=list(dict.fromkeys([*cfg.tags, *tags])), config=config,
-                reinit="create_new", settings=wandb.Settings(silent=True, console="off"),
+                id=run_id, resume="allow", reinit="create_new", settings=wandb.Settings(silent=True, console="off"),
             )
+            self.run.define_metric("train/loss", step_metric="train/step")
             self.run_path = str(Path(self.run.dir).parent) if self.run.dir else self.run.path
         except Exception as err:  # noqa: BLE001 - tracking must never stop a run
             log.warning("W&B could not start (%s); the run continues without tracking", one_line(err, 200, with_type=True))
@@ -106,7 +121,8 @@ class WandbTracker:
             log.warning("W&B %s failed (%s); the local result is unaffected", what, one_line(err, 200, with_type=True))
 
     def log_step(self, step: int, loss: float) -> None:
-        self._guard("log", lambda: self.run.log({"train/loss": loss}, step=step))
+        # Our own step axis, not W&B's: a resumed run's history continues, a repeated step is not dropped.
+        self._guard("log", lambda: self.run.log({"train/step": step, "train/loss": loss}))
 
     def log_result(self, payload: dict[str, Any], records: list[dict[str, Any]], artefact: Path | None) -> None:
         def summary() -> None:
@@ -115,8 +131,11 @@ class WandbTracker:
         def table() -> None:
             import wandb
 
-            columns = ["task_id", "correct", *sorted({k for r in records for k in r} - {"task_id", "correct"})]
-            rows = [[_cell(r.get(c)) for c in columns] for r in records]
+            # Evaluation records name the verdict `passed`; the table calls it `correct`, once.
+            rows_in = [{"correct": r.get("passed", r.get("correct")), **r} for r in records]
+            columns = ["task_id", "correct",
+                       *sorted({k for r in rows_in for k in r} - {"task_id", "correct", "passed"})]
+            rows = [[_cell(r.get(c)) for c in columns] for r in rows_in]
             self.run.log({"eval/problems": wandb.Table(columns=columns, data=rows)})
 
         def artifact() -> None:
@@ -128,20 +147,36 @@ class WandbTracker:
             self.run.log_artifact(art)
 
         self._guard("summary", summary)
+        self.completed = True
         if self.cfg.log_table and records:
             self._guard("table", table)
         if self.cfg.log_artifact and artefact is not None and artefact.is_dir():
             self._guard("artifact", artifact)
 
     def finish(self) -> None:
+        """End the run: exit code 0 after a logged result, 1 otherwise (interrupted or failed: W&B shows it)."""
         if self.run is None:
             return
+        self._guard("files", self._write_plain_files)
         try:
-            self.run.finish()
+            self.run.finish(exit_code=0 if self.completed else 1)
         except Exception as err:  # noqa: BLE001
             log.warning("W&B finish failed (%s)", one_line(err, 200, with_type=True))
         finally:
             self.run = None
+
+    def _write_plain_files(self) -> None:
+        """``files/config.yaml`` and ``files/wandb-summary.json`` as W&B writes them online, readable as text."""
+        import yaml
+
+        files = Path(self.run.dir)
+        if not files.is_dir():
+            return
+        config = {"wandb_version": 1, **{k: {"value": v} for k, v in self.config.items()}}
+        plain = json.loads(json.dumps(config, default=str))
+        (files / "config.yaml").write_text(yaml.safe_dump(plain, sort_keys=False))
+        summary = {k: self.run.summary[k] for k in self.run.summary.keys()}  # noqa: SIM118 - not a dict
+        (files / "wandb-summary.json").write_text(json.dumps(summary, default=_plain, indent=1, sort_keys=True))
 
 
 def result_summary(payload: dict[str, Any]) -> dict[str, Any]:
@@ -171,11 +206,38 @@ def make_tracker(cfg: LoggerConfig, *, exp: str, task: str, label: str, method: 
         raise ValueError(f"logger.mode={cfg.mode!r} is not one of {LOGGER_MODES}")
     tags = [exp, task, label, method, f"seed_{seed}"]
     return WandbTracker(cfg, name=f"{exp}/{task}/{label}/seed_{seed}", group=exp, job_type=label, tags=tags,
-                        config=config, directory=directory)
+                        config=effective_config(config), directory=directory)
+
+
+def cell_run_id(project: str, name: str) -> str:
+    """The W&B run id of a cell: the same cell (``<exp>/<task>/<label>/seed_<n>``) always gets the same run."""
+    return hashlib.sha256(f"{project}/{name}".encode()).hexdigest()[:24]
+
+
+def effective_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The top-level ``method`` and ``train`` with the arm's resolved values over the preset's (filter/plot by them).
+
+    The runner passes the composed config plus ``arm`` (what the cell ran with: the experiment's method settings and
+    the resolved training config); a preset's ``lr: null`` or another arm's defaults must not show as the run's.
+    """
+    arm = config.get("arm") or {}
+    out = dict(config)
+    for part in ("method", "train"):
+        if isinstance(arm.get(part), dict):
+            out[part] = {**(config.get(part) or {}), **arm[part]}
+    return out
 
 
 def _cell(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value, default=str)
+
+
+def _plain(value: Any) -> Any:
+    """A wandb summary value (nested summary dicts, table references) as plain JSON."""
+    try:
+        return {k: value[k] for k in value.keys()}  # noqa: SIM118 - wandb summary: keys() and [], no iteration
+    except Exception:  # noqa: BLE001 - anything else is shown as text
+        return str(value)
 
 
 def _artifact_name(payload: dict[str, Any]) -> str:

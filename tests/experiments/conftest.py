@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def write_result(root, exp, task, method, seed, n_correct, *, n=84, arch="qwen3_5", params=None, cost=None,
-                 model_name=None, hub_id=None):
+                 model_name=None, hub_id=None, baseline=None):
     """One result.json whose first ``n_correct`` problems (rotated by seed) are solved."""
     ids = [f"HumanEval/{80 + i}" for i in range(n)]
     correct = [((i - seed) % n) < n_correct for i in range(n)]
@@ -24,7 +24,7 @@ def write_result(root, exp, task, method, seed, n_correct, *, n=84, arch="qwen3_
         "seed": seed, "run": {"config": {}, "git_commit": "x", "git_dirty": False},
         "train": None if method == "none" else {"trainable_params": params, "steps": 20},
         "eval": {"metric": "pass@1", "score": n_correct / n, "n": n, "task_ids": ids, "correct": correct,
-                 "failure_types": {"passed": n_correct}},
+                 "failure_types": {"passed": n_correct}, "baseline_score": baseline},
         "method_info": {"method": method, "inference_cost": cost, "trainable_params": params},
         "meta": {"model": {"arch": arch, "name": model_name or arch, "hub_id": hub_id}},
         "artefact": None,

@@ -2,7 +2,21 @@
 
 import math
 
-from experiments.render import Bar, Table, VsRow, latex_escape, mean_sd, p_text, pct, plot_bars, vs_table
+import pytest
+from matplotlib.collections import PathCollection
+
+from experiments.render import (
+    Bar,
+    Table,
+    VsRow,
+    bars_figure,
+    latex_escape,
+    mean_sd,
+    p_text,
+    pct,
+    plot_bars,
+    vs_table,
+)
 from s0repro.stats import mean_ci
 
 
@@ -35,3 +49,25 @@ def test_plot_bars_empty_and_full(tmp_path):
     assert plot_bars(tmp_path / "e.png", "empty", []).read_bytes()[:4] == b"\x89PNG"
     bars = [Bar("g", "S0", (70.0, 72.0, 74.0), (67.0, 77.0)), Bar("g", "base", (48.8,), None)]
     assert plot_bars(tmp_path / "f.png", "full", bars).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("n_methods", [1, 5])
+def test_bar_figure_title_is_whole_and_legend_covers_no_seed_dot(n_methods):
+    import matplotlib.pyplot as plt
+
+    labels = ["baseline", "LoRA (best config)", "state offset", "S0", "S0, unverified data (control)"][:n_methods]
+    bars = [Bar(group, label, (40.0 + i, 55.0, 70.0 - i), (30.0, 80.0))
+            for group in ("tiny GDN (Qwen3.5 family)", "tiny Mamba-2 (Falcon-H1 family)")
+            for i, label in enumerate(labels)]
+    fig = bars_figure("Table 1: minicode pass@1 (bars: mean; dots: seeds; whiskers: 95% CI)", bars)
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    title = ax.title.get_window_extent(renderer)
+    figure = fig.bbox
+    assert figure.x0 <= title.x0 and title.x1 <= figure.x1  # not cut at either edge
+    legend = ax.get_legend().get_window_extent(renderer)
+    dots = [ax.transData.transform(xy) for coll in ax.collections if isinstance(coll, PathCollection)
+            for xy in coll.get_offsets()]
+    assert len(dots) == 3 * len(bars)
+    assert not any(legend.contains(x, y) for x, y in dots)
+    plt.close(fig)

@@ -69,3 +69,37 @@ def test_tiny_scale_reads_tiny_table1_split_by_model(results_dir, write, md_row,
     row = md_row(md.read_text(), "S0")
     assert row[2:4] == ["52.5 ± 3.5", "20.0 ± 0.0"]
     assert "not the paper's numbers" in md.read_text() and "Table 1: minicode pass@1" in md.read_text()
+
+
+def test_tiny_results_alone_render_as_tiny_with_the_recorded_baseline(results_dir, write, md_row, tmp_path):
+    for s in (0, 1, 2):  # e.g. `python -m s0repro.run +exp=tiny_qwen3_5 method=s0 seed=0..2`: no `none` run
+        write(results_dir, "tiny_qwen3_5", "minicode", "s0", s, 10 + s, n=20, baseline=0.25)
+    md, _, _ = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "t")])  # --scale auto
+    text = md.read_text()
+    assert "Table 1: minicode pass@1" in text and "not the paper's numbers" in text
+    assert md_row(text, "baseline")[2] == "25.0"
+    assert md_row(text, "S0")[2] == "55.0 ± 5.0"
+    row = md_row(text, "tiny GDN (Qwen3.5 family): S0 vs baseline")
+    assert row[1] == "3 / 1" and row[2] == "+30.0 ± 5.0" and row[3] == "one-sample t (single base run)"
+    assert row[7] == "–"  # no per-problem base verdicts without the `none` run
+    assert "the baseline score the tuned results record" in text
+
+
+def test_a_none_run_on_disk_wins_over_the_recorded_baseline(results_dir, write, md_row, tmp_path):
+    for s in (0, 1):
+        write(results_dir, "tiny_qwen3_5", "minicode", "s0", s, 10, n=20, baseline=0.5)
+        write(results_dir, "tiny_qwen3_5", "minicode", "none", s, 4, n=20)
+    md, _, _ = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "t"), "--scale", "tiny"])
+    text = md.read_text()
+    assert md_row(text, "baseline")[2] == "20.0 ± 0.0" and "baseline score the tuned results" not in text
+
+
+def test_auto_scale_renders_both_scales_when_both_are_on_disk(results_dir, write, md_row, tmp_path, capsys):
+    write(results_dir, "tiny_qwen3_5", "minicode", "s0", 0, 10, n=20, baseline=0.25)
+    write(results_dir, "qwen3_5", "humaneval", "s0", 42, 60)
+    paths = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "t")])
+    assert "SCALE=auto renders full and tiny" in capsys.readouterr().out
+    assert {p.relative_to(tmp_path / "t").as_posix() for p in paths} == {
+        "table1.md", "table1.tex", "table1.png", "tiny/table1.md", "tiny/table1.tex", "tiny/table1.png"}
+    assert "HumanEval pass@1" in (tmp_path / "t" / "table1.md").read_text()
+    assert md_row((tmp_path / "t" / "tiny" / "table1.md").read_text(), "S0")[2] == "50.0"

@@ -38,7 +38,9 @@ def test_zero_state_is_exactly_the_base_model(tiny_hybrid):
     base = logits(tiny_hybrid, None, enc)
     method = attach(tiny_hybrid)
     real = enc["attention_mask"].bool()  # pad positions' outputs are never read
-    assert torch.allclose(logits(tiny_hybrid, method, enc)[real], base[real], atol=1e-6, rtol=0)
+    # float32 noise bound relative to the logits' scale (not an absolute number: logits are O(1) here, O(10) elsewhere)
+    tuned = logits(tiny_hybrid, method, enc)[real]
+    assert torch.allclose(tuned, base[real], atol=1e-6 * base.abs().max().item(), rtol=0)
     greedy = dict(max_new_tokens=12, do_sample=False)
     assert torch.equal(
         tiny_hybrid.model.generate(**enc, **greedy, **method.model_kwargs(2)),
@@ -68,7 +70,7 @@ def test_generate_with_s0_differs_from_base_and_decode_never_reinjects(tiny_hybr
     mask = torch.cat([enc["attention_mask"], torch.ones_like(full[:, enc["input_ids"].shape[1]:])], dim=1)
     with torch.no_grad():
         ref = tiny_hybrid.model(input_ids=full[:, :-1], attention_mask=mask[:, :-1], **method.model_kwargs(2)).logits
-    assert torch.allclose(ref[:, -1], tuned.scores[-1], atol=1e-4)
+    assert torch.allclose(ref[:, -1], tuned.scores[-1], atol=1e-4 * ref[:, -1].abs().max().item(), rtol=0)
 
 
 def test_left_padding_batched_equals_one_at_a_time(tiny_hybrid):
@@ -84,7 +86,7 @@ def test_left_padding_batched_equals_one_at_a_time(tiny_hybrid):
     # and the padded row's last-position logits agree with the unpadded run
     padded = logits(tiny_hybrid, method, enc)[0, -1]
     alone = logits(tiny_hybrid, method, encode(tiny_hybrid, PROMPTS[:1]))[0, -1]
-    assert torch.allclose(padded, alone, atol=1e-5)
+    assert torch.allclose(padded, alone, atol=1e-4 * alone.abs().max().item(), rtol=0)
 
 
 def test_only_the_states_get_gradients_and_change(tiny_hybrid):

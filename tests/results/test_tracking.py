@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from s0repro.results.tracking import LoggerConfig, NullTracker, WandbTracker, make_tracker, wandb_mode
+from s0repro.results.tracking import (
+    LoggerConfig,
+    NullTracker,
+    WandbTracker,
+    cell_run_id,
+    make_tracker,
+    wandb_mode,
+)
 from tests.results.wandb_file import read_back, read_wandb_file
 
 PAYLOAD = {"exp": "tiny_qwen3_5", "task": "minicode", "method": "s0", "seed": 0,
@@ -111,3 +120,61 @@ def test_importing_the_results_stage_imports_no_other_stage():
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+ARM_CONFIG = {"method": {"name": "s0", "lr": 1e-3, "alpha": None}, "train": {"lr": None, "steps": 3},
+              "arm": {"label": "s0", "method": {"lr": 3e-3, "alpha": 1.0}, "train": {"lr": 3e-3, "steps": 3}}}
+
+
+def start(tmp_path: Path, seed: int = 0) -> WandbTracker:
+    tracker = make_tracker(LoggerConfig(log_artifact=False), exp="tiny_qwen3_5", task="minicode", label="s0",
+                           method="s0", seed=seed, config=ARM_CONFIG, directory=tmp_path)
+    assert isinstance(tracker, WandbTracker) and tracker.run is not None
+    return tracker
+
+
+def test_a_rerun_cell_is_the_same_run_and_an_interrupted_one_is_marked_failed(tmp_path, offline):
+    interrupted = start(tmp_path)
+    interrupted.log_step(0, 2.0)
+    interrupted.finish()  # no result logged: Ctrl-C or an error inside the cell
+    (first,) = wandb_files(tmp_path)
+    back = read_back(first)
+    assert back["exit_code"] == 1
+    assert back["run"]["run_id"] == cell_run_id("s0repro", "tiny_qwen3_5/minicode/s0/seed_0")
+
+    rerun = start(tmp_path)  # force=true / resume after the interruption
+    rerun.log_step(0, 2.0)
+    rerun.log_result(PAYLOAD, RECORDS, None)
+    rerun.finish()
+    (second,) = wandb_files(tmp_path)  # the superseded offline folder is gone: one cell, one run
+    back = read_back(second)
+    assert back["exit_code"] == 0 and back["run"]["run_id"] == cell_run_id("s0repro", "tiny_qwen3_5/minicode/s0/seed_0")
+    other = start(tmp_path, seed=1)
+    other.finish()
+    assert len(wandb_files(tmp_path)) == 2  # another seed is another run
+
+
+def test_the_top_level_config_holds_the_values_the_cell_used(tmp_path, offline):
+    tracker = start(tmp_path)
+    tracker.log_result(PAYLOAD, RECORDS, None)
+    tracker.finish()
+    back = read_back(wandb_files(tmp_path)[0])
+    assert back["config"]["method"] == {"name": "s0", "lr": 3e-3, "alpha": 1.0}
+    assert back["config"]["train"] == {"lr": 3e-3, "steps": 3}
+    assert back["config"]["arm"]["label"] == "s0"
+
+
+def test_an_offline_folder_reads_as_text_and_its_table_says_which_problems_passed(tmp_path, offline):
+    tracker = start(tmp_path)
+    tracker.log_step(0, 1.5)
+    tracker.log_result(PAYLOAD, RECORDS, None)
+    tracker.finish()
+    files = Path(tracker.run_path) / "files"
+    config = yaml.safe_load((files / "config.yaml").read_text())
+    assert config["method"]["value"]["lr"] == 3e-3 and config["train"]["value"]["lr"] == 3e-3
+    summary = json.loads((files / "wandb-summary.json").read_text())
+    assert summary["eval/score"] == 0.5 and summary["train/loss"] == 1.5
+    (table_file,) = files.glob("media/table/eval/problems_*.table.json")
+    table = json.loads(table_file.read_text())
+    correct = [row[table["columns"].index("correct")] for row in table["data"]]
+    assert correct == [True, False] and "passed" not in table["columns"]

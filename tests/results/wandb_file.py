@@ -54,10 +54,12 @@ def read_wandb_file(path: str | Path) -> dict[str, Any]:
     config: dict[str, Any] = {}
     summary: dict[str, Any] = {}
     run: dict[str, Any] = {}
-    complete = False
+    complete, exit_code = False, None
     for record in _records(Path(path)):
         kind = record.WhichOneof("record_type")
         complete = complete or kind == "exit"
+        if kind == "exit":
+            exit_code = record.exit.exit_code
         if kind == "run":
             r = record.run
             run = {"run_id": r.run_id, "project": r.project, "group": r.run_group, "job_type": r.job_type,
@@ -75,7 +77,7 @@ def read_wandb_file(path: str | Path) -> dict[str, Any]:
                     node = node.setdefault(part, {})
                 node[keys[-1]] = json.loads(item.value_json)
     config.pop("_wandb", None)
-    return {"run": run, "config": config, "summary": summary, "complete": complete}
+    return {"run": run, "config": config, "summary": summary, "complete": complete, "exit_code": exit_code}
 
 
 def read_back(path: Path, timeout_s: float = 30.0) -> dict:

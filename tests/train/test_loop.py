@@ -14,6 +14,7 @@ EXAMPLES = [
     TrainExample("def is_even(n):\n    '''True when n is even.'''\n", "    return n % 2 == 0\n"),
     TrainExample("def f():\n", "    pass\n"),
 ]
+REL_TOL = 1e-3
 
 
 @pytest.mark.parametrize("method_name", ["s0", "lora"])
@@ -41,10 +42,14 @@ def test_micro_batch_gives_the_same_losses_and_gradient(tiny_hybrid, method_name
     one_losses, one_grads = grads(batched=False)
     many_losses, many_grads = grads(batched=True)
     assert one_losses.shape == many_losses.shape == (3,)
-    assert torch.allclose(one_losses, many_losses, atol=1e-5)
+    # Batched and one-at-a-time run float32 sums in another order: measured up to 8.5e-5 of a gradient's norm (LoRA,
+    # any ATEN_CPU_CAPABILITY, 1-2 threads) and 5e-7 on losses ~3; a padding leak changes them by percents. So the
+    # bounds are relative: to each loss, and to each gradient's norm, never absolute.
+    assert torch.allclose(one_losses, many_losses, rtol=REL_TOL, atol=0.0), (one_losses, many_losses)
     for a, b in zip(one_grads, many_grads, strict=True):
-        assert a.abs().sum() > 0
-        assert torch.allclose(a, b, atol=1e-5, rtol=1e-4)
+        scale = torch.linalg.vector_norm(a)
+        assert scale > 0
+        assert torch.linalg.vector_norm(a - b) <= REL_TOL * scale, (torch.linalg.vector_norm(a - b) / scale).item()
 
 
 def test_train_records_losses_and_needs_examples(tiny_gdn):

@@ -1,0 +1,50 @@
+"""The make entry points (Makefile, mk/tables.mk): SCALE=auto picks what this machine can run, tables what is on disk.
+
+``make -n`` prints the commands without running them; a fake interpreter that answers the CUDA question stands in
+for a GPU machine.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def make_n(*args: str) -> str:
+    done = subprocess.run(["make", "-n", *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_auto_scale_without_cuda_runs_the_cpu_sized_table1_and_says_so():
+    out = make_n("reproduce-table1", f"PY={sys.executable}")  # this test machine: torch without CUDA
+    if "no GPU" not in out:
+        pytest.skip("CUDA is available here")
+    lines = out.splitlines()
+    assert lines[0] == 'echo "no GPU: running the CPU-sized Table 1; SCALE=full to insist"'
+    assert "+exp=tiny_table1" in out and "+exp=qwen3_5" not in out
+    assert "experiments.table1 --results results --out results/tables --scale tiny" in out
+
+
+def test_auto_scale_with_cuda_and_explicit_scales(tmp_path):
+    gpu_python = tmp_path / "python"
+    gpu_python.write_text("#!/bin/sh\necho full\n")  # answers the CUDA probe like a GPU machine
+    gpu_python.chmod(0o755)
+    out = make_n("reproduce-table1", f"PY={gpu_python}")
+    assert "no GPU" not in out and "+exp=qwen3_5" in out and "+exp=falcon_h1" in out and "--scale full" in out
+    insisted = make_n("reproduce-table1", "SCALE=full", f"PY={sys.executable}")
+    assert "no GPU" not in insisted and "+exp=qwen3_5" in insisted
+    tiny = make_n("reproduce-table1", "SCALE=tiny", f"PY={gpu_python}")
+    assert "no GPU" not in tiny and "+exp=tiny_table1" in tiny
+
+
+def test_tables_render_what_is_on_disk_by_default():
+    assert "-m experiments --results results --out results/tables --scale auto" in make_n("tables")
+    assert "--scale tiny" in make_n("tables", "SCALE=tiny")
