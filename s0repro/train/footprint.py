@@ -1,0 +1,214 @@
+"""What the paper's models cost to tune, from the meta device at full depth: parameters, S0 file size, peak memory.
+
+No weights are needed: the real architecture is built on the meta device from the dims its hub config records, the
+method is attached, and one training forward runs on meta tensors (shapes and dtypes only, no arithmetic) under
+``torch.autograd.graph.saved_tensors_hooks``, which sees every tensor autograd keeps for the backward pass.
+
+Estimated peak training memory at batch 1 (the paper's micro-batch) for a sequence of ``tokens`` tokens:
+
+    weights (bf16, as loaded)  +  trainable parameters x 4 (fp32 value, gradient, Adam's two moments)
+    +  activations autograd saves for backward (frozen weights it saves are not counted twice)
+    +  one more buffer the size of the largest saved tensor (the fp32 logits' gradient at the start of backward)
+
+Two activation figures, because the recurrent scan decides most of it:
+- ``torch``: as measured through transformers' torch fallback of the scans (what a CPU runs). The fallback keeps
+  every chunk's fp32 intermediates, so this is an upper bound.
+- ``kernel``: inside each scan call (``torch_chunk_gated_delta_rule`` / ``mamba2_chunk_scan``, the names fla and
+  mamba-ssm replace) only the call's tensor inputs and outputs are counted, because the kernels save those and
+  recompute the rest in backward. Not counted: the CUDA context and allocator slack (typically 0.5-1.5 GB).
+
+``tokens``: the longest verified HumanEval training example. HumanEval problems 0-79 are at most 1,328 characters of
+prompt plus canonical solution; a passing sample restates the whole function (the authors' clean-up only lets whole
+functions pass), so prompt + instruction + chat template + completion is about 2,800 characters, under 1,024 tokens
+at the 2.5-4 characters per token BPE tokenizers reach on Python. 2,048 is shown as a margin.
+
+Run: ``python -m s0repro.train.footprint`` prints the table (``--tokens``, ``--models`` to change it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from transformers import AutoModelForCausalLM, PreTrainedModel
+
+from s0repro.methods import TuningMethod, build_method
+from s0repro.models.architectures import build_config
+from s0repro.models.config import ModelConfig
+
+REPO = Path(__file__).resolve().parents[2]
+GIB = 2**30
+A10G_GIB = 24 * 10**9 / GIB  # "24 GB" A10G: 22.35 GiB
+SCAN_FUNCTIONS = {"qwen3_5": ("transformers.models.qwen3_5.modeling_qwen3_5", "torch_chunk_gated_delta_rule"),
+                  "falcon_h1": ("transformers.models.falcon_h1.modeling_falcon_h1", "mamba2_chunk_scan")}
+MODELS = ("qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "qwen2_5_3b")
+LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}  # conf/method/<file>.yaml
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """One (model, method) row; bytes throughout."""
+
+    model: str
+    method: str
+    tokens: int
+    total_params: int
+    trainable_params: int
+    weights_bytes: int
+    optimiser_bytes: int  # trainable x 4: value, gradient, Adam m and v
+    activation_bytes: dict[str, int]  # "torch" (fallback, measured) and "kernel" (scan inputs/outputs only)
+    largest_saved_bytes: int
+
+    def peak_bytes(self, path: str) -> int:
+        return (self.weights_bytes + self.optimiser_bytes + self.activation_bytes[path]
+                + self.largest_saved_bytes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "method": self.method, "tokens": self.tokens,
+                "total_params": self.total_params, "trainable_params": self.trainable_params,
+                "weights_gib": self.weights_bytes / GIB, "optimiser_gib": self.optimiser_bytes / GIB,
+                "activations_gib": {k: v / GIB for k, v in self.activation_bytes.items()},
+                "peak_gib": {k: self.peak_bytes(k) / GIB for k in self.activation_bytes}}
+
+
+def model_config(name: str) -> ModelConfig:
+    return ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml")
+
+
+def meta_model(cfg: ModelConfig) -> PreTrainedModel:
+    """The full-depth architecture on the meta device in the config's dtype, frozen."""
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(build_config(cfg.arch, cfg.dims), dtype=getattr(torch, cfg.dtype))
+    return model.requires_grad_(False)
+
+
+def s0_file_bytes(model: PreTrainedModel) -> int:
+    """Bytes of S0's tensors in its safetensors file (fp32); the file adds a JSON header of a few KB."""
+    method = build_method("s0")
+    method.attach(model)
+    size = method.trainable_bytes()
+    method.detach()
+    return size
+
+
+class _SavedBytes:
+    """Sums the bytes autograd saves, skipping frozen weights and, in kernel mode, the scans' insides."""
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        self.weight_ids = {id(p) for p in model.parameters()}
+        self.total = {"torch": 0, "kernel": 0}
+        self.largest = 0
+        self.in_scan = False
+
+    def pack(self, tensor: torch.Tensor) -> torch.Tensor:
+        base = tensor._base if tensor._base is not None else tensor
+        if id(base) not in self.weight_ids and id(tensor) not in self.weight_ids:
+            size = tensor.numel() * tensor.element_size()
+            self.total["torch"] += size
+            self.total["kernel"] += 0 if self.in_scan else size
+            self.largest = max(self.largest, size)
+        return tensor
+
+    def scan_io(self, *values: Any) -> None:
+        """A kernel keeps its tensor inputs and outputs for backward."""
+        for value in values:
+            for item in value if isinstance(value, (tuple, list)) else (value,):
+                if isinstance(item, torch.Tensor):
+                    self.total["kernel"] += item.numel() * item.element_size()
+
+
+@contextmanager
+def _count_scans(arch: str, counter: _SavedBytes) -> Iterator[None]:
+    """Wrap the family's chunked scan so saved tensors inside it count only towards the torch figure."""
+    if arch not in SCAN_FUNCTIONS:
+        yield
+        return
+    module_name, fn_name = SCAN_FUNCTIONS[arch]
+    module = sys.modules[module_name]
+    original = getattr(module, fn_name)
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        counter.in_scan = True
+        try:
+            out = original(*args, **kwargs)
+        finally:
+            counter.in_scan = False
+        counter.scan_io(*args, *kwargs.values(), out)
+        return out
+
+    setattr(module, fn_name, wrapped)
+    try:
+        yield
+    finally:
+        setattr(module, fn_name, original)
+
+
+def training_footprint(name: str, method_stem: str, tokens: int) -> Footprint:
+    """One training forward of ``method`` (a conf/method preset) on the meta model, batch 1, ``tokens`` tokens."""
+    cfg = model_config(name)
+    model = meta_model(cfg)
+    preset = yaml.safe_load((REPO / "conf" / "method" / f"{method_stem}.yaml").read_text())
+    method: TuningMethod = build_method(preset["name"], preset)
+    called = method.attach(model)
+    counter = _SavedBytes(model)
+    ids = torch.zeros((1, tokens), dtype=torch.long, device="meta")
+    # No attention mask: on meta tensors the mask helpers would call .item(); batch 1 needs none.
+    with _count_scans(cfg.arch, counter), torch.autograd.graph.saved_tensors_hooks(counter.pack, lambda t: t):
+        logits = called(input_ids=ids, **method.model_kwargs(1, training=True)).logits
+        torch.nn.functional.cross_entropy(logits[0, :-1].float(), ids[0, 1:])  # as the training loop scores
+    weights = sum(p.numel() * p.element_size() for p in model.parameters() if not p.requires_grad)
+    result = Footprint(model=name, method=method.name, tokens=tokens,
+                       total_params=sum(p.numel() for p in model.parameters() if not p.requires_grad),
+                       trainable_params=method.num_trainable_parameters(), weights_bytes=weights,
+                       optimiser_bytes=4 * method.trainable_bytes(), activation_bytes=dict(counter.total),
+                       largest_saved_bytes=counter.largest)
+    method.detach()
+    return result
+
+
+def methods_for(arch: str) -> list[str]:
+    """The trained methods compared on each family (conf/method stems): S0 and LoRA, prefix on the Transformer."""
+    return ["s0", LORA_PRESET[arch]] if arch != "qwen2" else [LORA_PRESET[arch], "prefix"]
+
+
+def table(rows: list[Footprint], s0_mib: dict[str, float]) -> str:
+    """Markdown table: parameters, S0 file, and peak memory on both scan paths against a 24 GB A10G."""
+    lines = ["| model | params | S0 file (MiB) | method | trainable | tokens | weights GiB | activations GiB "
+             "(kernel / torch) | peak GiB (kernel / torch) | fits 24 GB A10G (kernel) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        d = r.as_dict()
+        fits = "yes" if d["peak_gib"]["kernel"] <= A10G_GIB else "no"
+        s0 = f"{s0_mib[r.model]:.1f}" if r.model in s0_mib else "–"
+        lines.append(f"| {r.model} | {r.total_params / 1e9:.2f}B | {s0} | {r.method} | {r.trainable_params:,} | "
+                     f"{r.tokens} | {d['weights_gib']:.1f} | {d['activations_gib']['kernel']:.1f} / "
+                     f"{d['activations_gib']['torch']:.1f} | {d['peak_gib']['kernel']:.1f} / "
+                     f"{d['peak_gib']['torch']:.1f} | {fits} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--tokens", nargs="+", type=int, default=[1024, 2048])
+    args = parser.parse_args(argv)
+    rows, s0_mib = [], {}
+    for name in args.models:
+        cfg = model_config(name)
+        if cfg.arch != "qwen2":
+            s0_mib[name] = s0_file_bytes(meta_model(cfg)) / 2**20
+        for stem in methods_for(cfg.arch):
+            rows += [training_footprint(name, stem, t) for t in args.tokens]
+    print(table(rows, s0_mib))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
