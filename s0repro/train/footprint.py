@@ -150,9 +150,8 @@ def _count_scans(arch: str, counter: _SavedBytes) -> Iterator[None]:
         setattr(module, fn_name, original)
 
 
-def training_footprint(name: str, method_stem: str, tokens: int) -> Footprint:
+def training_footprint(cfg: ModelConfig, method_stem: str, tokens: int) -> Footprint:
     """One training forward of ``method`` (a conf/method preset) on the meta model, batch 1, ``tokens`` tokens."""
-    cfg = model_config(name)
     model = meta_model(cfg)
     preset = yaml.safe_load((REPO / "conf" / "method" / f"{method_stem}.yaml").read_text())
     method: TuningMethod = build_method(preset["name"], preset)
@@ -164,7 +163,7 @@ def training_footprint(name: str, method_stem: str, tokens: int) -> Footprint:
         logits = called(input_ids=ids, **method.model_kwargs(1, training=True)).logits
         torch.nn.functional.cross_entropy(logits[0, :-1].float(), ids[0, 1:])  # as the training loop scores
     weights = sum(p.numel() * p.element_size() for p in model.parameters() if not p.requires_grad)
-    result = Footprint(model=name, method=method.name, tokens=tokens,
+    result = Footprint(model=cfg.name, method=method.name, tokens=tokens,
                        total_params=sum(p.numel() for p in model.parameters() if not p.requires_grad),
                        trainable_params=method.num_trainable_parameters(), weights_bytes=weights,
                        optimiser_bytes=4 * method.trainable_bytes(), activation_bytes=dict(counter.total),
@@ -205,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         if cfg.arch != "qwen2":
             s0_mib[name] = s0_file_bytes(meta_model(cfg)) / 2**20
         for stem in methods_for(cfg.arch):
-            rows += [training_footprint(name, stem, t) for t in args.tokens]
+            rows += [training_footprint(cfg, stem, t) for t in args.tokens]
     print(table(rows, s0_mib))
     return 0
 
