@@ -14,13 +14,15 @@ Two activation figures, because the recurrent scan decides most of it:
 - ``torch``: as measured through transformers' torch fallback of the scans (what a CPU runs). The fallback keeps
   every chunk's fp32 intermediates, so this is an upper bound.
 - ``kernel``: inside each scan call (``torch_chunk_gated_delta_rule`` / ``mamba2_chunk_scan``, the names fla and
-  mamba-ssm replace) only the call's tensor inputs and outputs are counted, because the kernels save those and
-  recompute the rest in backward. Not counted: the CUDA context and allocator slack (typically 0.5-1.5 GB).
+  mamba-ssm replace) and each ``scaled_dot_product_attention`` call only the call's tensor inputs and outputs
+  (attention: plus its fp32 log-sum-exp) are counted, because the fused kernels save those and recompute the rest in
+  backward. Not counted: the CUDA context and allocator slack (typically 0.5-1.5 GB).
 
 ``tokens``: the longest verified HumanEval training example. HumanEval problems 0-79 are at most 1,328 characters of
 prompt plus canonical solution; a passing sample restates the whole function (the authors' clean-up only lets whole
 functions pass), so prompt + instruction + chat template + completion is about 2,800 characters, under 1,024 tokens
-at the 2.5-4 characters per token BPE tokenizers reach on Python. 2,048 is shown as a margin.
+at the 2.5-4 characters per token BPE tokenizers reach on Python (700-1,100 tokens); a typical example is about
+half of that, so 512 and 1,024 tokens are shown.
 
 Run: ``python -m s0repro.train.footprint`` prints the table (``--tokens``, ``--models`` to change it).
 """
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,24 +101,24 @@ def s0_file_bytes(model: PreTrainedModel) -> int:
 
 
 class _SavedBytes:
-    """Sums the bytes autograd saves, skipping frozen weights and, in kernel mode, the scans' insides."""
+    """Sums the bytes autograd saves, skipping frozen weights and, for the kernel figure, the insides of fused calls."""
 
     def __init__(self, model: PreTrainedModel) -> None:
         self.weight_ids = {id(p) for p in model.parameters()}
         self.total = {"torch": 0, "kernel": 0}
         self.largest = 0
-        self.in_scan = False
+        self.in_kernel = False
 
     def pack(self, tensor: torch.Tensor) -> torch.Tensor:
         base = tensor._base if tensor._base is not None else tensor
         if id(base) not in self.weight_ids and id(tensor) not in self.weight_ids:
             size = tensor.numel() * tensor.element_size()
             self.total["torch"] += size
-            self.total["kernel"] += 0 if self.in_scan else size
+            self.total["kernel"] += 0 if self.in_kernel else size
             self.largest = max(self.largest, size)
         return tensor
 
-    def scan_io(self, *values: Any) -> None:
+    def kernel_io(self, *values: Any) -> None:
         """A kernel keeps its tensor inputs and outputs for backward."""
         for value in values:
             for item in value if isinstance(value, (tuple, list)) else (value,):
@@ -124,30 +126,48 @@ class _SavedBytes:
                     self.total["kernel"] += item.numel() * item.element_size()
 
 
-@contextmanager
-def _count_scans(arch: str, counter: _SavedBytes) -> Iterator[None]:
-    """Wrap the family's chunked scan so saved tensors inside it count only towards the torch figure."""
-    if arch not in SCAN_FUNCTIONS:
-        yield
-        return
-    module_name, fn_name = SCAN_FUNCTIONS[arch]
-    module = sys.modules[module_name]
-    original = getattr(module, fn_name)
+def _fused(counter: _SavedBytes, original: Any, extra: Callable[[Any], int] | None = None) -> Callable:
+    """``original`` as a fused kernel would save for backward: its tensor inputs and outputs (plus ``extra``)."""
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        counter.in_scan = True
+        counter.in_kernel = True
         try:
             out = original(*args, **kwargs)
         finally:
-            counter.in_scan = False
-        counter.scan_io(*args, *kwargs.values(), out)
+            counter.in_kernel = False
+        counter.kernel_io(*args, *kwargs.values(), out)
+        if extra is not None:
+            counter.total["kernel"] += extra(out)
         return out
 
-    setattr(module, fn_name, wrapped)
+    return wrapped
+
+
+def _logsumexp_bytes(out: torch.Tensor) -> int:
+    """Flash / memory-efficient attention also keep one fp32 log-sum-exp per query position and head."""
+    return out.numel() // out.shape[-1] * 4
+
+
+@contextmanager
+def _count_kernels(arch: str, counter: _SavedBytes) -> Iterator[None]:
+    """Wrap the family's chunked scan and SDPA so what they save inside counts only towards the torch figure.
+
+    On meta tensors SDPA takes its math path, which keeps the T x T attention probabilities; on a GPU the fused
+    kernels keep q, k, v, the output and the log-sum-exp instead.
+    """
+    targets: list[tuple[Any, str, Callable[[Any], int] | None]] = [
+        (torch.nn.functional, "scaled_dot_product_attention", _logsumexp_bytes)]
+    if arch in SCAN_FUNCTIONS:
+        module_name, fn_name = SCAN_FUNCTIONS[arch]
+        targets.append((sys.modules[module_name], fn_name, None))
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
+    for (owner, name, extra), (_, _, original) in zip(targets, saved, strict=True):
+        setattr(owner, name, _fused(counter, original, extra))
     try:
         yield
     finally:
-        setattr(module, fn_name, original)
+        for owner, name, original in saved:
+            setattr(owner, name, original)
 
 
 def training_footprint(cfg: ModelConfig, method_stem: str, tokens: int) -> Footprint:
@@ -159,7 +179,7 @@ def training_footprint(cfg: ModelConfig, method_stem: str, tokens: int) -> Footp
     counter = _SavedBytes(model)
     ids = torch.zeros((1, tokens), dtype=torch.long, device="meta")
     # No attention mask: on meta tensors the mask helpers would call .item(); batch 1 needs none.
-    with _count_scans(cfg.arch, counter), torch.autograd.graph.saved_tensors_hooks(counter.pack, lambda t: t):
+    with _count_kernels(cfg.arch, counter), torch.autograd.graph.saved_tensors_hooks(counter.pack, lambda t: t):
         logits = called(input_ids=ids, **method.model_kwargs(1, training=True)).logits
         torch.nn.functional.cross_entropy(logits[0, :-1].float(), ids[0, 1:])  # as the training loop scores
     weights = sum(p.numel() * p.element_size() for p in model.parameters() if not p.requires_grad)
@@ -196,7 +216,7 @@ def table(rows: list[Footprint], s0_mib: dict[str, float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS))
-    parser.add_argument("--tokens", nargs="+", type=int, default=[1024, 2048])
+    parser.add_argument("--tokens", nargs="+", type=int, default=[512, 1024])
     args = parser.parse_args(argv)
     rows, s0_mib = [], {}
     for name in args.models:
