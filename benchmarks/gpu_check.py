@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.overhead import LORA_PRESET, Arm, _method_config, _randomise, _throughput, _train_cost
+from benchmarks.overhead import LORA_PRESET, Arm, _method_config, _throughput, _train_cost
 from s0repro.errors import UserError
 from s0repro.methods import build_method
 from s0repro.models import ModelConfig
@@ -184,7 +184,7 @@ def format_report(results: dict[str, Any]) -> str:
             lines.append(f"{arch:<12}{method:<14}{r['gap_over_effect']:>11.2e}{r['logits_rel']:>12.2e}"
                          f"{r['grad_rel']:>10.2e}  {'pass' if r['passed'] else 'FAIL'}")
     lines.append("(b) greedy decode, bf16: tokens/s (ratio to base, median of side-by-side pairs)")
-    for arch, fam in results["families"].items():
+    for fam in results["families"].values():
         batches = list(fam["decode"])
         lines.append(f"{fam['model']} ({fam['layers']} layers)  " + "  ".join(f"batch {b}" for b in batches))
         for label in fam["decode"][batches[0]]:
@@ -192,7 +192,7 @@ def format_report(results: dict[str, Any]) -> str:
                               f"({fam['decode'][b][label]['ratio_to_base']:.3f})" for b in batches)
             lines.append(f"  {label:<15}{cells}")
     lines.append("(c) S0 training step (one example, batch 1)")
-    for arch, fam in results["families"].items():
+    for fam in results["families"].values():
         t = fam["s0_train"]
         lines.append(f"  {fam['model']:<15}{t['train_step_s']:.3f} s/step  peak {t['peak_memory_mb']:.0f} MB")
     return "\n".join(lines)
