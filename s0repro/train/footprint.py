@@ -198,18 +198,24 @@ def methods_for(arch: str) -> list[str]:
 
 
 def table(rows: list[Footprint], s0_mib: dict[str, float]) -> str:
-    """Markdown table: parameters, S0 file, and peak memory on both scan paths against a 24 GB A10G."""
-    lines = ["| model | params | S0 file (MiB) | method | trainable | tokens | weights GiB | activations GiB "
-             "(kernel / torch) | peak GiB (kernel / torch) | fits 24 GB A10G (kernel) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    """Markdown, one row per (model, method): parameters, S0 file, peak memory per sequence length on both scan
+    paths, and whether the kernel path fits a 24 GB A10G."""
+    lengths = sorted({r.tokens for r in rows})
+    groups: dict[tuple[str, str], dict[int, Footprint]] = {}
     for r in rows:
-        d = r.as_dict()
-        fits = "yes" if d["peak_gib"]["kernel"] <= A10G_GIB else "no"
-        s0 = f"{s0_mib[r.model]:.1f}" if r.model in s0_mib else "–"
-        lines.append(f"| {r.model} | {r.total_params / 1e9:.2f}B | {s0} | {r.method} | {r.trainable_params:,} | "
-                     f"{r.tokens} | {d['weights_gib']:.1f} | {d['activations_gib']['kernel']:.1f} / "
-                     f"{d['activations_gib']['torch']:.1f} | {d['peak_gib']['kernel']:.1f} / "
-                     f"{d['peak_gib']['torch']:.1f} | {fits} |")
+        groups.setdefault((r.model, r.method), {})[r.tokens] = r
+    head = "".join(f" peak GiB, {t} tokens (kernel / torch) |" for t in lengths)
+    lines = [f"| model | params | S0 file (MiB) | method | trainable | weights GiB |{head} fits 24 GB A10G "
+             f"(kernel; {' / '.join(map(str, lengths))} tokens) |", "|---" * (7 + len(lengths)) + "|"]
+    for (model, method), by_len in groups.items():
+        first = next(iter(by_len.values()))
+        peaks = "".join(f" {by_len[t].peak_bytes('kernel') / GIB:.1f} / {by_len[t].peak_bytes('torch') / GIB:.1f} |"
+                        if t in by_len else " – |" for t in lengths)
+        fits = " / ".join(("yes" if by_len[t].peak_bytes("kernel") / GIB <= A10G_GIB else "no") if t in by_len
+                          else "–" for t in lengths)
+        s0 = f"{s0_mib[model]:.1f}" if model in s0_mib else "–"
+        lines.append(f"| {model} | {first.total_params / 1e9:.2f}B | {s0} | {method} | {first.trainable_params:,} | "
+                     f"{first.weights_bytes / GIB:.1f} |{peaks} {fits} |")
     return "\n".join(lines)
 
 

@@ -58,6 +58,9 @@ def test_s0_file_size_at_real_size_is_the_papers_48_mib():
 
 def test_table_marks_what_fits_an_a10g():
     cfg, _ = _tiny("tiny_mamba2")
-    small = training_footprint(cfg, "s0", 16)
-    text = footprint.table([small], {"tiny_mamba2": s0_file_bytes(footprint.meta_model(cfg)) / 2**20})
-    assert text.splitlines()[2].startswith("| tiny_mamba2 |") and text.rstrip().endswith("| yes |")
+    rows = [training_footprint(cfg, "s0", t) for t in (32, 16)]
+    text = footprint.table(rows, {"tiny_mamba2": s0_file_bytes(footprint.meta_model(cfg)) / 2**20})
+    lines = text.splitlines()
+    assert len(lines) == 3 and "16 tokens" in lines[0].split("32 tokens")[0]  # one row, lengths ascending
+    assert lines[2].startswith("| tiny_mamba2 |") and lines[2].endswith("| yes / yes |")
+    assert f"{4 * rows[0].trainable_params / 2**20:.1f}" in lines[2]  # the S0 file column
