@@ -162,8 +162,8 @@ def check_family(arch: str, args: argparse.Namespace) -> dict[str, Any]:
     cfg = model_config(FAMILIES[arch])
     loaded = build_real_shape(cfg, layers=args.layers, vocab_size=cfg.dims["vocab_size"], device="cuda")
     kernels = kernels_selected(arch)
-    if not all(v is not False for v in kernels.values()):
-        off = [k for k, v in kernels.items() if v is False]
+    off = [name for name, chosen in kernels.items() if chosen is False]
+    if off:
         raise GpuCheckError(f"transformers runs the torch fallback for {', '.join(off)} ({arch}); "
                             "reinstall the gpu extra against this CUDA torch")
     paths = {m: compare_paths(loaded, m) for m in STATE_METHODS}
