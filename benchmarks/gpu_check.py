@@ -8,7 +8,8 @@ recorded dims at real width, head layout, vocabulary and bf16, depth cut to one 
 
 (a) kernel vs torch fallback, both on the GPU, same weights and the same random state (fp32): logits and the
     gradient with respect to the state, for S0 and for the state offset. transformers binds the kernels into the
-    module-level scan functions at import; the fallback run swaps those names back to the torch reference functions.
+    module-level scan functions at import; the fallback run swaps those names back to the torch reference functions
+    (s0repro/models/kernels.py).
     Pass: ||logits_kernel - logits_fallback|| <= 0.1 x ||logits_fallback(state) - logits_fallback(no state)|| (the
     paths agree far better than the state's own effect, so a path that ignored the state would fail), and the
     gradient's relative error <= 0.1 (bf16 weights on both paths; the number itself is recorded).
@@ -24,12 +25,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import inspect
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from benchmarks.overhead import LORA_PRESET, Arm, _method_config, _throughput, _
 from s0repro.errors import UserError
 from s0repro.methods import build_method
 from s0repro.models import ModelConfig
+from s0repro.models.kernels import kernels_selected, torch_fallback
 from s0repro.models.loading import LoadedModel
 from s0repro.models.real_shape import build_real_shape
 from s0repro.provenance import hardware, package_versions
@@ -46,15 +46,6 @@ from s0repro.provenance import hardware, package_versions
 REPO = Path(__file__).resolve().parents[1]
 FAMILIES = {"qwen3_5": "qwen3_5_4b", "falcon_h1": "falcon_h1_7b"}  # conf/model/<name>.yaml
 KERNEL_PACKAGES = {"fla": "flash-linear-attention", "mamba_ssm": "mamba-ssm", "causal_conv1d": "causal-conv1d"}
-# The module-level functions transformers binds to a kernel when the package is installed (torch otherwise).
-KERNELIZED = {
-    "qwen3_5": ("transformers.models.qwen3_5.modeling_qwen3_5",
-                ("torch_chunk_gated_delta_rule", "torch_recurrent_gated_delta_rule", "causal_conv1d_fn",
-                 "causal_conv1d_update")),
-    "falcon_h1": ("transformers.models.falcon_h1.modeling_falcon_h1",
-                  ("mamba2_chunk_scan", "mamba2_selective_state_update", "mamba2_split_conv1d_scan_combined",
-                   "causal_conv1d_fn", "causal_conv1d_update")),
-}
 LOGITS_VS_EFFECT = 0.1  # kernel-vs-fallback logits gap, as a fraction of the state's effect on the logits
 GRAD_REL = 0.1  # relative error of the gradient with respect to the state
 STATE_METHODS = {"s0": {"alpha": 1.0}, "state_offset": {}}
@@ -73,38 +64,6 @@ def preflight(*, cuda: bool | None = None, find_spec: Callable[[str], Any] = imp
     if missing:
         raise GpuCheckError(f"needs the GPU kernels; missing {', '.join(missing)}: "
                             "pip install -e '.[gpu]' --no-build-isolation")
-
-
-def _kernel_flag(fn: Callable) -> bool | None:
-    """transformers' wrapper keeps ``is_new_implementation`` (kernel chosen) in its closure."""
-    while fn is not None:
-        flag = inspect.getclosurevars(fn).nonlocals.get("is_new_implementation")
-        if flag is not None:
-            return bool(flag)
-        fn = getattr(fn, "__wrapped__", None)
-    return None
-
-
-def kernels_selected(arch: str) -> dict[str, bool | None]:
-    """Which kernelized functions of the family run a kernel here (None: not a transformers kernel wrapper)."""
-    module_name, names = KERNELIZED[arch]
-    module = sys.modules.get(module_name) or importlib.import_module(module_name)
-    return {name: _kernel_flag(getattr(module, name)) for name in names}
-
-
-@contextmanager
-def torch_fallback(arch: str) -> Iterator[None]:
-    """Within the block the family's kernelized functions are the plain torch reference functions."""
-    module_name, names = KERNELIZED[arch]
-    module = importlib.import_module(module_name)
-    saved = {name: getattr(module, name) for name in names}
-    for name, fn in saved.items():
-        setattr(module, name, inspect.unwrap(fn))
-    try:
-        yield
-    finally:
-        for name, fn in saved.items():
-            setattr(module, name, fn)
 
 
 def _state_run(loaded: LoadedModel, method_name: str, ids: torch.Tensor, scale: float, seed: int = 0):
