@@ -1,7 +1,8 @@
 """Kernel path vs torch fallback for S0 (forward and the gradient with respect to the state).
 
 On a CUDA machine with the ``gpu`` extra, transformers runs GatedDeltaNet through flash-linear-attention and
-Mamba-2 through mamba-ssm; the CPU always runs the reference torch code. Both must inject S0 identically.
+Mamba-2 through mamba-ssm; the CPU reference runs the torch code (``torch_fallback``: with the kernels installed the
+scan names point at them on every device). Both must inject S0 identically.
 Skipped without CUDA (CI has none); run with ``pytest -m gpu``.
 """
 
@@ -11,6 +12,7 @@ import pytest
 import torch
 
 from s0repro.methods import build_method
+from s0repro.models.kernels import torch_fallback
 from tests.conftest import tiny
 
 pytestmark = [
@@ -37,7 +39,8 @@ def _run(name: str, device: str, state_seed: int = 0):
 
 @pytest.mark.parametrize("name", ["tiny_gdn", "tiny_mamba2"])
 def test_kernel_path_matches_fallback(name):
-    cpu_logits, cpu_grads = _run(name, "cpu")
+    with torch_fallback(tiny(name).config.arch):
+        cpu_logits, cpu_grads = _run(name, "cpu")
     gpu_logits, gpu_grads = _run(name, "cuda")
     rel = (gpu_logits - cpu_logits).norm() / cpu_logits.norm()
     assert rel < 1e-3, rel

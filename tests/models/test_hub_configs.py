@@ -1,0 +1,37 @@
+"""The hub model configs say truthfully what they pin, and record dims that rebuild the published architectures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from s0repro.train.footprint import meta_model
+from tests.conftest import REPO, model_config
+
+HUB_MODELS = ["qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "qwen2_5_3b"]
+
+
+@pytest.mark.parametrize("name", HUB_MODELS)
+def test_revision_is_a_commit_or_says_it_is_unpinned(name):
+    """A branch name is not a pin: `main` must carry the UNPINNED mark so nobody reads it as one."""
+    line = next(l for l in (REPO / "conf" / "model" / f"{name}.yaml").read_text().splitlines()
+                if l.startswith("revision:"))
+    revision = model_config(name).revision
+    assert re.fullmatch(r"[0-9a-f]{40}", revision) or "UNPINNED" in line, line
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("qwen3_5_9b", 8_953_803_264),  # the 8.95B public GGUF metadata reports for the text model (untied head)
+    ("qwen2_5_3b", 3_090_000_000),  # its model card: 3.09B parameters
+])
+def test_recorded_dims_rebuild_the_published_size(name, params):
+    """Sizes published for these checkpoints (Qwen3.5-4B and Falcon-H1-7B: test_recurrent.py's S0 / LoRA counts)."""
+    count = sum(p.numel() for p in meta_model(model_config(name)).parameters())
+    assert abs(count - params) / params < 0.005, count
+
+
+def test_every_hub_config_records_its_dims():
+    for name in HUB_MODELS:
+        dims = model_config(name).dims
+        assert {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers"} <= set(dims), name
