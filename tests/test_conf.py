@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from s0repro.conf import CONF_DIR, arm_label, group_options, parse_seeds, plan_runs
+from s0repro.conf import CONF_DIR, arm_label, compose, expand_suite, group_options, parse_seeds, plan_runs
 from s0repro.errors import UserError
-from s0repro.run import compose, expand_suite, precheck
+from s0repro.methods import REGISTRY, method_config
+from s0repro.run import precheck
 
 EXPERIMENTS = group_options("exp")
 
@@ -145,9 +146,7 @@ def test_command_line_overrides_beat_the_experiment():
 def test_method_presets_fill_steps_lr_and_batch():
     args = ["model=tiny_gdn", "method=lora", "seed=7"]
     (spec,) = plan_runs(compose(args), args)
-    from s0repro.run import _method_config
-
-    train = spec.train.resolve(_method_config(spec), seed=spec.seed, progress=False)
+    train = spec.train.resolve(method_config(spec.method, spec.method_config), seed=spec.seed, progress=False)
     assert (train.steps, train.lr, train.batch, train.seed) == (50, pytest.approx(5e-4), 1, 7)
 
 
@@ -155,4 +154,17 @@ def test_every_method_file_is_a_valid_config_of_its_method():
     for name in group_options("method"):
         args = ["model=tiny_gdn", f"method={name}"]
         (spec,) = plan_runs(compose(args), args)
-        assert spec.method == yaml.safe_load((CONF_DIR / "method" / f"{name}.yaml").read_text())["name"]
+        assert spec.method == compose(args).method.name and spec.method in REGISTRY
+
+
+def test_a_lora_preset_inherits_lora_and_changes_only_what_it_says():
+    lora = compose(["method=lora"]).method
+    r48 = compose(["method=lora_r48"]).method
+    assert {k for k in lora if lora[k] != r48[k]} == {"r", "alpha"} and (r48.r, r48.alpha) == (48, 96.0)
+    text = (CONF_DIR / "method" / "lora_r48.yaml").read_text()
+    assert "target_modules" not in text and "lora" in yaml.safe_load(text)["defaults"]
+
+
+def test_method_files_are_typed_by_their_config_dataclass():
+    with pytest.raises(UserError, match="bad value for method.r"):
+        compose(["method=lora", "method.r=many"])

@@ -1,4 +1,4 @@
-"""The runner end to end on a tiny random model, with the evaluation stage faked (tests/results/fake_evaluate.py).
+"""The runner end to end on a tiny random model, with a fake evaluator handed in (tests/results/fake_evaluate.py).
 
 What is asserted: which cells run and in which order, what is cached (model, baseline, verified sets), what a result
 file holds, that finished cells are skipped and ``force`` re-runs them, that a killed cell leaves nothing behind, and
@@ -15,25 +15,34 @@ from pathlib import Path
 
 import pytest
 
+from s0repro.conf import compose
 from s0repro.errors import UserError
 from s0repro.results.schema import iter_results, read_result, validate_result
-from s0repro.run import compose, main, run
+from s0repro.run import CellsFailed, main
+from s0repro.run import run as run_with
 from tests.results import fake_evaluate
+from tests.results.wandb_file import read_back
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1"]
 
 
+EVALUATOR = fake_evaluate.FakeEvaluator()
+
+
 @pytest.fixture
-def fakes(monkeypatch):
+def fakes():
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: one thread is faster, and the box is shared
-    fake_evaluate.CALLS.clear()
-    fake_evaluate.install(monkeypatch)
-    yield fake_evaluate.CALLS
+    EVALUATOR.calls.clear()
+    yield EVALUATOR.calls
     torch.set_num_threads(threads)
+
+
+def run(cfg, overrides) -> list[dict]:
+    return run_with(cfg, overrides, evaluator=EVALUATOR)
 
 
 def go(tmp_path: Path, *overrides: str) -> list[dict]:
@@ -108,19 +117,18 @@ def test_a_killed_cell_leaves_nothing_and_is_redone(tmp_path, fakes, monkeypatch
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("s0repro.run.train", killed)
+    monkeypatch.setattr("s0repro.run.cells.train", killed)
     with pytest.raises(KeyboardInterrupt):
         go(tmp_path, "method=s0", "seed=0")
     cell = root / "tiny_qwen3_5/minicode/s0/seed_0"
     assert not (cell / "result.json").exists() and not list(cell.glob("attempt-*"))
     assert {k: v for k, v in snapshot(root).items() if k in before} == before
     monkeypatch.undo()
-    fake_evaluate.install(monkeypatch)
     assert [p["method"] for p in go(tmp_path, "method=s0", "seed=0")] == ["s0"]
 
 
 def test_a_failing_cell_does_not_cost_the_others(tmp_path, fakes, monkeypatch):
-    import s0repro.run as runner
+    import s0repro.run.cells as runner
 
     real = runner.train
 
@@ -130,7 +138,7 @@ def test_a_failing_cell_does_not_cost_the_others(tmp_path, fakes, monkeypatch):
         return real(method, *args, **kwargs)
 
     monkeypatch.setattr(runner, "train", flaky)
-    with pytest.raises(runner.CellsFailed, match="1 of 5 cells failed"):
+    with pytest.raises(CellsFailed, match="1 of 5 cells failed"):
         go(tmp_path, "seed=0")
     labels = {r["method"] for r in iter_results(tmp_path / "results")}
     assert labels == {"none", "state_offset", "s0", "s0_unverified"}
@@ -244,8 +252,6 @@ def test_submitit_local_runs_each_seed_in_its_own_process(tmp_path):
 
 
 def test_each_cell_is_one_offline_wandb_run_and_the_result_points_to_it(tmp_path, fakes, monkeypatch):
-    from tests.results.test_tracking import read_back
-
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.delenv("WANDB_MODE", raising=False)
     (payload,) = go(tmp_path, "method=s0", "seed=0", "logger=wandb", f"logger.dir={tmp_path}")
@@ -288,7 +294,7 @@ def test_a_suite_runs_its_experiments_one_after_another(tmp_path, fakes, capsys)
 
 
 def test_the_tracker_is_finished_even_when_a_cell_is_interrupted(tmp_path, fakes, monkeypatch):
-    import s0repro.run as runner
+    import s0repro.run.cells as runner
 
     finished = []
 

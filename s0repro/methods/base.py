@@ -3,12 +3,17 @@
 A method attaches to a frozen model, exposes its trainable parameters, contributes keyword arguments to every forward
 and ``generate()`` call (S0 passes its cache there), saves and loads a self-describing artefact, and detaches to give
 the base model back exactly. ``inference_cost`` says what it costs at inference, for the tables' overhead column.
-Adding a method is one module with a ``@register``-ed class plus one ``conf/method/<name>.yaml``.
+Adding a method is one module in this package with a ``@register``-ed class plus one ``conf/method/<name>.yaml``
+(``defaults: [<name>_schema, _self_]``): :func:`discover` imports every module of the package (``pkgutil`` over its
+``__path__``, no list to edit), and the configuration stage registers each method's config dataclass in Hydra's
+ConfigStore as ``method/<name>_schema``, so Hydra types and validates the YAML.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -117,12 +122,34 @@ def register(cls: type[TuningMethod]) -> type[TuningMethod]:
     return cls
 
 
+def discover() -> dict[str, type[TuningMethod]]:
+    """Import every module of ``s0repro.methods`` (its ``__path__``, which a plug-in folder may extend), so every
+    ``@register``-ed method is in :data:`REGISTRY`; returns it."""
+    import s0repro.methods as package
+
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
+    return REGISTRY
+
+
+def method_class(name: str) -> type[TuningMethod]:
+    """The registered method class for ``method=<name>``."""
+    if name not in REGISTRY:
+        discover()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UserError(f"unknown method {name!r}; registered methods: {', '.join(sorted(REGISTRY))}") from None
+
+
+def method_config(name: str, values: dict[str, Any]) -> MethodConfig:
+    """Method ``name``'s config dataclass filled with ``values`` (a planned cell's method config)."""
+    return method_class(name).config_class(**values)
+
+
 def build_method(name: str, config: MethodConfig | dict[str, Any] | None = None) -> TuningMethod:
     """Instantiate a registered method from its name and a config (dataclass or plain dict)."""
-    try:
-        cls = REGISTRY[name]
-    except KeyError:
-        raise UserError(f"unknown method {name!r}; choose one of {sorted(REGISTRY)}") from None
+    cls = method_class(name)
     if isinstance(config, dict):
         fields = {k: v for k, v in config.items() if k != "_target_"}
         fields.setdefault("name", name)

@@ -4,11 +4,6 @@ group = exp, job_type = method label, name = ``<exp>/<task>/<label>/seed_<n>``, 
 loss curve as it trains; final metrics in the summary; the per-problem table; the tuned artefact as an artifact.
 Offline unless ``WANDB_API_KEY`` is set (``logger.mode=auto``), so nothing needs a network; ``wandb sync`` uploads
 later. Every call into wandb is guarded: a W&B failure is a warning, and ``finish()`` always runs.
-
-:func:`read_wandb_file` reads an offline run's ``.wandb`` file back (config, summary, run fields). wandb >= 0.2x no
-longer ships a Python reader (its ``sdk.internal.datastore`` moved into the Go core), so the record framing (the
-LevelDB log format: 32 KiB blocks of crc32c | length | type | payload) is parsed here and each record is decoded with
-wandb's own protobuf, ``wandb.proto.wandb_internal_pb2.Record``.
 """
 
 from __future__ import annotations
@@ -16,13 +11,35 @@ from __future__ import annotations
 import json
 import logging
 import os
-import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from s0repro.conf import LOGGER_KINDS, LOGGER_MODES, LoggerConfig
+from s0repro.errors import UserError, one_line
 
 log = logging.getLogger(__name__)
+LOGGER_KINDS = ("wandb", "none")
+LOGGER_MODES = ("auto", "online", "offline", "disabled")
+
+
+@dataclass
+class LoggerConfig:
+    """Hydra group ``logger``: where and whether each cell is tracked."""
+
+    kind: str = "wandb"  # wandb | none
+    project: str = "s0repro"
+    entity: str | None = None
+    mode: str = "auto"  # auto: online when WANDB_API_KEY is set, else offline (``wandb sync`` later)
+    dir: str | None = None  # where wandb writes its run folders; None: ./wandb
+    tags: list[str] = field(default_factory=list)
+    log_table: bool = True  # the per-problem table
+    log_artifact: bool = True  # the tuned state as a W&B artifact
+
+    def __post_init__(self) -> None:
+        if self.kind not in LOGGER_KINDS:
+            raise UserError(f"logger.kind={self.kind!r} is not one of {LOGGER_KINDS} (logger=none turns it off)")
+        if self.mode not in LOGGER_MODES:
+            raise UserError(f"logger.mode={self.mode!r} is not one of {LOGGER_MODES}")
 
 
 class Tracker(Protocol):
@@ -77,7 +94,7 @@ class WandbTracker:
             )
             self.run_path = str(Path(self.run.dir).parent) if self.run.dir else self.run.path
         except Exception as err:  # noqa: BLE001 - tracking must never stop a run
-            log.warning("W&B could not start (%s); the run continues without tracking", _short(err))
+            log.warning("W&B could not start (%s); the run continues without tracking", one_line(err, 200, with_type=True))
             self.run = None
 
     def _guard(self, what: str, fn: Any) -> None:
@@ -86,7 +103,7 @@ class WandbTracker:
         try:
             fn()
         except Exception as err:  # noqa: BLE001
-            log.warning("W&B %s failed (%s); the local result is unaffected", what, _short(err))
+            log.warning("W&B %s failed (%s); the local result is unaffected", what, one_line(err, 200, with_type=True))
 
     def log_step(self, step: int, loss: float) -> None:
         self._guard("log", lambda: self.run.log({"train/loss": loss}, step=step))
@@ -122,7 +139,7 @@ class WandbTracker:
         try:
             self.run.finish()
         except Exception as err:  # noqa: BLE001
-            log.warning("W&B finish failed (%s)", _short(err))
+            log.warning("W&B finish failed (%s)", one_line(err, 200, with_type=True))
         finally:
             self.run = None
 
@@ -157,11 +174,6 @@ def make_tracker(cfg: LoggerConfig, *, exp: str, task: str, label: str, method: 
                         config=config, directory=directory)
 
 
-def _short(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0][:200]}" if text else type(err).__name__
-
-
 def _cell(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else json.dumps(value, default=str)
 
@@ -169,69 +181,3 @@ def _cell(value: Any) -> Any:
 def _artifact_name(payload: dict[str, Any]) -> str:
     raw = f"{payload['exp']}-{payload['task']}-{payload['method']}-seed{payload['seed']}"
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in raw)
-
-
-# -- reading an offline run back ---------------------------------------------------------------------------------------
-_BLOCK = 32768
-_HEADER = b":W&B"
-_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
-
-
-def _records(path: Path) -> list[Any]:
-    from wandb.proto import wandb_internal_pb2
-
-    data = path.read_bytes()
-    if data[:4] != _HEADER:
-        raise ValueError(f"{path} is not a .wandb file")
-    records, pos, chunk = [], 7, b""
-    while pos + 7 <= len(data):
-        left = _BLOCK - pos % _BLOCK
-        if left < 7:  # block trailer: too small for a record header
-            pos += left
-            continue
-        _crc, length, kind = struct.unpack("<IHB", data[pos:pos + 7])
-        pos += 7
-        if kind == 0 and length == 0:  # zero padding at the end of a block
-            pos += left - 7
-            continue
-        chunk += data[pos:pos + length]
-        pos += length
-        if kind in (_FULL, _LAST):
-            record = wandb_internal_pb2.Record()
-            record.ParseFromString(chunk)
-            records.append(record)
-            chunk = b""
-    return records
-
-
-def read_wandb_file(path: str | Path) -> dict[str, Any]:
-    """Config, summary and run fields (group, job_type, tags, name) of a ``.wandb`` file.
-
-    ``complete`` says whether the run's exit record is there: wandb's core process may still be writing the file for
-    a moment after ``finish()`` returns.
-    """
-    config: dict[str, Any] = {}
-    summary: dict[str, Any] = {}
-    run: dict[str, Any] = {}
-    complete = False
-    for record in _records(Path(path)):
-        kind = record.WhichOneof("record_type")
-        complete = complete or kind == "exit"
-        if kind == "run":
-            r = record.run
-            run = {"run_id": r.run_id, "project": r.project, "group": r.run_group, "job_type": r.job_type,
-                   "name": r.display_name, "tags": list(r.tags)}
-            for item in r.config.update:
-                config[item.key] = json.loads(item.value_json)
-        elif kind == "config":
-            for item in record.config.update:
-                config[item.key] = json.loads(item.value_json)
-        elif kind == "summary":
-            for item in record.summary.update:
-                keys = [item.key] if item.key else list(item.nested_key)
-                node = summary
-                for part in keys[:-1]:
-                    node = node.setdefault(part, {})
-                node[keys[-1]] = json.loads(item.value_json)
-    config.pop("_wandb", None)
-    return {"run": run, "config": config, "summary": summary, "complete": complete}

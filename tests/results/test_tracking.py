@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from s0repro.conf import LoggerConfig
-from s0repro.results.tracking import NullTracker, WandbTracker, make_tracker, read_wandb_file, wandb_mode
+from s0repro.results.tracking import LoggerConfig, NullTracker, WandbTracker, make_tracker, wandb_mode
+from tests.results.wandb_file import read_back, read_wandb_file
 
 PAYLOAD = {"exp": "tiny_qwen3_5", "task": "minicode", "method": "s0", "seed": 0,
            "train": {"losses": [2.0, 1.5, 1.25], "steps": 3, "seconds": 0.5, "num_examples": 4,
@@ -28,16 +27,6 @@ def offline(monkeypatch):
 
 def wandb_files(root: Path) -> list[Path]:
     return sorted(root.glob("wandb/offline-run-*/run-*.wandb"))
-
-
-def read_back(path: Path, timeout_s: float = 30.0) -> dict:
-    """The run as written; wandb's core process finishes the file a moment after ``finish()`` returns."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        back = read_wandb_file(path)
-        if back["complete"] or time.monotonic() > deadline:
-            return back
-        time.sleep(0.1)
 
 
 def test_an_offline_run_is_written_with_its_config_grouping_and_summary(tmp_path, offline):
@@ -107,3 +96,18 @@ def test_a_file_that_is_not_a_wandb_log_is_refused(tmp_path):
     bad.write_bytes(b"PK\x03\x04 something else")
     with pytest.raises(ValueError, match="not a .wandb file"):
         read_wandb_file(bad)
+
+
+def test_importing_the_results_stage_imports_no_other_stage():
+    """Tables, stats and notebooks read results without torch, peft or the pipeline's earlier stages."""
+    import subprocess
+    import sys
+
+    code = ("import sys, s0repro.results, s0repro.results.tracking, s0repro.results.record, s0repro.results.store\n"
+            "heavy = ('torch', 'peft', 'transformers', 's0repro.conf', 's0repro.methods', 's0repro.models', "
+            "'s0repro.train', 's0repro.evaluate', 's0repro.data', 's0repro.run')\n"
+            "print(sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in heavy)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,39 @@
+"""Stage 0: the run configuration. Typed sections Hydra checks (:mod:`.schema`), composition outside a Hydra app
+(:mod:`.compose`), one-line config errors (:mod:`.messages`), and the plan of cells an experiment asks for
+(:mod:`.plan`). Importing this package registers the schemas in Hydra's ConfigStore."""
+
+from s0repro.conf.compose import compose, expand_suite, to_settings
+from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
+from s0repro.conf.plan import NotInExperiment, RunSpec, arm_label, parse_seeds, plan_runs
+from s0repro.conf.schema import (
+    GROUPS,
+    ArmConfig,
+    Config,
+    EvalConfig,
+    TaskConfig,
+    TrainSettings,
+    register_configs,
+)
+
+register_configs()
+
+__all__ = [
+    "CONF_DIR",
+    "GROUPS",
+    "ArmConfig",
+    "Config",
+    "EvalConfig",
+    "NotInExperiment",
+    "RunSpec",
+    "TaskConfig",
+    "TrainSettings",
+    "arm_label",
+    "compose",
+    "config_error_line",
+    "expand_suite",
+    "group_options",
+    "parse_seeds",
+    "plan_runs",
+    "register_configs",
+    "to_settings",
+]

@@ -1,0 +1,62 @@
+"""The config Hydra would build for a list of overrides, a suite's member configs, and the typed settings.
+
+Used before Hydra starts (the command line's pre-check, tests, notebooks) and inside a running Hydra app (a suite
+composes each member with the same overrides). Every composition error is one line (:mod:`.messages`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from s0repro.conf.messages import CONF_DIR, config_error_line
+from s0repro.conf.schema import Config
+from s0repro.errors import UserError
+
+
+def compose(overrides: list[str], conf_dir: Path = CONF_DIR) -> DictConfig:
+    """The config Hydra would build for ``overrides`` (no run directory, no logging set-up)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():  # inside a running Hydra app (a suite): its search path is ours
+        context: Any = contextlib.nullcontext()
+    else:
+        context = initialize_config_dir(version_base=None, config_dir=str(conf_dir))
+    with context:
+        try:
+            return hydra_compose(config_name="config", overrides=list(overrides))
+        except Exception as err:  # noqa: BLE001 - every composition error becomes one line
+            raise UserError(config_error_line(err)) from None
+
+
+def expand_suite(cfg: DictConfig, overrides: list[str] | tuple[str, ...],
+                 conf_dir: Path = CONF_DIR) -> list[tuple[DictConfig, list[str]]]:
+    """A suite experiment (``suite: [a, b]``) as its members' configs, each with the same command-line overrides."""
+    if not cfg.get("suite"):
+        return [(cfg, list(overrides))]
+    rest = [o for o in overrides if o.lstrip("+").split("=", 1)[0] != "exp"]
+    members = []
+    for name in cfg.suite:
+        member = [f"+exp={name}", *rest]
+        members.append((compose(member, conf_dir), member))
+    return members
+
+
+def to_settings(cfg: DictConfig) -> Config:
+    """The typed settings; dataclass checks (ModelConfig.arch, logger.kind, ...) fail here as one line."""
+    allowed = {f.name for f in dataclasses.fields(Config)} | {"hydra"}
+    unknown = sorted(set(cfg.keys()) - allowed)
+    if unknown:
+        raise UserError(f"unknown config key {unknown[0]!r}; top-level keys: {', '.join(sorted(allowed - {'hydra'}))}")
+    try:
+        return OmegaConf.to_object(cfg)
+    except UserError:
+        raise
+    except Exception as err:  # noqa: BLE001 - dataclass validation (ModelConfig.__post_init__ etc.)
+        raise UserError(config_error_line(err)) from None

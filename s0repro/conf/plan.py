@@ -1,0 +1,181 @@
+"""The plan of an experiment: its arms x seeds as :class:`RunSpec` cells, one per result file.
+
+An experiment (``+exp=falcon_h1``) names *arms*, one per method it compares (``arms.<label>.method`` is that
+method's ``conf/method/<name>.yaml`` plus the experiment's changes; ``arms.<label>.train`` changes the training
+settings for that arm). :func:`plan_runs` expands arms x seeds into cells, seeds outermost, applying command-line
+``method.*``/``train.*`` overrides last, so the user always has the final word. Seeds parse from ``3``, ``0..2``
+(inclusive), ``42,7,123`` or a list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+
+from s0repro.conf.messages import allowed_keys
+from s0repro.conf.schema import TrainSettings
+from s0repro.errors import UserError
+from s0repro.methods import MethodConfig, method_config
+
+UNVERIFIED_SUFFIX = "_unverified"
+
+
+_RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
+
+
+def _one_seed(value: Any, spec: Any) -> int:
+    if isinstance(value, bool):
+        raise UserError(f"seed={spec!r}: {value!r} is not an integer")
+    if isinstance(value, int):
+        seed = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        seed = int(value)
+    else:
+        raise UserError(f"seed={spec!r}: {value!r} is not an integer; use seed=3, seed=0..2 or seed=42,7,123")
+    if seed < 0:
+        raise UserError(f"seed={spec!r}: seeds must be >= 0")
+    return seed
+
+
+def parse_seeds(spec: Any) -> list[int]:
+    """``3`` -> [3]; ``"0..2"`` -> [0, 1, 2] (inclusive); ``"42,7,123"`` or ``[42, 7, 123]`` -> that list.
+
+    Seed 0 is a seed like any other. Duplicates are dropped, order is kept.
+    """
+    if isinstance(spec, ListConfig):
+        spec = list(spec)
+    if isinstance(spec, str) and (match := _RANGE.match(spec)):
+        low, high = int(match.group(1)), int(match.group(2))
+        if low < 0 or high < low:
+            raise UserError(f"seed={spec!r}: a range a..b needs 0 <= a <= b (it is inclusive: 0..2 is 0, 1, 2)")
+        seeds = list(range(low, high + 1))
+    elif isinstance(spec, str) and "," in spec:
+        seeds = [_one_seed(part.strip(), spec) for part in spec.split(",")]
+    elif isinstance(spec, list | tuple):
+        if not spec:
+            raise UserError("seed=[]: give at least one seed")
+        seeds = [_one_seed(value, spec) for value in spec]
+    else:
+        seeds = [_one_seed(spec, spec)]
+    return list(dict.fromkeys(seeds))
+
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of an experiment: one result file."""
+
+    exp: str
+    task: str
+    label: str  # method label in the result path: s0, lora_r48, s0_unverified, ...
+    method: str  # registered method name
+    seed: int
+    method_config: dict[str, Any] = field(hash=False, compare=False)
+    train: TrainSettings = field(hash=False, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.exp, self.task, self.label, self.seed)
+
+
+def typed_train(*layers: Any, where: str = "train") -> TrainSettings:
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(TrainSettings), *layers)
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        key = f"{where}.{err.full_key}" if getattr(err, "full_key", None) else where
+        if isinstance(err, ConfigKeyError):
+            raise UserError(f"unknown config key {key!r}; allowed: {allowed_keys(TrainSettings)}") from None
+        raise UserError(f"bad value for {key}: {str(err).splitlines()[0]}") from None
+
+
+def typed_method_config(name: str, values: dict[str, Any], where: str) -> MethodConfig:
+    """A cell's method config as its dataclass: Hydra has typed the values; the dataclass's own checks run here."""
+    try:
+        return method_config(name, {k: v for k, v in values.items() if k != "_target_"})
+    except (TypeError, ValueError) as err:
+        raise UserError(f"bad config for {where} (method {name}): {err}") from None
+
+
+def arm_label(key: str, method: str, verified: bool) -> str:
+    if verified or method == "none" or key.endswith(UNVERIFIED_SUFFIX):
+        return key
+    return key + UNVERIFIED_SUFFIX
+
+
+def override_keys(overrides: Sequence[str], section: str) -> list[str]:
+    """Keys below ``section`` that the command line set (``train.batch=4`` -> ``batch``)."""
+    keys = []
+    for item in overrides:
+        key = item.lstrip("+~").split("=", 1)[0].strip()
+        if key.startswith(section + ".") and "/" not in key:
+            keys.append(key[len(section) + 1:])
+    return keys
+
+
+def _select_overrides(node: Any, keys: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in keys:
+        value = OmegaConf.select(node, key, throw_on_missing=False) if node is not None else None
+        target = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+    return out
+
+
+def _container(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+class NotInExperiment(UserError):
+    """``method=<name>`` names a method the experiment does not compare."""
+
+
+def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpec]:
+    """Every (arm, seed) cell the config asks for, seeds outermost (one training set per seed serves every arm)."""
+    seeds = parse_seeds(_container(cfg.seed))
+    cli_train = OmegaConf.create(_select_overrides(cfg.train, override_keys(cli_overrides, "train")))
+    cli_method = _select_overrides(cfg.method, override_keys(cli_overrides, "method"))
+    arms: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for key, arm in (cfg.arms or {}).items():
+        changes = {k: v for k, v in (_container(arm.train) or {}).items() if v is not None}
+        arms[str(key)] = (_container(arm.method) or {}, changes)
+    if not arms:
+        if cfg.method is None:
+            raise UserError("nothing to run: choose an experiment (+exp=tiny_qwen3_5) or a method (method=s0)")
+        method = _container(cfg.method)
+        arms[str(method.get("name", "?"))] = (method, {})
+    narrowing = cfg.method is not None and bool(cfg.arms)
+
+    built: dict[str, tuple[str, dict[str, Any], TrainSettings]] = {}
+    for key, (method_values, train_values) in arms.items():
+        name = method_values.get("name")
+        if not name:
+            raise UserError(f"arms.{key}.method has no 'name'; its conf/method file must say which method it is")
+        train = typed_train(cfg.train, train_values, cli_train, where=f"arms.{key}.train")
+        label = arm_label(key, name, train.verified)
+        built.setdefault(label, (name, method_values, train))
+    if narrowing:
+        wanted = _container(cfg.method).get("name")
+        want_label = arm_label(wanted, wanted, typed_train(cfg.train, cli_train).verified)
+        chosen = {k: v for k, v in built.items() if k == want_label} or {
+            k: v for k, v in built.items() if v[0] == wanted}
+        if not chosen:
+            raise NotInExperiment(f"experiment {cfg.exp_name} does not compare method {wanted!r}; its arms are "
+                            f"{', '.join(built)} (method=<one of them> narrows, leave it out to run all)")
+        built = {k: (n, {**m, **cli_method}, t) for k, (n, m, t) in chosen.items()}
+    specs = []
+    for seed in seeds:
+        for label, (name, method_values, train) in built.items():
+            typed = typed_method_config(name, method_values, f"arms.{label}.method" if cfg.arms else "method")
+            specs.append(RunSpec(exp=cfg.exp_name, task=cfg.task.name, label=label, method=name, seed=seed,
+                                 method_config=dataclasses.asdict(typed), train=train))
+    return specs

@@ -1,0 +1,125 @@
+"""The run configuration's types, registered in Hydra's ConfigStore so Hydra checks every YAML and override.
+
+Why typed: a typo in a key (``train.stpes=5``) or a value of the wrong type (``train.batch=abc``) must stop the run
+before a model is loaded, as one line that names the key and what it accepts. ``config_schema`` types the root
+(conf/config.yaml names it first in its defaults); each method's config dataclass is stored as
+``method/<name>_schema``, which that method's ``conf/method/<name>.yaml`` extends (``defaults: [<name>_schema,
+_self_]``). :class:`~s0repro.models.ModelConfig`, :class:`~s0repro.train.TrainConfig`, the sandbox's
+:class:`~s0repro.evaluate.sandbox.SandboxConfig` and the tracker's
+:class:`~s0repro.results.tracking.LoggerConfig` are reused, not copied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+from s0repro.errors import UserError
+from s0repro.evaluate.sandbox import SandboxConfig
+from s0repro.methods import discover
+from s0repro.models import ModelConfig
+from s0repro.results.tracking import LoggerConfig
+from s0repro.train import TrainConfig
+
+GROUPS = ("model", "method", "task", "train", "eval", "logger", "exp")
+PADDING_SIDES = ("left", "right")
+SCHEMA_SUFFIX = "_schema"  # method/<name>_schema: the ConfigStore entry a method's YAML extends
+
+
+@dataclass
+class TaskConfig:
+    """Which task to load. ``args`` are the loader's keyword arguments (``load_task(name, **args)``)."""
+
+    name: str = "minicode"
+    args: dict[str, Any] = field(default_factory=dict)  # e.g. minicode: {seed: 0} fixes the problems, not the run
+    limit_train: int | None = None  # keep only the first N train problems (smoke runs); None = all
+    limit_eval: int | None = None  # keep only the first N eval problems (smoke runs); None = all
+
+
+@dataclass
+class TrainSettings(TrainConfig):
+    """TrainConfig plus how the training set is made. ``None`` for steps/lr/batch means the method's preset."""
+
+    steps: int | None = None  # None: method.steps (S0 20, LoRA 50)
+    lr: float | None = None  # None: method.lr
+    batch: int | None = None  # None: method.batch when the method has one, else 0 (a full pass per step)
+    verified: bool = True  # false: the unverified control (first sample per problem, same count); label +_unverified
+    samples_per_problem: int = 4  # k samples per train problem when building the verified set (authors' scripts: 4)
+    sample_temperature: float = 0.7  # sampling for the verified set (paper: T 0.7, top_p 0.95)
+    sample_top_p: float = 0.95
+
+    def __post_init__(self) -> None:
+        if self.samples_per_problem < 1:
+            raise UserError(f"train.samples_per_problem={self.samples_per_problem} must be >= 1")
+        if self.steps is not None and self.steps < 0:
+            raise UserError(f"train.steps={self.steps} must be >= 0 (or null for the method's preset)")
+
+    def resolve(self, method_config: Any, seed: int, progress: bool) -> TrainConfig:
+        """The plain TrainConfig for one run: method presets fill what this section leaves at None."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainConfig)}
+        for key, fallback in (("steps", 20), ("lr", 1e-3), ("batch", 0)):
+            if fields[key] is None:
+                fields[key] = getattr(method_config, key, fallback)
+        return TrainConfig(**{**fields, "seed": seed, "progress": progress})
+
+
+@dataclass
+class EvalConfig:
+    """Greedy evaluation. Batch size and padding side are recorded in every result (they change greedy output)."""
+
+    batch_size: int = 8
+    max_new_tokens: int = 512  # the paper's budget
+    padding_side: str = "left"
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # the evaluate stage's own config
+
+    def __post_init__(self) -> None:
+        if self.padding_side not in PADDING_SIDES:
+            raise UserError(f"eval.padding_side={self.padding_side!r} is not one of {PADDING_SIDES}")
+        if self.batch_size < 1 or self.max_new_tokens < 1:
+            raise UserError("eval.batch_size and eval.max_new_tokens must be >= 1")
+
+
+# An arm's changes to ``train``: the same keys, each None (= as in ``train``) unless the experiment sets it.
+_TRAIN_HINTS = typing.get_type_hints(TrainSettings)
+ArmTrain = dataclasses.make_dataclass(
+    "ArmTrain", [(f.name, _TRAIN_HINTS[f.name] | None, None) for f in dataclasses.fields(TrainSettings)])
+
+
+@dataclass
+class ArmConfig:
+    """One method an experiment compares: its method config and its changes to ``train``."""
+
+    method: Any = None  # conf/method/<name>.yaml (+ the experiment's overrides); must have ``name``
+    train: ArmTrain = field(default_factory=ArmTrain)  # e.g. the unverified control: {verified: false}
+
+
+@dataclass
+class Config:
+    exp_name: str = "adhoc"  # results/<exp_name>/...; every conf/exp file sets its own
+    seed: Any = 0  # 3, [42, 7], "0..2" (inclusive), "42,7,123"
+    force: bool = False  # re-run cells whose result already exists
+    dry_run: bool = False  # print the cells and whether they are finished; load nothing, run nothing
+    results_dir: str = "results"
+    cache_dir: str | None = None  # baseline evaluations and sampled training sets; None: <results_dir>/.cache
+    progress: bool = True
+    threads: int | None = None  # torch CPU threads; None: 1 for tiny models (10x faster on a busy 2-core box), else torch's
+    model: ModelConfig = field(default_factory=ModelConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    method: Any = None  # one method config (conf/method/<name>.yaml); with an exp it narrows the arms
+    arms: dict[str, ArmConfig] = field(default_factory=dict)
+    suite: list[str] = field(default_factory=list)  # a convenience exp: run these experiments one after another
+    train: TrainSettings = field(default_factory=TrainSettings)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+
+
+def register_configs() -> None:
+    """Put the root schema and every registered method's config dataclass in Hydra's ConfigStore."""
+    store = ConfigStore.instance()
+    store.store(name="config_schema", node=Config)
+    for name, cls in discover().items():
+        store.store(group="method", name=name + SCHEMA_SUFFIX, node=cls.config_class)

@@ -1,0 +1,225 @@
+"""The run loop: plan an experiment's cells, skip the finished ones, run the rest one by one, each to a result file.
+
+One cell: build or load the seed's verified training set (cached in the :class:`~s0repro.run.session.Session`) ->
+baseline evaluation (cached; the ``none`` arm's result *is* it) -> attach the method -> train -> evaluate -> save the
+artefact -> detach (a model that comes back changed is reloaded) -> write
+``results/<exp>/<task>/<label>/seed_<n>/result.json`` atomically (:mod:`s0repro.results.store`), then log it to W&B
+(:mod:`s0repro.results.tracking`). A cell that crashes is reported and the others still run (:class:`CellsFailed` at
+the end); bad input is a :class:`~s0repro.errors.UserError` before anything under results/ is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from s0repro.conf import NotInExperiment, RunSpec, expand_suite, plan_runs, to_settings
+from s0repro.errors import UserError, one_line
+from s0repro.evaluate.verified import VerifiedSet
+from s0repro.methods import TuningMethod, method_config
+from s0repro.models import LoadedModel
+from s0repro.provenance import git_state, hardware, now, package_versions, seed_everything
+from s0repro.results.record import EvalInfo, ResultRecord, RunInfo, TrainInfo
+from s0repro.results.schema import CorruptResultError
+from s0repro.results.store import Attempt, CellBusyError, ResultStore
+from s0repro.results.tracking import Tracker, make_tracker
+from s0repro.run.session import Evaluator, Session, build
+from s0repro.train import TrainConfig, TrainResult, train
+
+log = logging.getLogger(__name__)
+
+
+class CellsFailed(RuntimeError):
+    """Some cells raised; the others were run and written."""
+
+
+def run(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] = (), *,
+        evaluator: Evaluator | None = None) -> list[dict[str, Any]]:
+    """Run every planned cell that is not finished yet; returns the payloads of the cells run here.
+
+    ``evaluator``: the data and evaluate stages the session drives (default: the real ones).
+    """
+    members = expand_suite(cfg, cli_overrides)
+    if len(members) == 1 and members[0][0] is cfg:
+        return run_experiment(cfg, cli_overrides, evaluator=evaluator)
+    payloads, failures = [], []
+    for member_cfg, member_overrides in members:
+        try:
+            payloads += run_experiment(member_cfg, member_overrides, evaluator=evaluator)
+        except NotInExperiment as err:
+            print(f"{member_cfg.exp_name}: skipped ({err})", flush=True)
+        except CellsFailed as err:
+            failures.append(f"{member_cfg.exp_name}: {err}")
+    if failures:
+        raise CellsFailed("; ".join(failures))
+    return payloads
+
+
+def _absolute(path: str) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else Path.cwd() / p
+
+
+def run_experiment(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] = (), *,
+                   evaluator: Evaluator | None = None) -> list[dict[str, Any]]:
+    """One experiment (one model): every planned cell that is not finished yet."""
+    settings = to_settings(cfg)
+    specs = plan_runs(cfg, cli_overrides)
+    root = _absolute(settings.results_dir)
+    store = ResultStore(root)
+    try:
+        store.check_writable()
+    except OSError as err:
+        raise UserError(f"results_dir={settings.results_dir}: {err}") from None
+    todo = []
+    for spec in specs:
+        try:
+            done = store.existing(*spec.key)
+        except CorruptResultError as err:
+            if not settings.force:
+                raise UserError(f"{err}; move it away (or re-run the cell with force=true)") from None
+            done = None
+        if done is None or settings.force:
+            todo.append(spec)
+    print(f"{settings.exp_name}: {len(specs)} cells ({len({s.label for s in specs})} methods x "
+          f"{len({s.seed for s in specs})} seeds), {len(specs) - len(todo)} finished, {len(todo)} to run "
+          f"-> {root}", flush=True)
+    if settings.dry_run:
+        for spec in specs:
+            state = "to run" if spec in todo else "finished"
+            print(f"  {'/'.join(map(str, spec.key[:3]))} seed={spec.seed}: {state}", flush=True)
+        return []
+    if not todo:
+        return []
+    full_config = OmegaConf.to_container(cfg, resolve=True)
+    cache_dir = _absolute(settings.cache_dir) if settings.cache_dir else root / ".cache"
+    wandb_dir = _absolute(settings.logger.dir) if settings.logger.dir else Path.cwd()
+    session = Session(settings, cache_dir, evaluator)
+    session.check_methods(todo)
+    payloads, failed = [], []
+    for i, spec in enumerate(todo, start=1):
+        clock = time.perf_counter()
+        name = "/".join(map(str, spec.key[:3])) + f" seed={spec.seed}"
+        try:
+            payload = run_cell(session, spec, store, full_config, wandb_dir)
+        except CellBusyError as err:
+            print(f"[{i}/{len(todo)}] {name}: skipped, {err}", flush=True)
+            continue
+        except UserError:
+            raise
+        except Exception as err:  # noqa: BLE001 - one failed cell must not cost the others; reported below
+            log.exception("cell %s failed", name)
+            failed.append(name)
+            print(f"[{i}/{len(todo)}] {name}: FAILED ({one_line(err, with_type=True)})", flush=True)
+            continue
+        payloads.append(payload)
+        print(summary_line(i, len(todo), payload, time.perf_counter() - clock), flush=True)
+    if failed:
+        raise CellsFailed(f"{len(failed)} of {len(todo)} cells failed ({', '.join(failed[:5])}); nothing was written "
+                          "for them, re-running the same command retries only those")
+    return payloads
+
+
+def run_cell(session: Session, spec: RunSpec, store: ResultStore, full_config: dict[str, Any],
+             wandb_dir: Path) -> dict[str, Any]:
+    """Run one cell and commit its result; returns the committed payload."""
+    settings = session.settings
+    started, clock = now(), time.perf_counter()
+    train_cfg = spec.train.resolve(method_config(spec.method, spec.method_config), spec.seed,
+                                   settings.progress and spec.train.progress)
+    arm = {"label": spec.label, "method": spec.method_config, "train": asdict(train_cfg),
+           "verified": spec.train.verified}
+    with store.attempt(*spec.key) as attempt:
+        tracker = make_tracker(settings.logger, exp=spec.exp, task=spec.task, label=spec.label, method=spec.method,
+                               seed=spec.seed, config={**full_config, "arm": arm, "seed": spec.seed},
+                               directory=wandb_dir)
+        try:
+            record, records, artefact = _execute(session, spec, attempt, train_cfg, tracker)
+            record.run = RunInfo(config=full_config, arm=arm, **git_state(), started=started, finished=now(),
+                                 seconds=round(time.perf_counter() - clock, 3), wandb_run=tracker.run_path,
+                                 host=socket.gethostname(), pid=os.getpid(), argv=sys.argv[1:])
+            payload = record.to_json()
+            _write_records(attempt.folder / "eval.jsonl", records)
+            store.commit(attempt, payload)
+            tracker.log_result(payload, records, artefact)
+            return payload
+        finally:
+            tracker.finish()
+
+
+def _train_info(spec: RunSpec, tr: TrainResult, method: TuningMethod, vset: VerifiedSet) -> TrainInfo:
+    return TrainInfo(losses=[float(x) for x in tr.losses], steps=tr.steps, seconds=tr.seconds,
+                     peak_memory_mb=tr.peak_memory_mb, trainable_params=tr.trainable_params,
+                     trainable_bytes=method.trainable_bytes(), verified=spec.train.verified,
+                     num_examples=tr.num_examples, n_train_problems=vset.n_problems,
+                     n_correct_examples=vset.n_correct, samples_per_problem=vset.k,
+                     train_task_ids=list(vset.kept_task_ids))
+
+
+def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: TrainConfig,
+             tracker: Tracker) -> tuple[ResultRecord, list[dict[str, Any]], Path | None]:
+    baseline = session.baseline()
+    method = build(spec)
+    artefact = attempt.folder / "artefact"
+    train_info = None
+    evaluation = baseline  # the none arm: the frozen model's (cached) evaluation is its result
+    if spec.method != "none":
+        vset = session.verified_set(spec.seed, spec.train.verified)
+    seed_everything(spec.seed)  # the method's init does not depend on how much sampling came before
+    method.attach(session.loaded.model)
+    try:
+        if spec.method != "none":
+            result = train(method, session.loaded.tokenizer, list(vset.examples), train_cfg, on_step=tracker.log_step)
+            train_info = _train_info(spec, result, method, vset)
+            evaluation = session.evaluate(method, attempt.folder / "eval.jsonl")
+        method.save(artefact)
+        method_info = method.describe()
+    finally:
+        session.give_back(method)
+    ev = session.settings.eval
+    record = ResultRecord(
+        exp=spec.exp, task=spec.task, method=spec.label, method_name=spec.method, seed=spec.seed,
+        attempt=attempt.name, train=train_info,
+        eval=EvalInfo.of(evaluation, kind=session.task.kind, baseline_score=baseline.score,
+                         batch_size=ev.batch_size, padding_side=ev.padding_side, max_new_tokens=ev.max_new_tokens),
+        method_info=method_info,
+        meta={"versions": package_versions(), "hardware": hardware(), "dataset": session.task.source,
+              "model": _model_meta(session.loaded)},
+        artefact=f"{attempt.name}/artefact" if artefact.is_dir() else None,
+        files={"eval_records": f"{attempt.name}/eval.jsonl"},
+    )
+    return record, evaluation.records, artefact if artefact.is_dir() else None
+
+
+def _model_meta(loaded: LoadedModel) -> dict[str, Any]:
+    cfg = loaded.config
+    return {"name": cfg.name, "arch": cfg.arch, "source": cfg.source, "hub_id": cfg.hub_id, "revision": cfg.revision,
+            "commit": getattr(loaded.model.config, "_commit_hash", None), "dtype": cfg.dtype,
+            "checkpoint": cfg.checkpoint, "seed": cfg.seed if cfg.source == "tiny" else None}
+
+
+def _write_records(path: Path, records: list[dict[str, Any]]) -> None:
+    with open(path, "w") as handle:
+        for record in records:
+            handle.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+
+
+def summary_line(i: int, n: int, payload: dict[str, Any], seconds: float) -> str:
+    ev, tr = payload["eval"], payload.get("train")
+    line = (f"[{i}/{n}] {payload['exp']}/{payload['task']}/{payload['method']} seed={payload['seed']}: "
+            f"{ev['metric']} {100 * ev['score']:.1f}%")
+    if tr is not None:
+        line += f" (base {100 * ev['baseline_score']:.1f}%, {100 * (ev['score'] - ev['baseline_score']):+.1f} pp)"
+        line += f" | {tr['num_examples']} examples, {tr['steps']} steps"
+        if tr["losses"]:
+            line += f", loss {tr['losses'][0]:.3f} -> {tr['losses'][-1]:.3f}"
+    return line + f" | {seconds:.1f}s"

@@ -1,0 +1,127 @@
+"""The command line of ``python -m s0repro.run``: argv rewriting, a pre-check, then Hydra and the run loop.
+
+Bad input is one line on stderr and exit status 2 before Hydra (or a model) starts: :func:`precheck` composes the
+config the way Hydra will (the first job of a sweep), types it and plans its cells. A seed list outside a multirun
+(``seed=42,7,123``) is one run over three seeds, not a Hydra sweep (:func:`normalise_argv`). Cells that crash give
+exit status 1 at the end, after the others ran.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from s0repro.conf import (
+    CONF_DIR,
+    GROUPS,
+    NotInExperiment,
+    compose,
+    config_error_line,
+    expand_suite,
+    group_options,
+    parse_seeds,
+    plan_runs,
+    to_settings,
+)
+from s0repro.errors import UserError
+from s0repro.run.cells import CellsFailed, run
+
+EXIT_USER_ERROR, EXIT_CELLS_FAILED = 2, 1
+
+
+def _is_multirun(argv: list[str]) -> bool:
+    return "-m" in argv or "--multirun" in argv
+
+
+def normalise_argv(argv: list[str]) -> list[str]:
+    """Outside a multirun, ``seed=42,7,123`` means a list of seeds: quote it so Hydra does not call it a sweep."""
+    if _is_multirun(argv):
+        return list(argv)
+    out = []
+    for arg in argv:
+        if arg.startswith("seed=") and "," in arg and not arg[5:].startswith(("[", "'", '"')):
+            arg = f"seed='{arg[5:]}'"
+        out.append(arg)
+    return out
+
+
+def _group_choices(argv: list[str]) -> list[tuple[str, str]]:
+    choices = []
+    for arg in argv:
+        key, sep, value = arg.lstrip("+").partition("=")
+        if sep and key in GROUPS and value not in ("null", ""):
+            choices.extend((key, v.strip()) for v in value.split(","))
+    return choices
+
+
+def precheck(argv: list[str]) -> None:
+    """Unknown group options, typos and wrong types, bad seeds: one line before Hydra (or a model) starts."""
+    for group, value in _group_choices(argv):
+        options = group_options(group)
+        if value not in options:
+            raise UserError(f"unknown {group} {value!r}; choose one of: {', '.join(options)}")
+    if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
+        return  # --cfg, --info, --config-name ...: Hydra's own options, left to Hydra
+    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+").startswith("hydra")]
+    if _is_multirun(argv):
+        overrides = first_of_each_sweep(overrides)
+    members = expand_suite(compose(overrides), overrides)
+    for cfg, member_overrides in members:
+        to_settings(cfg)
+        try:
+            plan_runs(cfg, member_overrides)
+        except NotInExperiment:
+            if len(members) == 1:  # in a suite, a member without that method is skipped instead
+                raise
+
+
+def first_of_each_sweep(overrides: list[str]) -> list[str]:
+    """A multirun's first job (``seed=0,1`` -> ``seed=0``), so its config can be checked before Hydra launches."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as err:  # noqa: BLE001
+        raise UserError(config_error_line(err)) from None
+    out = []
+    for item in parsed:
+        if item.is_sweep_override():
+            key = item.input_line.split("=", 1)[0]
+            values = list(item.sweep_string_iterator())
+            if item.key_or_group == "seed":
+                for value in values:
+                    parse_seeds(value.strip("'\""))
+            out.append(f"{key}={values[0]}")
+        else:
+            out.append(item.input_line)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = normalise_argv(list(sys.argv[1:] if argv is None else argv))
+    try:
+        precheck(argv)
+    except UserError as err:
+        _fail(err)
+    sys.argv = [sys.argv[0], *argv]
+    _hydra_main()
+
+
+def _fail(err: BaseException) -> None:
+    print(f"error: {err}", file=sys.stderr, flush=True)
+    sys.exit(EXIT_USER_ERROR)
+
+
+@hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
+def _hydra_main(cfg: DictConfig) -> None:
+    overrides = list(HydraConfig.get().overrides.task)
+    try:
+        run(cfg, overrides)
+    except UserError as err:
+        _fail(err)
+    except CellsFailed as err:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_CELLS_FAILED)

@@ -1,0 +1,201 @@
+"""What the cells of one process share: the model, the task, the cached baseline evaluation and verified sets.
+
+Greedy base results do not depend on the method, so one baseline evaluation (cached on disk, keyed by everything it
+depends on) serves every cell; one verified training set per (seed, verified) serves every arm of that seed. The
+session reaches the data and evaluate stages only through an :class:`Evaluator` handed to it: :class:`StageEvaluator`
+is the real one; the runner's tests hand in a fast stand-in instead of patching modules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import torch
+
+from s0repro.conf import Config, RunSpec
+from s0repro.data.base import Problem, TaskData
+from s0repro.errors import UserError
+from s0repro.evaluate.generation import GenerationConfig, model_fingerprint
+from s0repro.evaluate.scoring import EvalResult
+from s0repro.evaluate.verified import VerifiedSet
+from s0repro.methods import TuningMethod, build_method
+from s0repro.models import LoadedModel, ModelConfig, NoRecurrentLayersError, load_model
+from s0repro.provenance import code_digest, digest, package_versions
+from s0repro.results.store import atomic_write_json
+
+if TYPE_CHECKING:
+    from s0repro.evaluate.sandbox import SandboxConfig
+
+log = logging.getLogger(__name__)
+
+
+class Evaluator(Protocol):
+    """The data and evaluate stages as the session uses them (signatures of the stage functions)."""
+
+    def load_task(self, name: str, **args: Any) -> TaskData: ...
+
+    def evaluate(self, model: Any, tokenizer: Any, task: TaskData, problems: list[Problem], gen_cfg: GenerationConfig,
+                 sandbox_cfg: SandboxConfig, *, method: TuningMethod | None = None, out_jsonl: Path | None = None,
+                 progress: bool = True) -> EvalResult: ...
+
+    def verified_set(self, model: Any, tokenizer: Any, task: TaskData, *, k: int, seed: int,
+                     gen_cfg: GenerationConfig, sandbox_cfg: SandboxConfig, cache_dir: Path, verified: bool,
+                     model_name: str, revision: str | None, progress: bool) -> VerifiedSet: ...
+
+
+class StageEvaluator:
+    """The real stages: :func:`s0repro.data.load_task`, :func:`~s0repro.evaluate.scoring.evaluate_model`,
+    :func:`~s0repro.evaluate.verified.build_verified_set`."""
+
+    def load_task(self, name: str, **args: Any) -> TaskData:
+        from s0repro.data import load_task
+
+        return load_task(name, **args)
+
+    def evaluate(self, model, tokenizer, task, problems, gen_cfg, sandbox_cfg, *, method=None, out_jsonl=None,
+                 progress=True) -> EvalResult:
+        from s0repro.evaluate.scoring import evaluate_model
+
+        return evaluate_model(model, tokenizer, task, problems, gen_cfg, sandbox_cfg, method=method,
+                              out_jsonl=out_jsonl, progress=progress)
+
+    def verified_set(self, model, tokenizer, task, **kwargs: Any) -> VerifiedSet:
+        from s0repro.evaluate.verified import build_verified_set
+
+        return build_verified_set(model, tokenizer, task, **kwargs)
+
+
+_DEFAULT: list[Evaluator] = []
+
+
+def use_evaluator(evaluator: Evaluator) -> None:
+    """Make ``evaluator`` the default of every session this process starts (where no caller can hand one in: a
+    child process of the runner's tests, through its ``sitecustomize``)."""
+    _DEFAULT[:] = [evaluator]
+
+
+def generation_config(settings: Config, *, sample: bool) -> GenerationConfig:
+    """Greedy decoding for evaluation; for the verified set, k samples at the training section's temperature."""
+    ev, tr = settings.eval, settings.train
+    if not sample:
+        return GenerationConfig(batch_size=ev.batch_size, max_new_tokens=ev.max_new_tokens,
+                                padding_side=ev.padding_side, do_sample=False)
+    return GenerationConfig(batch_size=ev.batch_size, max_new_tokens=ev.max_new_tokens, padding_side=ev.padding_side,
+                            do_sample=True, temperature=tr.sample_temperature, top_p=tr.sample_top_p,
+                            num_samples=tr.samples_per_problem)
+
+
+_MODELS: dict[str, LoadedModel] = {}
+
+
+def load_model_once(cfg: ModelConfig) -> LoadedModel:
+    """One model per process: every arm and seed (and every job of a local multirun) shares it."""
+    key = digest(asdict(cfg))
+    if key not in _MODELS:
+        _MODELS.clear()  # one model at a time in memory
+        _MODELS[key] = load_model(cfg)
+    return _MODELS[key]
+
+
+def set_threads(settings: Config) -> None:
+    """Tiny models are a few hundred kB of matrices: one thread beats two, and far more so on a shared box."""
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
+    elif settings.model.source == "tiny":
+        torch.set_num_threads(1)
+
+
+def build(spec: RunSpec) -> TuningMethod:
+    return build_method(spec.method, spec.method_config)
+
+
+class Session:
+    """What the cells of one process share: the model, the task, the baseline and the verified sets."""
+
+    def __init__(self, settings: Config, cache_dir: Path, evaluator: Evaluator | None = None) -> None:
+        self.settings = settings
+        self.cache_dir = cache_dir
+        self.evaluator = evaluator or (_DEFAULT[0] if _DEFAULT else StageEvaluator())
+        self.task = self._load_task()  # first: a missing dataset should not wait for a model to load
+        set_threads(settings)
+        self.loaded = load_model_once(settings.model)
+        self.fingerprint = model_fingerprint(self.loaded.model)
+        self._baseline: EvalResult | None = None
+        self._verified: dict[tuple[int, bool], VerifiedSet] = {}
+
+    def _load_task(self) -> TaskData:
+        spec = self.settings.task
+        task = self.evaluator.load_task(spec.name, **dict(spec.args))
+        lt, le = spec.limit_train, spec.limit_eval
+        if lt is not None or le is not None:
+            task = dataclasses.replace(task, train=task.train[:lt] if lt is not None else task.train,
+                                       eval=task.eval[:le] if le is not None else task.eval,
+                                       source={**task.source, "limit_train": lt, "limit_eval": le})
+        return task
+
+    def _key(self) -> str:
+        """Everything a base evaluation depends on: configs, the weights themselves, versions and code."""
+        s = self.settings
+        return digest([asdict(s.model), asdict(s.task), asdict(s.eval), self.fingerprint,
+                       self.task.source, package_versions(), code_digest()])
+
+    def baseline(self) -> EvalResult:
+        """Greedy evaluation of the frozen model, computed once and cached on disk (``force=true`` recomputes)."""
+        if self._baseline is not None:
+            return self._baseline
+        path = self.cache_dir / "baseline" / f"{self.settings.model.name}-{self.task.name}-{self._key()}.json"
+        if path.is_file() and not self.settings.force:
+            try:
+                self._baseline = EvalResult(**json.loads(path.read_text()))
+                return self._baseline
+            except (ValueError, TypeError):
+                pass  # an unreadable cache entry is recomputed and replaced
+        self._baseline = self.evaluator.evaluate(
+            self.loaded.model, self.loaded.tokenizer, self.task, self.task.eval,
+            generation_config(self.settings, sample=False), self.settings.eval.sandbox,
+            progress=self.settings.progress)
+        atomic_write_json(path, asdict(self._baseline))
+        return self._baseline
+
+    def verified_set(self, seed: int, verified: bool) -> VerifiedSet:
+        """The seed's training set (verified, or the unverified control); the evaluator caches the samples on disk."""
+        if (seed, verified) not in self._verified:
+            tr, model = self.settings.train, self.settings.model
+            self._verified[(seed, verified)] = self.evaluator.verified_set(
+                self.loaded.model, self.loaded.tokenizer, self.task, k=tr.samples_per_problem, seed=seed,
+                gen_cfg=generation_config(self.settings, sample=True), sandbox_cfg=self.settings.eval.sandbox,
+                cache_dir=self.cache_dir / "verified", verified=verified, model_name=model.hub_id or model.name,
+                revision=model.revision if model.source == "hub" else None, progress=self.settings.progress)
+        return self._verified[(seed, verified)]
+
+    def evaluate(self, method: TuningMethod, out_jsonl: Path) -> EvalResult:
+        return self.evaluator.evaluate(method.model, self.loaded.tokenizer, self.task, self.task.eval,
+                                       generation_config(self.settings, sample=False), self.settings.eval.sandbox,
+                                       method=method, out_jsonl=out_jsonl, progress=self.settings.progress)
+
+    def give_back(self, method: TuningMethod) -> None:
+        """Detach ``method``; if the model is not exactly the base one afterwards, load it afresh (and say so)."""
+        base = method.detach()
+        if base is not self.loaded.model or model_fingerprint(base) != self.fingerprint:
+            log.warning("method %s did not give the base model back unchanged; reloading it", method.name)
+            _MODELS.clear()
+            self.loaded = load_model_once(self.settings.model)
+
+    def check_methods(self, specs: list[RunSpec]) -> None:
+        """Attach and detach each method once, so an impossible pairing (S0 on a Transformer) fails up front."""
+        seen = set()
+        for spec in specs:
+            if spec.method in seen:
+                continue
+            seen.add(spec.method)
+            method = build(spec)
+            try:
+                method.attach(self.loaded.model)
+            except (NoRecurrentLayersError, UserError) as err:
+                raise UserError(f"method {spec.label} cannot run on model {self.settings.model.name}: {err}") from None
+            self.give_back(method)
