@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
+from s0repro.conf import method_preset
 from s0repro.methods import TuningMethod, build_method
 from s0repro.models import ModelConfig, find_recurrent_layers, load_model
 from s0repro.provenance import hardware, package_versions
@@ -57,10 +57,6 @@ class Arm:
     params: int = 0  # trainable parameters of the method
 
 
-def _method_config(stem: str) -> dict[str, Any]:
-    return yaml.safe_load((REPO / "conf" / "method" / f"{stem}.yaml").read_text())
-
-
 def _load(name: str, device: str) -> Any:
     cfg = ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml", device=device)
     return load_model(cfg)
@@ -77,13 +73,13 @@ def _arms_for(name: str, device: str, one_copy: bool) -> list[Arm]:
     """Base and every applicable method, each on its own copy of ``name`` (or all on one, attached per run)."""
     probe = _load(name, device)
     hybrid = bool(find_recurrent_layers(probe.model))
-    lora = _method_config(LORA_PRESET[probe.config.arch])
+    lora = method_preset(LORA_PRESET[probe.config.arch])
     plans: list[tuple[str, str | None, dict[str, Any]]] = [("base", None, {})]
     if hybrid:
-        plans += [("s0", "s0", _method_config("s0"))]
+        plans += [("s0", "s0", method_preset("s0"))]
     plans += [("lora_unmerged", "lora", {**lora, "merge": False}), ("lora_merged", "lora", {**lora, "merge": True})]
-    plans += [("state_offset", "state_offset", _method_config("state_offset"))] if hybrid else [
-        ("prefix", "prefix", _method_config("prefix"))]
+    plans += [("state_offset", "state_offset", method_preset("state_offset"))] if hybrid else [
+        ("prefix", "prefix", method_preset("prefix"))]
     arms = []
     for label, method_name, config in plans:
         loaded = probe if label == "base" or one_copy else _load(name, device)

@@ -2,7 +2,7 @@
 (:mod:`.compose`), one-line config errors (:mod:`.messages`), and the plan of cells an experiment asks for
 (:mod:`.plan`). Importing this package registers the schemas in Hydra's ConfigStore."""
 
-from s0repro.conf.compose import compose, expand_suite, to_settings
+from s0repro.conf.compose import compose, expand_suite, method_preset, to_settings
 from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
 from s0repro.conf.plan import NotInExperiment, RunSpec, arm_label, parse_seeds, plan_runs
 from s0repro.conf.schema import (
@@ -32,6 +32,7 @@ __all__ = [
     "config_error_line",
     "expand_suite",
     "group_options",
+    "method_preset",
     "parse_seeds",
     "plan_runs",
     "register_configs",

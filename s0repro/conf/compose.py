@@ -35,6 +35,12 @@ def compose(overrides: list[str], conf_dir: Path = CONF_DIR) -> DictConfig:
             raise UserError(config_error_line(err)) from None
 
 
+def method_preset(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
+    """``conf/method/<name>.yaml`` as Hydra composes it (its schema and the preset it inherits included), as a dict
+    for :func:`~s0repro.methods.build_method`: the one way to read a method preset outside a run."""
+    return OmegaConf.to_container(compose([f"method={name}"], conf_dir).method, resolve=True)
+
+
 def expand_suite(cfg: DictConfig, overrides: list[str] | tuple[str, ...],
                  conf_dir: Path = CONF_DIR) -> list[tuple[DictConfig, list[str]]]:
     """A suite experiment (``suite: [a, b]``) as its members' configs, each with the same command-line overrides."""

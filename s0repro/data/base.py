@@ -12,6 +12,8 @@ messages, ours ask for the answer in the form the scorer extracts (``####`` numb
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -65,6 +67,7 @@ def render_prompt(tokenizer: PreTrainedTokenizerBase, task: TaskData, problem: P
 
 
 TASK_LOADERS: dict[str, Callable[..., TaskData]] = {}
+UNLOADABLE: dict[str, str] = {}  # module -> why it could not be imported (a missing optional dependency)
 
 
 def register_task(name: str) -> Callable[[Callable[..., TaskData]], Callable[..., TaskData]]:
@@ -75,3 +78,17 @@ def register_task(name: str) -> Callable[[Callable[..., TaskData]], Callable[...
         return loader
 
     return wrap
+
+
+def discover() -> dict[str, Callable[..., TaskData]]:
+    """Import every module of ``s0repro.data`` (its ``__path__``, which a plug-in folder may extend) so every
+    ``@register_task`` loader is in :data:`TASK_LOADERS`. A module that cannot be imported costs only its own tasks:
+    it is noted in :data:`UNLOADABLE` and the others still register."""
+    import s0repro.data as package
+
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        try:
+            importlib.import_module(info.name)
+        except ImportError as err:
+            UNLOADABLE[info.name] = f"{type(err).__name__}: {err}"
+    return TASK_LOADERS

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from s0repro.errors import UserError
+from s0repro.errors import UserError, one_line
 
 PROBE_TIMEOUT_S = 3.0
 # File stems a local copy may use for a split: the hub's names, and the Spider release's (train_spider.json, dev.json).
@@ -26,13 +26,16 @@ SPLIT_FILE_NAMES = {"train": ("train", "train_spider"), "validation": ("validati
 
 
 def hub_reachable(timeout_s: float = PROBE_TIMEOUT_S, host: str | None = None) -> bool:
-    """True if a TCP connection to the hub endpoint (or ``host``) opens within ``timeout_s``, DNS included."""
-    host = host or urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    """True if a TCP connection to the hub endpoint (``HF_ENDPOINT``; or ``host``, port 443) opens within
+    ``timeout_s``, DNS included. The one probe for datasets, models and evalplus's data."""
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = 443 if host else endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    host = host or endpoint.hostname or "huggingface.co"
     ok: list[bool] = []
 
     def probe() -> None:
         try:
-            with socket.create_connection((host, 443), timeout=timeout_s):
+            with socket.create_connection((host, port), timeout=timeout_s):
                 ok.append(True)
         except OSError:
             pass
@@ -94,8 +97,7 @@ def load_rows(dataset_id: str, split: str, *, config: str | None = None, revisio
         try:
             data = datasets.load_dataset(dataset_id, config, split=split, revision=revision)
         except Exception as err:  # datasets raises many types for "not available"
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
-            raise UserError(f"cannot load {dataset_id}@{revision or 'main'} ({split}): {first}; pass a local copy "
+            raise UserError(f"cannot load {dataset_id}@{revision or 'main'} ({split}): {one_line(err, 160)}; pass a local copy "
                             "with data_path=...") from None
         rows = [dict(r) for r in data]
         source = {"dataset": dataset_id, "config": config, "revision": revision or "main", "split": split}

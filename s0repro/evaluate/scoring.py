@@ -46,6 +46,9 @@ class Scored:
 
 @dataclass
 class EvalResult:
+    """One evaluation: the one record of it, returned here, cached as-is for baselines (by the runner's session) and
+    summarised into a result file by :class:`s0repro.results.record.EvalInfo`."""
+
     score: float  # fraction passed (pass@1 with one greedy sample per problem)
     correct: list[bool]
     task_ids: list[str]

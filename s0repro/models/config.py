@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from s0repro.errors import UserError
+
 ARCHITECTURES = ("qwen3_5", "falcon_h1", "qwen2")
 SOURCES = ("hub", "tiny")
 DTYPES = ("float32", "bfloat16", "float16")
@@ -47,7 +49,11 @@ class ModelConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> ModelConfig:
-        """Read a ``conf/model/*.yaml`` file outside Hydra (scripts, notebooks, the README example)."""
-        fields = yaml.safe_load(Path(path).read_text())
+        """Read a ``conf/model/*.yaml`` file outside Hydra (scripts, notebooks, tools, the README example): the one
+        model-YAML loader. A missing file is one line."""
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"model config {path} not found (the configs are conf/model/*.yaml)")
+        fields = yaml.safe_load(path.read_text())
         fields.update(overrides)
         return cls(**fields)

@@ -9,10 +9,8 @@ straight to ``local_files_only=True`` (a cached snapshot still loads; a missing 
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import torch
 from transformers import (
@@ -23,7 +21,8 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from s0repro.errors import UserError
+from s0repro.data.hub import hub_reachable
+from s0repro.errors import UserError, one_line
 from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
 from s0repro.models.tiny import build_tiny_model
@@ -57,22 +56,16 @@ def resolve_device(requested: str) -> torch.device:
     return torch.device(requested)
 
 
-def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
+def _hub_usable() -> bool:
     """False when offline mode is requested or the hub endpoint does not accept a TCP connection in time."""
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}:
         return False
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
-    try:
-        socket.create_connection((endpoint.hostname, port), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
+    return hub_reachable(HUB_PROBE_TIMEOUT_S)
 
 
 def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     dtype = getattr(torch, cfg.dtype)
-    local_only = not hub_reachable()
+    local_only = not _hub_usable()
     try:
         tokenizer = AutoTokenizer.from_pretrained(cfg.hub_id, revision=cfg.revision, local_files_only=local_only)
         model = AutoModelForCausalLM.from_pretrained(
@@ -80,10 +73,9 @@ def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBas
             local_files_only=local_only,
         )
     except (OSError, ValueError) as err:  # transformers wraps connection errors in OSError
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         where = "local cache (hub unreachable)" if local_only else "HuggingFace hub"
         raise ModelLoadError(
-            f"cannot load {cfg.hub_id}@{cfg.revision} from the {where}: {first[:160]}; "
+            f"cannot load {cfg.hub_id}@{cfg.revision} from the {where}: {one_line(err, 160)}; "
             "pre-download it into HF_HOME on a connected machine, or run a tiny config (+exp=tiny_qwen3_5)"
         ) from None
     return model, tokenizer

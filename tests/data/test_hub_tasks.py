@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from s0repro.data import TASK_MODULES, load_task
+from s0repro.data import discover, load_task
 from s0repro.data.hub import hub_reachable
 from s0repro.errors import UserError
 
@@ -97,4 +97,4 @@ def test_load_task_refuses_unknown_names_and_options() -> None:
         load_task("mbpp")
     with pytest.raises(UserError, match="does not take"):
         load_task("humaneval", bogus=1)
-    assert {"humaneval", "humaneval_plus", "minicode", "gsm8k", "math500", "spider"} == set(TASK_MODULES)
+    assert {"humaneval", "humaneval_plus", "minicode", "gsm8k", "math500", "spider"} == set(discover())

@@ -11,6 +11,7 @@ import yaml
 from peft.tuners.lora import LoraLayer
 from transformers import AutoModelForCausalLM
 
+from s0repro.conf import method_preset
 from s0repro.errors import UserError
 from s0repro.methods import ArtefactMismatchError, InferenceCost, LoraMethodConfig, build_method
 from s0repro.models import ModelConfig, load_model
@@ -36,7 +37,7 @@ def _meta_model(name: str):
 
 
 def _method_conf(stem: str) -> dict:
-    return _yaml(CONF / "method" / f"{stem}.yaml")
+    return method_preset(stem)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_paper_parameter_counts_on_the_real_architectures(model: str, method_fil
 
 def test_every_lora_config_file_builds() -> None:
     for path in sorted((CONF / "method").glob("lora*.yaml")):
-        config = build_method("lora", _yaml(path)).config
+        config = build_method("lora", method_preset(path.stem)).config
         assert isinstance(config, LoraMethodConfig) and config.target_modules, path
 
 

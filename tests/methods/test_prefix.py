@@ -10,6 +10,7 @@ import yaml
 from peft import PeftModelForCausalLM
 from transformers import AutoModelForCausalLM
 
+from s0repro.conf import method_preset
 from s0repro.errors import UserError
 from s0repro.methods import ArtefactMismatchError, InferenceCost, PrefixConfig, build_method
 from s0repro.models import ModelConfig, load_model
@@ -28,8 +29,7 @@ def _greedy(model, ids: dict, pad_token_id: int, n: int = 6):
 
 
 def test_config_file_and_parameter_count() -> None:
-    with open("conf/method/prefix.yaml") as f:
-        method = build_method("prefix", yaml.safe_load(f))
+    method = build_method("prefix", method_preset("prefix"))
     assert method.config.num_virtual_tokens == 30 and method.config.prefix_projection
     loaded = _load()
     method.attach(loaded.model)
