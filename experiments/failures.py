@@ -44,7 +44,7 @@ def classes_of(result: Mapping[str, Any], cleanup: str) -> list[str] | None:
     return list(classes)
 
 
-def _group(results: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, dict[int, dict[str, Any]]]]:
+def by_experiment(results: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, dict[int, dict[str, Any]]]]:
     """(exp, task, model) -> method label -> seed -> result."""
     out: dict[tuple[str, str, str], dict[str, dict[int, dict[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
     for r in results:
@@ -91,7 +91,7 @@ def render(opts: Options) -> list[Path]:
     except CorruptResultError as err:
         raise UserError(f"cannot render tables: {err}") from None
     tables = [experiment_table(key, methods, cleanup)
-              for key, methods in sorted(_group(results).items()) for cleanup in CLEANUPS]
+              for key, methods in sorted(by_experiment(results).items()) for cleanup in CLEANUPS]
     md, tex = write_tables(opts.out, NAME, tables or [Table("Failure classes: no results", ["method"])])
     return [md, tex]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 from experiments import paper
 from experiments.common import Options, cli
+from experiments.failures import by_experiment
 from experiments.render import DASH, NOT_RUN, Table, p_text, write_tables
 from s0repro.errors import UserError
 from s0repro.evaluate.divergence import DivergenceSummary, Flip, flip_divergences
@@ -66,21 +66,13 @@ def read_generations(root: Path, result: Mapping[str, Any], cleanup: str) -> dic
     return out
 
 
-def _groups(results: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, dict[int, dict[str, Any]]]]:
-    out: dict = defaultdict(lambda: defaultdict(dict))
-    for r in results:
-        model = (r.get("meta") or {}).get("model") or {}
-        out[(r["exp"], r["task"], model.get("name") or model.get("arch") or "")][r["method"]][int(r["seed"])] = r
-    return out
-
-
 def divergences(root: Path, cleanup: str) -> list[Analysis]:
     try:
         results = iter_results(root)
     except CorruptResultError as err:
         raise UserError(f"cannot render tables: {err}") from None
     found = []
-    for key, methods in sorted(_groups(results).items()):
+    for key, methods in sorted(by_experiment(results).items()):
         if "s0" not in methods or "none" not in methods:
             continue
         base_runs, analysis = methods["none"], Analysis(key)
@@ -179,7 +171,7 @@ def plot(path: Path, analyses: Sequence[Analysis]) -> Path:
 def render(opts: Options, cleanup: str = "authors", kl: bool = False, kl_problems: int | None = None) -> list[Path]:
     analyses = divergences(opts.results, cleanup)
     if kl:
-        s0_runs = {k: m["s0"] for k, m in _groups(iter_results(opts.results)).items() if "s0" in m}
+        s0_runs = {k: m["s0"] for k, m in by_experiment(iter_results(opts.results)).items() if "s0" in m}
         for a in analyses:
             measure_kl(opts.results, a, s0_runs[a.key], kl_problems)
     tables = [table_for(a) for a in analyses] or [Table("Mechanistic analysis: no S0 and base results", ["quantity"])]
