@@ -1,5 +1,6 @@
 """GSM8K (``openai/gsm8k``, config ``main``), split as in the paper: train on the first 200 training problems,
-evaluate on the 1,319 test problems. Hub only; ``data_path=`` points at a local copy."""
+evaluate on the 1,319 test problems. Hub only; ``data_path=`` points at a local copy. The gold answer is the
+authors': the text after the last ``####`` of the reference solution, stripped, commas removed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from s0repro.data.base import Problem, TaskData, register_task
 from s0repro.data.hub import load_rows
 
 DATASET = "openai/gsm8k"
-TEMPLATE = "Solve the following math problem step by step. Write the final answer as a number after '####'.\n\n{prompt}"
+# The authors' user message (their experiments/state_peft/gsm8k.py), character for character.
+TEMPLATE = "Solve this math problem step by step. End with the answer after ####.\n\n{prompt}"
 
 
 def gold_answer(solution: str) -> str:

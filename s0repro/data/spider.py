@@ -13,8 +13,9 @@ from s0repro.data.hub import load_rows
 from s0repro.errors import UserError
 
 DATASET = "xlangai/spider"
-TEMPLATE = ("Given the SQLite database schema below, write one SQL query that answers the question. Only output the "
-            "SQL query, no explanation. No markdown.\n\nSchema:\n{schema}\n\nQuestion: {prompt}")
+# The authors' user message (their experiments/state_peft/spider.py), character for character.
+TEMPLATE = ("Given the following SQLite database schema for database '{db_id}':\n\n{schema}\n\n"
+            "Write a SQL query to answer: {prompt}\n\nOutput only the SQL query, no explanation.")
 
 
 def db_file(db_dir: str | Path, db_id: str) -> Path:
@@ -22,13 +23,13 @@ def db_file(db_dir: str | Path, db_id: str) -> Path:
 
 
 def read_schema(path: str | Path) -> str:
-    """The database's CREATE statements, the schema a prompt shows the model."""
+    """The database's CREATE statements as stored, separated by blank lines: the schema the authors' prompt shows."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = con.execute("SELECT sql FROM sqlite_master WHERE type='table' AND sql IS NOT NULL").fetchall()
     finally:
         con.close()
-    return "\n".join(r[0].strip() + ";" for r in rows)
+    return "\n\n".join(r[0] for r in rows)
 
 
 @register_task("spider")

@@ -1,12 +1,15 @@
-"""Stage 6: statistics. Seed-level tests (what the paper reports) and per-problem tests (what it leaves out).
+"""Stage 6: statistics. Seed-level tests (what the paper reports) and per-problem tests (what it leaves out);
+equivalence (TOST) and trend (slope) tests for the claims the paper words that way.
 
 Every function takes plain sequences; ``views`` turns result files into cells and compares them both ways.
 Degenerate inputs (n < 2, zero variance) return documented values with a ``note``, never raise on NaN.
 """
 
 from s0repro.stats.bootstrap import BootstrapCI, paired_bootstrap_ci
+from s0repro.stats.equivalence import TOSTResult, tost_from_moments, tost_welch, welch_moments
 from s0repro.stats.mcnemar import McNemarResult, mcnemar
 from s0repro.stats.multiple import HolmResult, holm
+from s0repro.stats.regression import SlopeTest, slope_test
 from s0repro.stats.ttest import MeanCI, TTestResult, mean_ci, one_sample_ttest, paired_ttest, welch_ttest
 from s0repro.stats.views import (
     Cell,
@@ -27,6 +30,8 @@ __all__ = [
     "MeanCI",
     "ProblemComparison",
     "SeedComparison",
+    "SlopeTest",
+    "TOSTResult",
     "TTestResult",
     "group_cells",
     "holm",
@@ -39,5 +44,9 @@ __all__ = [
     "paired_ttest",
     "problem_level",
     "seed_level",
+    "slope_test",
+    "tost_from_moments",
+    "tost_welch",
+    "welch_moments",
     "welch_ttest",
 ]

@@ -21,15 +21,14 @@ def test_code_prompt_is_the_papers(name: str) -> None:
     assert text == f"<|im_start|>user\n{expected_user}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
 
 
-def test_other_tasks_ask_for_what_their_scorer_extracts() -> None:
-    q = Problem("x", "What is {2}+2?", "4", meta={"schema": "CREATE TABLE t (a INT);"})
+def test_other_tasks_ask_what_the_authors_asked() -> None:
+    """The authors' messages (their experiments/state_peft/{gsm8k,math500,spider}.py) character for character."""
+    q = Problem("x", "What is {2}+2?", "4", meta={"schema": "CREATE TABLE t (a INT)", "db_id": "shop"})
     gsm = TaskData("gsm8k", "math", [], [q], prompt_template=gsm8k.TEMPLATE, answer_marker="####")
-    assert gsm.user_message(q) == ("Solve the following math problem step by step. Write the final answer as a number "
-                                   "after '####'.\n\nWhat is {2}+2?")
+    assert gsm.user_message(q) == "Solve this math problem step by step. End with the answer after ####.\n\nWhat is {2}+2?"
     assert TaskData("m", "math", [], [q], prompt_template=math500.TEMPLATE).user_message(q) == (
-        "Solve the following math problem step by step. Put the final answer in \\boxed{}.\n\nWhat is {2}+2?")
+        "Solve this math problem. Show your work step by step. Put your final answer in \\boxed{}.\n\nWhat is {2}+2?")
     sql = TaskData("spider", "sql", [], [q], prompt_template=spider.TEMPLATE).user_message(q)
-    assert sql == ("Given the SQLite database schema below, write one SQL query that answers the question. Only output "
-                   "the SQL query, no explanation. No markdown.\n\nSchema:\nCREATE TABLE t (a INT);\n\n"
-                   "Question: What is {2}+2?")
+    assert sql == ("Given the following SQLite database schema for database 'shop':\n\nCREATE TABLE t (a INT)\n\n"
+                   "Write a SQL query to answer: What is {2}+2?\n\nOutput only the SQL query, no explanation.")
     assert TaskData("c", "code", [], [q], prompt_template=CODE_TEMPLATE).user_message(q).endswith("\n\nWhat is {2}+2?")

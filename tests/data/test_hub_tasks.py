@@ -54,26 +54,29 @@ def test_gsm8k_from_a_local_copy(tmp_path: Path) -> None:
 def test_math500_from_a_local_parquet(tmp_path: Path) -> None:
     import datasets
 
-    rows = [{"problem": f"p{i}", "answer": "\\frac{1}{2}", "subject": "Algebra", "level": 1,
+    rows = [{"problem": f"p{i}", "answer": "\\frac{1}{2}", "subject": "Algebra", "level": 1, "solution": "so \\boxed{0.5}",
              "unique_id": f"test/algebra/{i}.json"} for i in range(500)]
     datasets.Dataset.from_list(rows).to_parquet(str(tmp_path / "test-00000.parquet"))
     task = load_task("math500", data_path=str(tmp_path))
     assert (len(task.train), len(task.eval)) == (250, 250)
     assert task.eval[0].task_id == "test/algebra/250.json" and task.eval[0].answer == "\\frac{1}{2}"
+    assert task.eval[0].meta["solution"] == "so \\boxed{0.5}"  # the authors' checker takes its gold from here
 
 
 def test_spider_from_a_local_copy_with_databases(tmp_path: Path) -> None:
     db = tmp_path / "database" / "shop" / "shop.sqlite"
     db.parent.mkdir(parents=True)
     con = sqlite3.connect(db)
-    con.executescript("CREATE TABLE item (id INTEGER, name TEXT);")
+    con.executescript("CREATE TABLE item (id INTEGER, name TEXT);\nCREATE TABLE tag (id INTEGER);")
     con.close()
     rows = [{"db_id": "shop", "question": f"q{i}", "query": "SELECT name FROM item"} for i in range(8)]
     jsonl(tmp_path / "spider" / "train.jsonl", rows)
     jsonl(tmp_path / "spider" / "validation.jsonl", rows[:3])
     task = load_task("spider", db_dir=str(tmp_path / "database"), data_path=str(tmp_path / "spider"), n_train=5)
     assert (len(task.train), len(task.eval), task.kind) == (5, 3, "sql")
-    assert task.eval[0].meta["db_path"] == str(db) and "CREATE TABLE item" in task.eval[0].meta["schema"]
+    assert task.eval[0].meta["db_path"] == str(db)
+    # as the authors' get_schema: the stored CREATE statements, joined by a blank line, nothing added
+    assert task.eval[0].meta["schema"] == "CREATE TABLE item (id INTEGER, name TEXT)\n\nCREATE TABLE tag (id INTEGER)"
     with pytest.raises(UserError, match="db_dir"):
         load_task("spider", db_dir=str(tmp_path / "nope"))
     release = tmp_path / "spider_release"  # the release's own file names, JSON arrays

@@ -1,0 +1,104 @@
+"""Format vs skill: why each method's samples fail, under both clean-ups, and how much of its gain is format.
+
+One table per experiment (and task, and model): rows are methods, columns the failure classes of
+:mod:`s0repro.evaluate.failures` (mean count over seeds), then the gain over base in problems and the part of it that
+fewer format failures (``no_code`` + ``format``) account for. Gain split: passes = n - failures, so the gain is the sum
+over classes of (base failures - method failures); a share above 100 % means the method fixed format and lost
+elsewhere. A seed is compared with the base run of the same seed, else with the single base run.
+
+Reads, per result, ``eval.by_cleanup.<mode>.failure_class`` (one class per problem, in ``eval.task_ids`` order) for
+``mode`` in ``authors`` and ``lenient``; results without it are listed as "not scored".
+
+    python -m experiments.failures [--results results] [--out results/tables]
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from experiments.common import Options, cli
+from experiments.render import DASH, Table, write_tables
+from s0repro.errors import UserError
+from s0repro.evaluate.failures import FAILURE_CLASSES, class_counts, split_gain
+from s0repro.results import CorruptResultError, iter_results
+
+NAME = "failures"
+CLEANUPS = ("authors", "lenient")
+NOT_SCORED = "not scored"
+
+
+def classes_of(result: Mapping[str, Any], cleanup: str) -> list[str] | None:
+    """The per-problem failure classes a result recorded under ``cleanup``, or None."""
+    view = ((result.get("eval") or {}).get("by_cleanup") or {}).get(cleanup) or {}
+    classes = view.get("failure_class")
+    if classes is None:
+        return None
+    if len(classes) != result["eval"]["n"]:
+        raise UserError(f"{result['exp']}/{result['task']}/{result['method']} seed {result['seed']}: "
+                        f"eval.by_cleanup.{cleanup}.failure_class has {len(classes)} entries for {result['eval']['n']} "
+                        "problems")
+    return list(classes)
+
+
+def by_experiment(results: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, dict[int, dict[str, Any]]]]:
+    """(exp, task, model) -> method label -> seed -> result."""
+    out: dict[tuple[str, str, str], dict[str, dict[int, dict[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
+    for r in results:
+        model = (r.get("meta") or {}).get("model") or {}
+        out[(r["exp"], r["task"], model.get("name") or model.get("arch") or "")][r["method"]][int(r["seed"])] = r
+    return out
+
+
+def _mean(values: Sequence[float]) -> str:
+    return f"{statistics.fmean(values):.1f}" if values else DASH
+
+
+def experiment_table(key: tuple[str, str, str], methods: Mapping[str, Mapping[int, dict[str, Any]]],
+                     cleanup: str) -> Table:
+    exp, task, model = key
+    table = Table(f"Failure classes: {exp} / {task} / {model}, clean-up '{cleanup}' (mean count over seeds)",
+                  ["method", "seeds", *FAILURE_CLASSES, "gain (problems)", "from format classes", "format share"])
+    base = methods.get("none", {})
+    for label in sorted(methods, key=lambda m: (m != "none", m)):
+        per_seed = {s: classes_of(r, cleanup) for s, r in methods[label].items()}
+        scored = {s: class_counts(c) for s, c in per_seed.items() if c is not None}
+        if not scored:
+            table.add(label, str(len(per_seed)), *[NOT_SCORED] + [DASH] * (len(FAILURE_CLASSES) + 2))
+            continue
+        means = [_mean([c[k] for c in scored.values()]) for k in FAILURE_CLASSES]
+        gains, fmt = [], []
+        if label != "none":
+            for seed, counts in scored.items():
+                ref = base.get(seed) or (next(iter(base.values())) if len(base) == 1 else None)
+                ref_classes = classes_of(ref, cleanup) if ref else None
+                if ref_classes is not None:
+                    split = split_gain(class_counts(ref_classes), counts)
+                    gains.append(split.gain)
+                    fmt.append(split.from_format)
+        share = f"{100 * sum(fmt) / sum(gains):.0f} %" if gains and sum(gains) else DASH
+        table.add(label, str(len(scored)), *means, _mean(gains), _mean(fmt), share)
+    table.notes.append(__doc__.split("\n\n")[1].replace("\n", " "))
+    return table
+
+
+def render(opts: Options) -> list[Path]:
+    try:
+        results = iter_results(opts.results)
+    except CorruptResultError as err:
+        raise UserError(f"cannot render tables: {err}") from None
+    tables = [experiment_table(key, methods, cleanup)
+              for key, methods in sorted(by_experiment(results).items()) for cleanup in CLEANUPS]
+    md, tex = write_tables(opts.out, NAME, tables or [Table("Failure classes: no results", ["method"])])
+    return [md, tex]
+
+
+def main(argv: Sequence[str] | None = None) -> list[Path]:
+    return cli(render, __doc__, argv)
+
+
+if __name__ == "__main__":
+    main()
