@@ -41,6 +41,7 @@ class AlphaPoint:
     base: MeanCI
     s0: MeanCI
     test: TTestResult  # s0 minus base, Welch across seeds
+    s0_scores: tuple[float, ...]  # per seed, fractions
 
     @property
     def change(self) -> float:
@@ -67,7 +68,7 @@ def sweep(results: Sequence[Result], names: Sequence[str], score: Callable[[Sequ
         if not s0_scores or not base_scores or alpha is None:
             continue
         out.append(AlphaPoint(float(alpha), summary(base_scores), summary(s0_scores),
-                              welch_ttest(s0_scores, base_scores)))
+                              welch_ttest(s0_scores, base_scores), tuple(s0_scores)))
     return sorted(out, key=lambda p: p.alpha)
 
 

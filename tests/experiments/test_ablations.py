@@ -167,3 +167,35 @@ def test_alpha_sweeps_greedy_and_sampled(results_dir, put, tmp_path, md_row):
 def test_everything_renders_without_results(results_dir, tmp_path):
     for module in (passk, layer_groups, data_size, alpha):
         _render(module, results_dir, tmp_path)
+
+
+# ---- claims --------------------------------------------------------------------------------------------------
+
+def test_ablation_claims(results_dir, put, tmp_path, md_row):
+    from experiments import claims
+
+    for s, (g10, l10, g25, l25) in zip(SEEDS, ((20, 5, 19, 8), (22, 9, 20, 10), (18, 1, 21, 22)), strict=True):
+        for size, gs, gl in ((10, g10, l10), (25, g25, l25)):
+            exp = f"data_size_n{size}"
+            put(results_dir, exp, "none", s, 41)
+            put(results_dir, exp, "s0", s, 41 + gs, {"train": {"data_size": size}})
+            put(results_dir, exp, "lora", s, 41 + gl, {"train": {"data_size": size}})
+    for g, ks in (("early", (61, 62, 60)), ("middle", (55, 56, 57)), ("late", (56, 50, 52))):
+        for s, k in zip(SEEDS, ks, strict=True):
+            put(results_dir, "layer_groups", f"s0_{g}", s, k)
+    for a, ks in ((0.07, (40, 41, 42)), (0.65, (60, 61, 59)), (2.0, (20, 22, 21))):
+        for s, k in zip(SEEDS, ks, strict=True):
+            put(results_dir, f"alpha_falcon_a{a}", "none", s, 34, arch="falcon_h1")
+            put(results_dir, f"alpha_falcon_a{a}", "s0", s, k, {"method_info": {"config": {"alpha": a}}},
+                arch="falcon_h1")
+    claims.main(["--results", str(results_dir), "--out", str(tmp_path / "tables")])
+    text = (tmp_path / "tables" / "claims.md").read_text()
+    assert md_row(text, "10 verified solutions already give S0 a large gain")[3] == "supported"
+    every = md_row(text, "S0 beats LoRA at every data size (the paper's premise; LoRA at these sizes is ours)")
+    assert every[3] == "not supported" and every[2].startswith("10: +17.9 pp")  # at 25 LoRA is within noise
+    order = md_row(text, "Layer groups order early > middle > late")
+    assert order[3] == "not supported"  # middle vs late is not significant
+    assert md_row(text, "Falcon-H1 needs its own alpha: 0.65 beats the GatedDeltaNet 0.07")[3] == "supported"
+    assert md_row(text, "On Falcon-H1, alpha 2.0 falls below the base")[3] == "supported"
+    assert md_row(text, "S0's sampled pass@10 exceeds LoRA's")[3] == "not run"
+    assert md_row(text, "Every Qwen3.5 alpha in 0.03-0.15 improves sampled pass@1")[3] == "not run"
