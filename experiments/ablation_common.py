@@ -90,6 +90,9 @@ def plot_lines(path: Path, title: str, lines: Sequence[Line], xlabel: str, ylabe
         ax.axhline(hline, color="grey", lw=0.5)
     if logx:
         ax.set_xscale("log")
+        ticks = sorted({x for line in lines for x in line.x})
+        ax.set_xticks(ticks, [f"{x:g}" for x in ticks], fontsize=7)
+        ax.minorticks_off()
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)

@@ -125,9 +125,9 @@ def render(opts: Options) -> list[Path]:
     lines = [Line(f"{name} (ours)", tuple(p.alpha for p in found), tuple(100 * p.change for p in found),
                   tuple(100 * p.s0.sd for p in found)) for name, found in ((f_name, falcon), (q_name, qwen)) if found]
     lines.append(Line("Falcon-H1-7B (paper)", tuple(paper.ALPHA_FALCON), tuple(r.value for r in
-                                                                              paper.ALPHA_FALCON.values()), None, "--s"))
+                                                                              paper.ALPHA_FALCON.values()), None, "s"))
     lines.append(Line("Qwen3.5-4B sampled (paper)", tuple(paper.ALPHA_QWEN),
-                      tuple(r.value for r in paper.ALPHA_QWEN.values()), None, "--^"))
+                      tuple(r.value for r in paper.ALPHA_QWEN.values()), None, "^"))
     png = plot_lines(opts.out / f"{NAME}.png", "Alpha sweeps: change in pass@1 over base (± 1 sd of S0 over seeds)",
                      lines, "alpha (log scale)", "change in pass@1 (pp)", logx=True, hline=0.0)
     return [md, tex, png]
