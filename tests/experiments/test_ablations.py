@@ -199,3 +199,13 @@ def test_ablation_claims(results_dir, put, tmp_path, md_row):
     assert md_row(text, "On Falcon-H1, alpha 2.0 falls below the base")[3] == "supported"
     assert md_row(text, "S0's sampled pass@10 exceeds LoRA's")[3] == "not run"
     assert md_row(text, "Every Qwen3.5 alpha in 0.03-0.15 improves sampled pass@1")[3] == "not run"
+
+
+def test_alpha_at_tiny_scale_matches_no_paper_alpha(results_dir, put, tmp_path, md_row):
+    for s in (0, 1):
+        put(results_dir, "tiny_alpha_falcon_a2.0", "none", s, 20, n=40, arch="falcon_h1")
+        put(results_dir, "tiny_alpha_falcon_a2.0", "s0", s, 21 + s, {"method_info": {"config": {"alpha": 2.0}}},
+            n=40, arch="falcon_h1")
+    text = _render(alpha, results_dir, tmp_path, "--scale", "tiny")
+    assert md_row(text, "2")[1:7] == ["50.0 ± 0.0", "53.8 ± 1.8", "+3.8", "2", p_text(
+        st.ttest_1samp([21 / 40, 22 / 40], 0.5).pvalue), "–"]
