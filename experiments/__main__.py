@@ -8,10 +8,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from experiments import claims, prefix_control, scaling, table1, table2, table3, transfer
+from experiments import (
+    alpha,
+    claims,
+    data_size,
+    layer_groups,
+    passk,
+    prefix_control,
+    scaling,
+    table1,
+    table2,
+    table3,
+    transfer,
+)
 from experiments.common import Options, cli
 
-MODULES = (table1, table2, table3, transfer, prefix_control, scaling, claims)
+MODULES = (table1, table2, table3, transfer, prefix_control, scaling, passk, layer_groups, data_size, alpha, claims)
 
 
 def render(opts: Options) -> list[Path]:

@@ -101,3 +101,55 @@ QWEN_LORA_DELTA_PER_SEED = {42: 9.5, 7: 17.9, 123: 20.2, 1337: 15.5, 999: 17.9, 
 FIRST_CHAR_FLIPS = Reported(23 / 27 * 100, n_seeds=1, note="23 of 27 FAIL->PASS flips diverge at character 0")
 FIRST_CHAR_OTHER_POSITIONS = (16, 28, 32, 36)
 KL_RATIO_END = Reported(0.03, n_seeds=1, note="percent, at the final prompt token")
+
+# ---- ablations (paper appendices; issue 13) -------------------------------------------------------------------
+# Sampled pass@k on HumanEval 80-163 (Appendix "pass@k Results"): T 0.7, 3 seeds; LoRA is r24 (4.7M).
+PASSK_SEEDS = (7, 42, 123)
+PASSK_KS = (1, 5, 10)
+PASSK: dict[str, dict[int, Reported]] = {
+    "none": {1: Reported(41.9, n_seeds=3), 5: Reported(64.2, n_seeds=3), 10: Reported(69.4, n_seeds=3)},
+    "lora": {1: Reported(56.3, n_seeds=3), 5: Reported(64.1, n_seeds=3), 10: Reported(66.7, n_seeds=3)},
+    "s0": {1: Reported(70.3, n_seeds=3), 5: Reported(84.5, n_seeds=3), 10: Reported(88.5, n_seeds=3)},
+}
+# The paper's per-seed table: method -> seed -> (pass@1, pass@5, pass@10), percent.
+PASSK_PER_SEED: dict[str, dict[int, tuple[float, float, float]]] = {
+    "none": {7: (42.1, 63.6, 69.0), 42: (43.5, 64.6, 70.2), 123: (40.1, 64.3, 69.0)},
+    "lora": {7: (56.4, 63.4, 65.5), 42: (56.4, 64.7, 67.9), 123: (56.0, 64.1, 66.7)},
+    "s0": {7: (69.6, 83.8, 86.9), 42: (72.6, 86.4, 90.5), 123: (68.6, 83.3, 88.1)},
+}
+
+# Layer groups on Qwen3.5-4B (Appendix "Layer Sensitivity", one seed): change in greedy pass@1 (pp). The paper's
+# groups are recurrent layers 0-7 / 8-15 / 16-23 of 24; "degraded" = problems the base solved and S0 lost.
+LAYER_GROUPS: dict[str, Reported] = {
+    "early": Reported(23.8, n_seeds=1, note="recurrent layers 0-7"),
+    "middle": Reported(19.0, n_seeds=1, note="recurrent layers 8-15"),
+    "late": Reported(13.1, n_seeds=1, note="recurrent layers 16-23"),
+    "all": Reported(22.6, n_seeds=1, note="recurrent layers 0-23"),
+}
+LAYER_GROUP_DEGRADED = {"early": 2, "middle": 3, "late": 0, "all": 4}
+LAYER_GROUP_PARAMS_M = {"early": 4.2, "middle": 4.2, "late": 4.2, "all": 12.6}
+
+# Data size on Qwen3.5-4B (Appendix "Training Data Efficiency", 3 seeds): S0's change in pass@1 (pp) when trained
+# on this many verified solutions. LoRA was not run at these sizes in the paper.
+DATA_SIZES = (10, 25, 50)
+DATA_SIZE: dict[int, Reported] = {
+    10: Reported(25.4, 6.8, 3),
+    25: Reported(22.6, 3.2, 3),
+    50: Reported(22.6, None, 3, note="same mean as 25, no further benefit"),
+}
+
+# Falcon-H1-7B alpha sweep (Figure 3b, Appendix "Alpha Sweep"): greedy pass@1 change over the 40.5 % base (pp).
+# Only these points are given as numbers; the plateau 0.60-0.70 reaches 71.8 % (+31.3), alpha >= 2.0 falls below
+# the base. Seeds are not stated.
+ALPHA_FALCON: dict[float, Reported] = {
+    0.07: Reported(8.3, note="the GatedDeltaNet default"),
+    0.65: Reported(31.3, 1.3, 3, note="Table 1: 71.8 % (plateau 0.60-0.70)"),
+}
+ALPHA_FALCON_BEST = (0.6, 0.7)
+ALPHA_FALCON_COLLAPSE = 2.0  # at this alpha and above: below the base model
+
+# Qwen3.5-4B alpha sweep (Appendix "Alpha Sweep"): *sampled* pass@1 change (T 0.7, one seed); every alpha in
+# 0.03-0.15 gives +30 to +34 pp, the peak +33.9 at 0.07. Only the peak is given as a number.
+ALPHA_QWEN_ALPHAS = (0.03, 0.05, 0.07, 0.1, 0.15)
+ALPHA_QWEN: dict[float, Reported] = {0.07: Reported(33.9, n_seeds=1, note="sampled, the peak")}
+ALPHA_QWEN_RANGE = (30.0, 34.0)

@@ -3,6 +3,15 @@
 Both are zero-initialised (so the untrained method is the base model), optionally restricted to some layers (the
 layer-group ablation), L2-penalised, and saved as a self-describing artefact keyed by layer index. They differ only
 in where the tensor enters the recurrence: S0 as the starting state, the offset at every read-out.
+
+Layer selection (``method.layers``): null = every recurrent layer; a list = those decoder-layer indices; or a group,
+``early`` / ``middle`` / ``late`` / ``all``: thirds of the *recurrent* layers by depth (the paper's Appendix
+"Layer Sensitivity": on Qwen3.5-4B's 24 GatedDeltaNet layers, recurrent layers 0-7 / 8-15 / 16-23, which are
+decoder layers 0-9 / 10-20 / 21-30 since every 4th decoder layer is attention). When the count does not divide by
+three, early and late get the same number, ``(n + 1) // 3``, and the middle group takes the rest
+(44 Mamba-2 layers of Falcon-H1-7B: 15 / 14 / 15; 4 layers: 1 / 2 / 1; 5 layers: 2 / 1 / 2), so the early-vs-late
+comparison the paper draws is always at equal parameter count. A group that comes out empty (fewer than three
+recurrent layers) is an error, not a silent no-op.
 """
 
 from __future__ import annotations
@@ -28,6 +37,44 @@ def model_signature(model: PreTrainedModel, layers: list[RecurrentLayer]) -> dic
     }
 
 
+LAYER_GROUPS = ("early", "middle", "late", "all")
+LayerSpec = Any  # None | "early" | "middle" | "late" | "all" | list of decoder-layer indices
+
+
+def group_bounds(n: int) -> dict[str, tuple[int, int]]:
+    """Each group's [start, stop) among ``n`` recurrent layers ordered by depth (see the module docstring)."""
+    edge = (n + 1) // 3
+    return {"early": (0, edge), "middle": (edge, n - edge), "late": (n - edge, n), "all": (0, n)}
+
+
+def check_layer_spec(spec: LayerSpec) -> None:
+    """Refuse a ``method.layers`` value that is neither null, a group name nor a list of integers."""
+    if spec is None or spec in LAYER_GROUPS:
+        return
+    if isinstance(spec, list | tuple) and spec and all(isinstance(i, int) and not isinstance(i, bool) for i in spec):
+        return
+    raise UserError(f"method.layers={spec!r}: use null (all), one of {', '.join(LAYER_GROUPS)} (thirds of the "
+                    "recurrent layers by depth) or a non-empty list of decoder-layer indices, e.g. [0,1,2]")
+
+
+def select_layers(layers: list[RecurrentLayer], spec: LayerSpec) -> list[RecurrentLayer]:
+    """The recurrent layers ``spec`` names, in depth order; an unknown index or an empty group is a UserError."""
+    check_layer_spec(spec)
+    if spec is None:
+        return layers
+    if isinstance(spec, str):
+        start, stop = group_bounds(len(layers))[spec]
+        if start == stop:
+            raise UserError(f"method.layers={spec}: this model has {len(layers)} recurrent layers, too few for a "
+                            f"{spec} third; use a list of indices ({[l.layer_idx for l in layers]})")
+        return layers[start:stop]
+    wanted = set(spec)
+    unknown = wanted - {l.layer_idx for l in layers}
+    if unknown:
+        raise UserError(f"method.layers has {sorted(unknown)}, which are not recurrent layers of this model")
+    return [l for l in layers if l.layer_idx in wanted]
+
+
 class LayerStateMethod(TuningMethod):
     """Base of S0 and the state offset; subclasses set ``artefact_files``, ``artefact_what`` and ``tensor_key``."""
 
@@ -44,13 +91,7 @@ class LayerStateMethod(TuningMethod):
         """Find the layers (optionally ``config.layers`` only) and create their zero states on the model's device."""
         if self.model is not None:
             raise RuntimeError(f"method {self.name} is already attached; detach() first")
-        layers = require_recurrent_layers(model, self.name)
-        if self.config.layers is not None:
-            wanted = set(self.config.layers)
-            unknown = wanted - {l.layer_idx for l in layers}
-            if unknown:
-                raise UserError(f"method.layers has {sorted(unknown)}, which are not recurrent layers of this model")
-            layers = [l for l in layers if l.layer_idx in wanted]
+        layers = select_layers(require_recurrent_layers(model, self.name), self.config.layers)
         device = next(model.parameters()).device
         self.layers = layers
         self.states = nn.ParameterDict(
@@ -60,6 +101,10 @@ class LayerStateMethod(TuningMethod):
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return list(self.states.values())
+
+    def describe(self) -> dict[str, Any]:
+        """Also the decoder-layer indices tuned, so a layer-group result says which layers its group held."""
+        return {**super().describe(), "layer_indices": [l.layer_idx for l in self.layers]}
 
     def regularization(self) -> torch.Tensor | None:
         if self.config.l2 <= 0:

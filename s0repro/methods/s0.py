@@ -14,7 +14,7 @@ attach and removed on detach. Gradient checkpointing drops the cache silently, s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -24,7 +24,7 @@ from transformers import PreTrainedModel
 from s0repro.errors import UserError
 from s0repro.methods.base import InferenceCost, MethodConfig, register
 from s0repro.methods.cache import InitialStateCache
-from s0repro.methods.layer_state import LayerStateMethod
+from s0repro.methods.layer_state import LayerSpec, LayerStateMethod, check_layer_spec
 from s0repro.models.padding import PaddingNeutralHooks, install_padding_neutral_decay
 from s0repro.models.recurrent import RecurrentLayer
 
@@ -41,7 +41,7 @@ class S0Config(MethodConfig):
     alpha_mode: str = "inference_only"  # the authors' code; "train_and_inference" is the paper's Algorithm 1
     normalize: bool = False  # alpha * S0 / ||S0||_F per layer (the authors' MATH-500 / Spider runs)
     l2: float = 5e-4  # lambda * sum ||S0||_F^2
-    layers: list[int] | None = field(default=None)  # restrict to these decoder-layer indices (layer ablation)
+    layers: LayerSpec = None  # null = all; early/middle/late/all (thirds by depth) or decoder-layer indices
 
     def __post_init__(self) -> None:
         if self.alpha_mode not in ALPHA_MODES:
@@ -50,6 +50,7 @@ class S0Config(MethodConfig):
             raise UserError(f"method.alpha={self.alpha} must be positive (or null for the family default)")
         if self.l2 < 0:
             raise UserError(f"method.l2={self.l2} must be >= 0")
+        check_layer_spec(self.layers)
 
 
 @register

@@ -28,7 +28,7 @@ import functools
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -44,7 +44,7 @@ from s0repro.methods.base import (
     MethodConfig,
     register,
 )
-from s0repro.methods.layer_state import LayerStateMethod
+from s0repro.methods.layer_state import LayerSpec, LayerStateMethod, check_layer_spec
 from s0repro.models.recurrent import RecurrentLayer
 
 QK_L2NORM_EPS = 1e-6  # fla's l2norm eps, which transformers' fallback copies
@@ -57,11 +57,12 @@ class StateOffsetConfig(MethodConfig):
     steps: int = 20
     batch: int = 0  # examples per optimiser step (train.batch); 0 = a full pass, as for S0
     l2: float = 5e-4  # lambda * sum ||dS||_F^2, S0's penalty (the paper does not state one for the offset)
-    layers: list[int] | None = field(default=None)  # restrict to these decoder-layer indices
+    layers: LayerSpec = None  # null = all; early/middle/late/all (thirds by depth) or decoder-layer indices
 
     def __post_init__(self) -> None:
         if self.l2 < 0:
             raise UserError(f"method.l2={self.l2} must be >= 0")
+        check_layer_spec(self.layers)
 
 
 # -- the extra read-out terms (plain torch, shared by the fallback and the kernel paths) -------------------------------

@@ -9,6 +9,7 @@ from s0repro.stats.bootstrap import BootstrapCI, paired_bootstrap_ci
 from s0repro.stats.equivalence import TOSTResult, tost_from_moments, tost_welch, welch_moments
 from s0repro.stats.mcnemar import McNemarResult, mcnemar
 from s0repro.stats.multiple import HolmResult, holm
+from s0repro.stats.passk import mean_pass_at_k, pass_at_k
 from s0repro.stats.regression import SlopeTest, slope_test
 from s0repro.stats.ttest import MeanCI, TTestResult, mean_ci, one_sample_ttest, paired_ttest, welch_ttest
 from s0repro.stats.views import (
@@ -38,10 +39,12 @@ __all__ = [
     "make_cell",
     "mcnemar",
     "mean_ci",
+    "mean_pass_at_k",
     "one_sample_ttest",
     "paired_bootstrap_ci",
     "paired_seed_level",
     "paired_ttest",
+    "pass_at_k",
     "problem_level",
     "seed_level",
     "slope_test",

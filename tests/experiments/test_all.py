@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_renders_everything(paper_like, tmp_path):
     paths = main(["--results", str(paper_like), "--out", str(tmp_path / "out")])
     names = sorted(p.name for p in paths)
-    assert len(names) == 20 and "claims.md" in names and "table1.png" in names
+    assert len(names) == 32 and "claims.md" in names and "table1.png" in names
     assert all(p.stat().st_size > 0 for p in paths)
 
 

@@ -50,7 +50,7 @@ def test_contradicting_and_undefined_results(results_dir, write, tmp_path, md_ro
 def test_nothing_run(tmp_path, md_row):
     text, found = _verdicts(tmp_path / "empty", tmp_path, md_row)
     assert {r.verdict for r in found.values()} == {"not run"}
-    assert len(found) == len(claims.CLAIMS)
+    assert len(found) == len(claims.CLAIMS) + len(claims.ABLATION_CLAIMS)
 
 
 @pytest.mark.parametrize("bad", ["{not json", '{"schema_version": 1}'])

@@ -1,0 +1,47 @@
+"""The ablation experiments plan the cells their tables read, and every make target names an experiment that exists."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from s0repro.conf import group_options, plan_runs
+from s0repro.run import compose
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("exp, seeds", [("layer_groups", {42}), ("tiny_layer_groups", {0, 1, 2})])
+def test_layer_groups_plan_one_arm_per_group(exp, seeds):
+    specs = plan_runs(compose([f"+exp={exp}"]))
+    layers = {s.label: s.method_config.get("layers") for s in specs}
+    assert layers == {"none": None, "s0_early": "early", "s0_middle": "middle", "s0_late": "late", "s0_all": "all"}
+    assert {s.seed for s in specs} == seeds
+
+
+@pytest.mark.parametrize("exp, alpha", [("alpha_falcon", 0.65), ("tiny_alpha_falcon", 1.0)])
+def test_alpha_sweep_names_one_experiment_per_alpha(exp, alpha):
+    cfg = compose([f"+exp={exp}"])
+    assert cfg.exp_name == f"{exp}_a{alpha}"
+    swept = compose([f"+exp={exp}", "arms.s0.method.alpha=0.3"])
+    assert swept.exp_name == f"{exp}_a0.3"
+    assert {s.method_config["alpha"] for s in plan_runs(swept) if s.label == "s0"} == {0.3}
+
+
+def test_data_size_without_a_size_is_the_full_set():
+    assert compose(["+exp=data_size"]).exp_name == "data_size_nall"
+    assert {s.label for s in plan_runs(compose(["+exp=tiny_data_size"]))} == {"none", "lora", "s0"}
+
+
+def test_every_ablation_target_names_existing_experiments():
+    exps = set(group_options("exp"))
+    for scale in ("full", "tiny"):
+        dry = subprocess.run(["make", "-n", "reproduce-ablations", f"SCALE={scale}"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60)
+        assert dry.returncode == 0, dry.stderr
+        named = re.findall(r"\+exp=(\w+)", dry.stdout)
+        assert len(named) == 5 and set(named) <= exps, named
+        assert all(n.startswith("tiny_") == (scale == "tiny") for n in named)
