@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from s0repro.methods import TuningMethod
 from s0repro.conf import method_preset
+from s0repro.methods import TuningMethod
 from s0repro.models import ModelConfig, load_model
 
 REPO = Path(__file__).resolve().parents[1]

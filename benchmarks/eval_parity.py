@@ -1,8 +1,8 @@
 """eval=paper (one prompt at a time, the authors' HumanEval setting) against eval=fast (batched, left padding):
 do the greedy completions agree, and how much faster is batching?
 
-    python benchmarks/eval_parity.py                                  # tiny GatedDeltaNet on minicode, CPU
-    python benchmarks/eval_parity.py --model qwen3_5_4b --task humaneval --device cuda --batch 8 --problems 84
+    python -m benchmarks.eval_parity                                  # tiny GatedDeltaNet on minicode, CPU
+    python -m benchmarks.eval_parity --model qwen3_5_4b --task humaneval --device cuda --batch 8 --problems 84
 
 Each model is measured as the base model and with an S0 state attached (random, ``--state-scale``, or the artefact
 given by ``--artefact``), because S0's agreement under padding is the one that can break (pad positions must not

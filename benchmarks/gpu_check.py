@@ -34,7 +34,8 @@ from typing import Any
 
 import torch
 
-from benchmarks.overhead import LORA_PRESET, Arm, _method_config, _throughput, _train_cost
+from benchmarks.common import LORA_PRESET, Arm, method_config, throughput
+from benchmarks.overhead import train_cost
 from s0repro.errors import UserError
 from s0repro.methods import build_method
 from s0repro.models import ModelConfig
@@ -100,10 +101,10 @@ def compare_paths(loaded: LoadedModel, method_name: str) -> dict[str, Any]:
 
 def decode_arms(loaded: LoadedModel) -> list[Arm]:
     """(b) base and every method on one model copy, each attached only around its own timed runs."""
-    plans = [("s0", "s0", _method_config("s0"))]
-    lora = _method_config(LORA_PRESET[loaded.config.arch])
+    plans = [("s0", "s0", method_config("s0"))]
+    lora = method_config(LORA_PRESET[loaded.config.arch])
     plans += [("lora_unmerged", "lora", {**lora, "merge": False}), ("lora_merged", "lora", {**lora, "merge": True}),
-              ("state_offset", "state_offset", _method_config("state_offset"))]
+              ("state_offset", "state_offset", method_config("state_offset"))]
     arms = [Arm("base", None, loaded.model, loaded.tokenizer)]
     for label, name, config in plans:
         method = build_method(name, config)
@@ -127,10 +128,10 @@ def check_family(arch: str, args: argparse.Namespace) -> dict[str, Any]:
                             "reinstall the gpu extra against this CUDA torch")
     paths = {m: compare_paths(loaded, m) for m in STATE_METHODS}
     arms = decode_arms(loaded)
-    decode = {str(b): _throughput(arms, b, args.new_tokens, args.repeats, args.warmup) for b in args.batches}
+    decode = {str(b): throughput(arms, b, args.new_tokens, args.repeats, args.warmup) for b in args.batches}
     s0_arm = next(a for a in arms if a.label == "s0")
     return {"model": cfg.name, "layers": loaded.model.config.num_hidden_layers, "kernels": kernels,
-            "kernel_vs_fallback": paths, "decode": decode, "s0_train": _train_cost(s0_arm, args.train_steps)}
+            "kernel_vs_fallback": paths, "decode": decode, "s0_train": train_cost(s0_arm, args.train_steps)}
 
 
 def format_report(results: dict[str, Any]) -> str:

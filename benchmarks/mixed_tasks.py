@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from common import LORA_PRESET, Arm, clock, load, method_config, randomise, summary, throughput
 from peft import get_peft_model
 
+from benchmarks.common import LORA_PRESET, Arm, clock, load, method_config, randomise, summary, throughput
 from s0repro.methods import LoraMethodConfig, build_method
 from s0repro.methods.bank import S0Bank
 

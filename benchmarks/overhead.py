@@ -1,7 +1,7 @@
 """Inference overhead of every method, measured side by side: the paper's "zero overhead" claim for S0.
 
-    python benchmarks/overhead.py                       # tiny models on CPU (``make bench``, 5-8 minutes)
-    python benchmarks/overhead.py --models qwen3_5_4b falcon_h1_7b qwen2_5_3b --device cuda   # the headline, GPU
+    python -m benchmarks.overhead                       # tiny models on CPU (``make bench``, 5-8 minutes)
+    python -m benchmarks.overhead --models qwen3_5_4b falcon_h1_7b qwen2_5_3b --device cuda   # the headline, GPU
 
 Greedy decoding of a fixed prompt for a fixed number of new tokens (EOS suppressed), at batch 1 and batch 8, for
 base, S0, LoRA unmerged, LoRA merged and the per-step state offset on each hybrid model, and base, LoRA and prefix
@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from common import LORA_PRESET, PROMPT, REPO, Arm, load, method_config, randomise, throughput
-from mixed_tasks import TASK_COUNTS, measure_mixed, plot_mixed, print_mixed
 
+from benchmarks.common import LORA_PRESET, PROMPT, REPO, Arm, load, method_config, randomise, throughput
+from benchmarks.mixed_tasks import TASK_COUNTS, measure_mixed, plot_mixed, print_mixed
 from s0repro.methods import build_method
 from s0repro.models import find_recurrent_layers
 from s0repro.provenance import hardware, package_versions
@@ -68,7 +68,7 @@ def _arms_for(name: str, device: str, one_copy: bool) -> list[Arm]:
     return arms
 
 
-def _train_cost(arm: Arm, steps: int) -> dict[str, Any]:
+def train_cost(arm: Arm, steps: int) -> dict[str, Any]:
     """Seconds per optimiser step and peak memory for one example at batch 1 (methods that train)."""
     method = arm.method
     if method is None or arm.label == "lora_merged":
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
                 "batch": {str(b): per_batch[b][arm.label] for b in args.batches},
                 "inference_cost": str(arm.method.inference_cost) if arm.method else "none",
                 "trainable_params": arm.params,
-                **_train_cost(arm, args.train_steps),
+                **train_cost(arm, args.train_steps),
             }
         for arm in arms:
             if arm.method is not None and not arm.scoped:

@@ -11,4 +11,4 @@ BENCH_ARGS ?=
 .PHONY: bench
 
 bench:
-	$(PY) benchmarks/overhead.py $(BENCH_ARGS)
+	$(PY) -m benchmarks.overhead $(BENCH_ARGS)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from s0repro.conf import group_options, plan_runs
-from s0repro.run import compose
+from s0repro.conf import compose, group_options, plan_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 

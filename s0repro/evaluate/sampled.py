@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from s0repro.data import render_prompt
 from s0repro.data.base import Problem, TaskData
 from s0repro.errors import UserError
-from s0repro.evaluate.prompts import render_prompt
 from s0repro.evaluate.sandbox import SandboxConfig
 from s0repro.evaluate.scoring import FAILURE_TYPES, prompt_hash, score
 
