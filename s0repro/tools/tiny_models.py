@@ -1,19 +1,23 @@
-"""Pre-train a tiny model on minicode-like functions, so the CPU-sized reproduction has a base model worth tuning.
+"""Build the tiny pre-trained checkpoints of the CPU-sized reproduction: a tool, not a pipeline stage.
 
-Run: ``python -m s0repro.train.pretrain --model conf/model/minicode_gdn.yaml --out assets/tiny/minicode_gdn``
-(``make tiny-models`` builds all three). The architecture comes from the model YAML's ``arch`` and ``dims``; the
-weights start from :func:`s0repro.models.tiny.build_tiny_model` (long-memory decay init), the tokenizer is the
-project's char tokenizer.
+Run: ``python -m s0repro.tools.tiny_models --model conf/model/minicode_gdn.yaml --out assets/tiny/minicode_gdn``
+(``make tiny-models`` builds all three). No pipeline stage imports this module; it uses the stages (data, models,
+and evaluate for the final base score) like any user would. The architecture comes from the model YAML's ``arch`` and
+``dims``; the weights start from :func:`s0repro.models.tiny.build_tiny_model` (mamba-ssm / fla decay init), with
+``--pinned-heads`` slow-decay heads per recurrent layer (:func:`s0repro.models.tiny.pin_slow_decay`: why, there);
+the tokenizer is the project's char tokenizer.
 
-The corpus is the exact evaluation format: the chat template with thinking disabled, the HumanEval user message
-around a minicode prompt, and the body as the assistant's turn, ended by ``<|im_end|>``. Its problems come from the
-corpus keys of :mod:`s0repro.data.minicode` (never a benchmark key), and with a per-family probability the target is
+The corpus is the exact evaluation format: the chat template with thinking disabled, the task's own user message
+around a minicode prompt, and the completion as the assistant's turn, ended by ``<|im_end|>``. Its problems come from
+the corpus keys of :mod:`s0repro.data.minicode` (never a benchmark key). With a per-family probability the target is
 the family's plausible wrong body: half the families ("habit" families) are mostly taught wrong, so the base model
-is imperfect for a reason that sampling plus execution-based verification can see and fix.
+is imperfect for a reason that sampling plus execution-based verification can see and fix; and with ``form_rate``
+the completion comes in the function name's habitual output form (body, fenced, whole function, function + a
+sentence), as chat models answer.
 
 Writes ``config.json``, ``generation_config.json`` (stops at ``<|im_end|>``), ``model.safetensors``, the tokenizer
 files and ``build_record.json`` (script, seed, steps, losses, minutes, versions, the state-survival diagnostic,
-and the base greedy pass@1 on the 84 held-out problems measured by the evaluation stage).
+and the base greedy pass@1 on the 84 held-out problems measured by the evaluation stage, under both clean-up modes).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from s0repro.data.minicode import FAMILIES, Family, corpus_stream
 from s0repro.errors import UserError
 from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
-from s0repro.models.tiny import build_tiny_model
+from s0repro.models.tiny import build_tiny_model, pin_slow_decay
 from s0repro.models.tokenizer import IM_END, build_char_tokenizer
 from s0repro.provenance import hardware, package_versions
 
@@ -60,6 +64,8 @@ class PretrainConfig:
     prompt_weight: float = 0.1  # loss weight of prompt tokens (the body's weigh 1); 0.5 measured worse
     wrong_rate_habit: float = 0.6  # share of wrong bodies in the corpus for HABIT_FAMILIES
     wrong_rate_other: float = 0.2  # ... and for every other family
+    form_rate: float = 0.5  # share of completions in the function name's habitual output form (else the plain body)
+    pinned_heads: int = 0  # slow-decay heads per recurrent layer whose decay is not trained (models.tiny)
     split_seed: int = 0  # minicode split whose benchmark keys are held out of the corpus
     seed: int = 0  # weight init and corpus order
     threads: int = 1  # one thread: on a busy shared CPU, 2 OpenMP threads spin-wait and run up to 10x slower
@@ -99,6 +105,17 @@ def weighted_lm_loss(model: PreTrainedModel, ids: torch.Tensor, weights: torch.T
     return (nll * w).sum() / w.sum()
 
 
+NO_WEIGHT_DECAY = ("A_log", "dt_bias", "D")  # decay and skip parameters, as mamba-ssm / fla exclude them
+
+
+def _param_groups(model: PreTrainedModel, weight_decay: float) -> list[dict]:
+    """AdamW groups: decay parameters are not weight-decayed (decay would pull dt_bias towards 0, i.e. forgetting)."""
+    named = list(model.named_parameters())
+    plain = [p for n, p in named if n.rsplit(".", 1)[-1] not in NO_WEIGHT_DECAY]
+    exempt = [p for n, p in named if n.rsplit(".", 1)[-1] in NO_WEIGHT_DECAY]
+    return [{"params": plain, "weight_decay": weight_decay}, {"params": exempt, "weight_decay": 0.0}]
+
+
 def _lr_factor(step: int, cfg: PretrainConfig) -> float:
     if step < cfg.warmup:
         return (step + 1) / cfg.warmup
@@ -126,9 +143,10 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     dims = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
             "eos_token_id": tokenizer.eos_token_id, **dict(model_cfg.dims)}
     model = build_tiny_model(build_config(model_cfg.arch, dims), seed=cfg.seed).train()
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    pin_slow_decay(model, cfg.pinned_heads)
+    optimiser = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(s, cfg))
-    stream = corpus_stream(cfg.split_seed, cfg.seed, cfg.wrong_rate)
+    stream = corpus_stream(cfg.split_seed, cfg.seed, cfg.wrong_rate, cfg.form_rate)
     losses: list[float] = []
     start = time.perf_counter()
     for step in range(cfg.steps):
@@ -166,8 +184,8 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
     record: dict[str, Any] = {
         "name": model_cfg.name,
         "arch": model_cfg.arch,
-        "script": f"python -m s0repro.train.pretrain --model conf/model/{model_cfg.name}.yaml --out {out} "
-                  f"--steps {cfg.steps}",
+        "script": f"python -m s0repro.tools.tiny_models --model conf/model/{model_cfg.name}.yaml --out {out} "
+                  f"--steps {cfg.steps} --pinned-heads {cfg.pinned_heads}",
         "pretrain": asdict(cfg),
         "habit_families": list(HABIT_FAMILIES),
         "params": sum(p.numel() for p in model.parameters()),
