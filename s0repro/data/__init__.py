@@ -11,7 +11,7 @@ import importlib
 import inspect
 from typing import Any
 
-from s0repro.data.base import TASK_LOADERS, Problem, TaskData, register_task
+from s0repro.data.base import TASK_LOADERS, Problem, TaskData, register_task, render_prompt
 from s0repro.errors import UserError
 
 # task name -> module that registers it
@@ -41,4 +41,4 @@ def load_task(name: str, **cfg: Any) -> TaskData:
     return loader(**cfg)
 
 
-__all__ = ["TASK_LOADERS", "TASK_MODULES", "Problem", "TaskData", "load_task", "register_task"]
+__all__ = ["TASK_LOADERS", "TASK_MODULES", "Problem", "TaskData", "load_task", "register_task", "render_prompt"]

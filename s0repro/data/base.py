@@ -1,16 +1,30 @@
 """The shape every task's data takes, whatever its source.
 
 A :class:`Problem` is one item as the dataset gives it; a :class:`TaskData` is a task's train and eval splits plus
-where they came from (dataset id, revision, content hash), so a result can name exactly what it scored.
+where they came from (dataset id, revision, content hash), so a result can name exactly what it scored, and what the
+model is asked: each loader sets its task's instruction (``prompt_template``) and, for math, the answer form its
+scorer extracts, so no later stage branches on a task's name.
+
+:func:`render_prompt` is the model input for one problem: the tokenizer's chat template, thinking disabled, the
+task's user message. HumanEval uses the paper's exact message; the paper does not give its GSM8K / MATH-500 / Spider
+messages, ours ask for the answer in the form the scorer extracts (``####`` number, ``\\boxed{}``, one SQL query).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 TaskKind = Literal["code", "math", "sql"]
+AnswerMarker = Literal["boxed", "####"]  # math: the final answer in \\boxed{} (MATH) or after #### (GSM8K)
+
+# The paper's HumanEval message, asked of every code task (HumanEval, HumanEval+, minicode).
+CODE_TEMPLATE = ("Complete the following Python function. Only output the function body, no explanation. "
+                 "No markdown.\n\n{prompt}")
 
 
 @dataclass(frozen=True)
@@ -30,11 +44,24 @@ class TaskData:
     train: list[Problem]
     eval: list[Problem]
     source: dict[str, Any] = field(default_factory=dict)  # dataset id, revision, sha256 of the problems
+    # The user message: str.format fields {prompt} (the problem's text) and any key of the problem's meta.
+    prompt_template: str = "{prompt}"
+    answer_marker: AnswerMarker = "boxed"  # math only: where the scorer looks for the final answer
 
     def __post_init__(self) -> None:
         overlap = {p.task_id for p in self.train} & {p.task_id for p in self.eval}
         if overlap:
             raise ValueError(f"task {self.name}: train and eval share problems {sorted(overlap)[:5]}")
+
+    def user_message(self, problem: Problem) -> str:
+        """What the user asks the model about ``problem``: the task's instruction around the problem's text."""
+        return self.prompt_template.format_map({**problem.meta, "prompt": problem.prompt})
+
+
+def render_prompt(tokenizer: PreTrainedTokenizerBase, task: TaskData, problem: Problem) -> str:
+    """The full model input text (ends with the assistant header, and the empty think block where the template has one)."""
+    messages = [{"role": "user", "content": task.user_message(problem)}]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, enable_thinking=False)
 
 
 TASK_LOADERS: dict[str, Callable[..., TaskData]] = {}

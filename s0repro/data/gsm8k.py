@@ -7,6 +7,7 @@ from s0repro.data.base import Problem, TaskData, register_task
 from s0repro.data.hub import load_rows
 
 DATASET = "openai/gsm8k"
+TEMPLATE = "Solve the following math problem step by step. Write the final answer as a number after '####'.\n\n{prompt}"
 
 
 def gold_answer(solution: str) -> str:
@@ -26,4 +27,5 @@ def load_gsm8k(revision: str | None = None, data_path: str | None = None, n_trai
 
     return TaskData(name="gsm8k", kind="math", train=problems(train_rows, "train")[:n_train],
                     eval=problems(test_rows, "test")[:n_eval], source={"train": train_src, "eval": test_src,
-                                                                       "split": f"train first {n_train}, eval test"})
+                                                                       "split": f"train first {n_train}, eval test"},
+                    prompt_template=TEMPLATE, answer_marker="####")

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from s0repro.data.base import Problem, TaskData, register_task
+from s0repro.data.base import CODE_TEMPLATE, Problem, TaskData, register_task
 from s0repro.errors import UserError
 
 PAPER_SPLIT_AT = 80  # train on problems 0-79, evaluate on 80-163 (n = 84)
@@ -52,7 +52,8 @@ def split_problems(name: str, problems: list[Problem], split_at: int, source: di
     if not 0 <= split_at <= len(problems):
         raise UserError(f"task.split_at={split_at} must lie between 0 and {len(problems)} (the number of problems)")
     source = {**source, "split": f"train 0-{split_at - 1}, eval {split_at}-{len(problems) - 1}"}
-    return TaskData(name=name, kind="code", train=problems[:split_at], eval=problems[split_at:], source=source)
+    return TaskData(name=name, kind="code", train=problems[:split_at], eval=problems[split_at:], source=source,
+                    prompt_template=CODE_TEMPLATE)
 
 
 @register_task("humaneval")

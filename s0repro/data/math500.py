@@ -7,6 +7,7 @@ from s0repro.data.base import Problem, TaskData, register_task
 from s0repro.data.hub import load_rows
 
 DATASET = "HuggingFaceH4/MATH-500"
+TEMPLATE = "Solve the following math problem step by step. Put the final answer in \\boxed{{}}.\n\n{prompt}"
 
 
 @register_task("math500")
@@ -16,4 +17,5 @@ def load_math500(revision: str | None = None, data_path: str | None = None, n_tr
                         meta={"subject": r.get("subject"), "level": r.get("level"), "index": i})
                 for i, r in enumerate(rows)]
     return TaskData(name="math500", kind="math", train=problems[:n_train], eval=problems[n_train:],
-                    source={**source, "split": f"train first {n_train}, eval the remaining {len(rows) - n_train}"})
+                    source={**source, "split": f"train first {n_train}, eval the remaining {len(rows) - n_train}"},
+                    prompt_template=TEMPLATE, answer_marker="boxed")

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from s0repro.data.base import Problem, TaskData, register_task
+from s0repro.data.base import CODE_TEMPLATE, Problem, TaskData, register_task
 from s0repro.errors import UserError
 
 N_TRAIN, N_EVAL = 80, 84  # the paper's split of HumanEval: problems 0-79 tune, 80-163 evaluate
@@ -297,4 +297,4 @@ def load_minicode(seed: int = 0) -> TaskData:
     train, eval_ = benchmark(seed)
     source = {"dataset": "minicode (generated)", "seed": seed, "families": len(FAMILIES),
               "sha256": content_hash(train + eval_)}
-    return TaskData(name="minicode", kind="code", train=train, eval=eval_, source=source)
+    return TaskData(name="minicode", kind="code", train=train, eval=eval_, source=source, prompt_template=CODE_TEMPLATE)

@@ -13,6 +13,8 @@ from s0repro.data.hub import load_rows
 from s0repro.errors import UserError
 
 DATASET = "xlangai/spider"
+TEMPLATE = ("Given the SQLite database schema below, write one SQL query that answers the question. Only output the "
+            "SQL query, no explanation. No markdown.\n\nSchema:\n{schema}\n\nQuestion: {prompt}")
 
 
 def db_file(db_dir: str | Path, db_id: str) -> Path:
@@ -54,4 +56,4 @@ def load_spider(db_dir: str | None = None, revision: str | None = None, data_pat
     return TaskData(name="spider", kind="sql", train=problems(train_rows[:n_train], "train"),
                     eval=problems(eval_rows[:n_eval] if n_eval else eval_rows, "validation"),
                     source={"train": train_src, "eval": eval_src, "db_dir": str(db_dir),
-                            "split": f"train first {n_train}, eval validation"})
+                            "split": f"train first {n_train}, eval validation"}, prompt_template=TEMPLATE)

@@ -20,9 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from s0repro.data.base import Problem, TaskData
+from s0repro.data.base import Problem, TaskData, render_prompt
 from s0repro.evaluate.answers import gsm8k_correct, gsm8k_extract, last_boxed, math_equal
-from s0repro.evaluate.prompts import render_prompt
 from s0repro.evaluate.sandbox import ExecResult, SandboxConfig, run_programs
 from s0repro.evaluate.sanitize import sanitize
 from s0repro.evaluate.sqlexec import execution_match
@@ -86,16 +85,17 @@ def _score_code(problems: list[Problem], completions: list[str], cfg: SandboxCon
             for p, raw, s, r in zip(problems, completions, sanitized, results, strict=True)]
 
 
+# How a math task's final answer is found and compared, by the task's ``answer_marker``.
+MATH_CHECKERS = {"####": (gsm8k_extract, gsm8k_correct), "boxed": (last_boxed, math_equal)}
+
+
 def _score_math(task: TaskData, problems: list[Problem], completions: list[str]) -> list[Scored]:
+    extract, correct = MATH_CHECKERS[task.answer_marker]
     out = []
     for p, raw in zip(problems, completions, strict=True):
         text = sanitize(raw, kind="math")
-        if task.name == "gsm8k":
-            answer = gsm8k_extract(text)
-            ok = gsm8k_correct(answer, p.answer)
-        else:
-            answer = last_boxed(text)
-            ok = math_equal(answer, p.answer)
+        answer = extract(text)
+        ok = correct(answer, p.answer)
         kind = "none" if ok else ("no_answer" if answer is None else "wrong_answer")
         out.append(Scored(p.task_id, ok, "passed" if ok else "failed", kind, raw, text, f"answer={answer!r}"))
     return out

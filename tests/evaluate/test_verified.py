@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from s0repro.data import Problem, TaskData
+from s0repro.data import Problem, TaskData, render_prompt
 from s0repro.errors import UserError
 from s0repro.evaluate import verified as verified_mod
 from s0repro.evaluate.generation import GenerationConfig
-from s0repro.evaluate.prompts import render_prompt
 from s0repro.evaluate.sandbox import SandboxConfig
 from s0repro.evaluate.verified import build_verified_set, check_no_overlap
 

@@ -31,7 +31,7 @@ TINY_STEPS = PretrainConfig(steps=3, batch=2, warmup=1, threads=1)
 
 
 def test_prompt_is_the_evaluation_prompt():
-    from s0repro.evaluate.prompts import render_prompt
+    from s0repro.data import render_prompt
 
     task = load_minicode(seed=0)
     tokenizer = load_model(load_model_yaml(ROOT / "conf/model/tiny_gdn.yaml")).tokenizer
