@@ -279,7 +279,8 @@ def corpus_stream(seed: int, corpus_seed: int, wrong_rate: Callable[[Family], fl
         family, params = rng.choice(corpus)
         problem = make_problem(family, params, rng, f"minicode-corpus/{i}")
         body = problem.meta["wrong_answer"] if rng.random() < wrong_rate(family) else problem.answer
-        form = output_form(family, problem.entry_point) if rng.random() < form_rate else "body"
+        # form_rate 0 draws nothing, so the stream is the one earlier checkpoints were trained on
+        form = output_form(family, problem.entry_point) if form_rate and rng.random() < form_rate else "body"
         yield problem, render_completion(problem, body, form)
         i += 1
 

@@ -34,10 +34,11 @@ from typing import Any
 
 import torch
 import yaml
+from safetensors.torch import load_file
 from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
-from s0repro.data.base import Problem
-from s0repro.data.minicode import FAMILIES, Family, corpus_stream
+from s0repro.data import render_prompt
+from s0repro.data.minicode import FAMILIES, Family, corpus_stream, load_minicode
 from s0repro.errors import UserError
 from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
@@ -46,9 +47,6 @@ from s0repro.models.tokenizer import IM_END, build_char_tokenizer
 from s0repro.provenance import hardware, package_versions
 
 RECORD_FILE = "build_record.json"
-HUMANEVAL_INSTRUCTION = (
-    "Complete the following Python function. Only output the function body, no explanation. No markdown.\n\n"
-)
 # Families the corpus mostly teaches wrong (the wrong body is the majority target): every other one in FAMILIES.
 HABIT_FAMILIES = tuple(f.name for f in FAMILIES[1::2])
 
@@ -64,21 +62,15 @@ class PretrainConfig:
     prompt_weight: float = 0.1  # loss weight of prompt tokens (the body's weigh 1); 0.5 measured worse
     wrong_rate_habit: float = 0.6  # share of wrong bodies in the corpus for HABIT_FAMILIES
     wrong_rate_other: float = 0.2  # ... and for every other family
-    form_rate: float = 0.5  # share of completions in the function name's habitual output form (else the plain body)
+    form_rate: float = 0.7  # share of completions in the function name's habitual output form (else the plain body)
     pinned_heads: int = 0  # slow-decay heads per recurrent layer whose decay is not trained (models.tiny)
+    init_from: str = ""  # an earlier build of the same model to continue from ("" = a fresh init)
     split_seed: int = 0  # minicode split whose benchmark keys are held out of the corpus
     seed: int = 0  # weight init and corpus order
     threads: int = 1  # one thread: on a busy shared CPU, 2 OpenMP threads spin-wait and run up to 10x slower
 
     def wrong_rate(self, family: Family) -> float:
         return self.wrong_rate_habit if family.name in HABIT_FAMILIES else self.wrong_rate_other
-
-
-def render_chat_prompt(tokenizer: PreTrainedTokenizerBase, problem: Problem) -> str:
-    """The model input for ``problem``, character for character what ``s0repro.evaluate.prompts.render_prompt``
-    renders for a code task (a test holds the two together; train may not import the later evaluate stage)."""
-    messages = [{"role": "user", "content": HUMANEVAL_INSTRUCTION + problem.prompt}]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, enable_thinking=False)
 
 
 def _batch(tokenizer: PreTrainedTokenizerBase, pairs: list[tuple[str, str]], prompt_weight: float):
@@ -142,10 +134,14 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     tokenizer = build_char_tokenizer()
     dims = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
             "eos_token_id": tokenizer.eos_token_id, **dict(model_cfg.dims)}
-    model = build_tiny_model(build_config(model_cfg.arch, dims), seed=cfg.seed).train()
+    model = build_tiny_model(build_config(model_cfg.arch, dims), seed=cfg.seed)
+    if cfg.init_from:
+        load_weights(model, cfg.init_from)
+    model.train()
     pin_slow_decay(model, cfg.pinned_heads)
     optimiser = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(s, cfg))
+    task = load_minicode(seed=cfg.split_seed)  # its instruction wraps the corpus problems as it wraps the benchmark's
     stream = corpus_stream(cfg.split_seed, cfg.seed, cfg.wrong_rate, cfg.form_rate)
     losses: list[float] = []
     start = time.perf_counter()
@@ -153,7 +149,7 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
         pairs = []
         for _ in range(cfg.batch):
             problem, target = next(stream)
-            pairs.append((render_chat_prompt(tokenizer, problem), target))
+            pairs.append((render_prompt(tokenizer, task, problem), target))
         ids, weights = _batch(tokenizer, pairs, cfg.prompt_weight)
         loss = weighted_lm_loss(model, ids, weights)
         optimiser.zero_grad(set_to_none=True)
@@ -171,6 +167,29 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     return record
 
 
+def load_weights(model: PreTrainedModel, checkpoint: str | Path) -> None:
+    """Load an earlier build's weights into ``model`` (same architecture and dims) to continue pre-training."""
+    path = Path(checkpoint) / "model.safetensors"
+    if not path.is_file():
+        raise UserError(f"--init-from {checkpoint}: no model.safetensors there; build or check out that checkpoint")
+    try:
+        missing, unexpected = model.load_state_dict(load_file(path), strict=False)
+    except RuntimeError as err:  # a shape mismatch
+        raise UserError(f"--init-from {checkpoint}: not this model's dims ({str(err).splitlines()[-1].strip()})") from None
+    missing = [k for k in missing if k != "lm_head.weight"]  # tied to the embeddings, not saved
+    if missing or unexpected:
+        raise UserError(f"--init-from {checkpoint}: not this architecture (missing {missing[:2]}, "
+                        f"unexpected {unexpected[:2]})")
+
+
+def _earlier_build(checkpoint: str) -> dict:
+    """What a continued build started from: the earlier record's recipe and results, without its long lists."""
+    earlier = read_record(checkpoint)
+    keep = ("script", "steps", "pretrain", "final_loss", "minutes", "base_pass_at_1", "state_survival")
+    return {"checkpoint": checkpoint, **{k: earlier[k] for k in keep if k in earlier},
+            **({"continued_from": earlier["continued_from"]} if "continued_from" in earlier else {})}
+
+
 def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig,
                     cfg: PretrainConfig, out: str | Path, *, losses: list[float], minutes: float) -> dict:
     out = Path(out)
@@ -185,7 +204,8 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
         "name": model_cfg.name,
         "arch": model_cfg.arch,
         "script": f"python -m s0repro.tools.tiny_models --model conf/model/{model_cfg.name}.yaml --out {out} "
-                  f"--steps {cfg.steps} --pinned-heads {cfg.pinned_heads}",
+                  f"--steps {cfg.steps} --pinned-heads {cfg.pinned_heads} --form-rate {cfg.form_rate}"
+                  + (f" --init-from {cfg.init_from}" if cfg.init_from else ""),
         "pretrain": asdict(cfg),
         "habit_families": list(HABIT_FAMILIES),
         "params": sum(p.numel() for p in model.parameters()),
@@ -194,6 +214,7 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
         "loss_curve": [round(x, 4) for x in losses[:: max(1, len(losses) // 40)]],
         "minutes": round(minutes, 2),
         "base_pass_at_1": None,
+        **({"continued_from": _earlier_build(cfg.init_from)} if cfg.init_from else {}),
         "versions": package_versions(),
         "hardware": hardware(),
     }
@@ -213,13 +234,12 @@ def read_record(checkpoint: str | Path) -> dict:
 
 
 def measure_base_score(checkpoint: str | Path, model_yaml: str | Path, *, batch_size: int = 8,
-                       max_new_tokens: int = 512):
+                       max_new_tokens: int = 512, sanitize_mode: str = "paper"):
     """Greedy pass@1 of the checkpoint on the 84 held-out minicode problems, scored by the evaluation stage
-    (sandbox and sanitiser as for HumanEval). Returns its ``EvalResult``.
+    (sandbox and sanitiser as for HumanEval, clean-up ``sanitize_mode``). Returns its ``EvalResult``.
 
     Imported lazily: this is the build script's final report, not part of training.
     """
-    from s0repro.data.minicode import load_minicode
     from s0repro.evaluate.generation import GenerationConfig as EvalGenConfig
     from s0repro.evaluate.sandbox import SandboxConfig
     from s0repro.evaluate.scoring import evaluate_model
@@ -231,7 +251,8 @@ def measure_base_score(checkpoint: str | Path, model_yaml: str | Path, *, batch_
     loaded = load_model(model_cfg)
     task = load_minicode(seed=0)
     gen = EvalGenConfig(batch_size=batch_size, max_new_tokens=max_new_tokens, do_sample=False)
-    return evaluate_model(loaded.model, loaded.tokenizer, task, task.eval, gen, SandboxConfig(), progress=False)
+    return evaluate_model(loaded.model, loaded.tokenizer, task, task.eval, gen, SandboxConfig(), progress=False,
+                          sanitize_mode=sanitize_mode)
 
 
 def record_base_score(checkpoint: str | Path, model_yaml: str | Path, *, tolerance: int = 4) -> dict:
@@ -246,8 +267,9 @@ def record_base_score(checkpoint: str | Path, model_yaml: str | Path, *, toleran
     record["base_correct"] = int(sum(result.correct))
     record["base_correct_task_ids"] = [t for t, ok in zip(result.task_ids, result.correct, strict=True) if ok]
     record["base_failure_types"] = {k: v for k, v in result.failure_types.items() if v}
-    from s0repro.data.minicode import load_minicode
-
+    # The same greedy outputs under a lenient clean-up (evalplus keeps a whole function and drops the prose around it).
+    record["base_pass_at_1_evalplus_sanitizer"] = round(
+        measure_base_score(checkpoint, model_yaml, sanitize_mode="evalplus").score, 4)
     family = {p.task_id: p.meta["family"] for p in load_minicode(seed=0).eval}
     by_family: dict[str, list[int]] = {}
     for task_id, ok in zip(result.task_ids, result.correct, strict=True):
