@@ -5,6 +5,7 @@ their recorded base pass@1 on the held-out minicode split."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import yaml
 
 from s0repro.data import render_prompt
 from s0repro.data.minicode import load_minicode
+from s0repro.errors import UserError
 from s0repro.models import ModelConfig, find_recurrent_layers, load_model
 from s0repro.models.architectures import build_config
 from s0repro.models.tiny import SLOW_DT, build_tiny_model, step_projection
@@ -87,7 +89,7 @@ def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
     assert loaded.model.generation_config.eos_token_id == [loaded.tokenizer.convert_tokens_to_ids(IM_END),
                                                             loaded.tokenizer.eos_token_id]
     assert record["params"] == sum(p.numel() for p in loaded.model.parameters())
-    assert record["script"].endswith("--pinned-heads 2")
+    assert record["script"].endswith("--steps 3 --pinned-heads 2 --form-rate 0.7")
     init = find_recurrent_layers(build_tiny_model(loaded.model.config, seed=0))
     trained = find_recurrent_layers(loaded.model)
     assert len(trained) == 3
@@ -99,6 +101,13 @@ def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
         assert step_projection(after)[:2].abs().max().item() == 0.0
         assert not torch.equal(mixer.A_log[2:], before.module.A_log[2:])
         assert not torch.equal(step_projection(after)[2:], step_projection(before)[2:])
+    # continuing a build starts from its weights and records it; another model's weights are one clear error
+    cont = pretrain(model_cfg, replace(TINY_STEPS, steps=1, init_from=str(tmp_path / "a")), tmp_path / "c", log_every=0)
+    assert cont["continued_from"]["checkpoint"] == str(tmp_path / "a") and cont["continued_from"]["steps"] == 3
+    assert cont["loss_curve"][0] < first["loss_curve"][0] and "forgetting_cause" in cont
+    bigger = load_model_yaml(ROOT / "conf/model/minicode_gdn.yaml")
+    with pytest.raises(UserError, match="not this model's dims"):
+        pretrain(bigger, replace(TINY_STEPS, init_from=str(tmp_path / "a")), tmp_path / "d", log_every=0)
 
 
 def test_bad_model_path_is_one_line(capsys):
