@@ -10,7 +10,7 @@ TINY_STAGE1_COMMIT := 2d1e1c2
 TINY_STAGE1 := .cache/tiny-stage1
 TINY_ARGS_minicode_gdn := --steps 300 --pinned-heads 3
 TINY_ARGS_minicode_mamba2 := --steps 300 --pinned-heads 2
-TINY_ARGS_minicode_transformer := --steps 300
+TINY_ARGS_minicode_transformer := --steps 1500
 
 .PHONY: tiny-models tiny-models-rebuild tiny-memory
 
