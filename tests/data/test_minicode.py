@@ -128,17 +128,18 @@ def test_corpus_output_forms_are_habits_of_names():
 
 
 def test_output_forms_under_both_clean_ups():
-    """Right bodies pass in every form except the function followed by prose, which only a lenient clean-up keeps;
-    wrong bodies fail in every form."""
+    """Wrong bodies fail in every form. Right bodies: the authors' strip-everything clean-up passes only the whole
+    function; ours (lenient) every form but the function followed by prose; evalplus's sanitizer every form."""
     from s0repro.evaluate.scoring import score
 
     task = load_minicode(seed=0)
     problems = task.eval[:3]
     cases = [(p, body, form) for p in problems for body in (p.answer, p.meta["wrong_answer"]) for form in FORMS]
     completions = [render_completion(p, body, form) + "<|im_end|>" for p, body, form in cases]
-    for mode, failing_form in (("paper", "function_note"), ("evalplus", None)):
-        verdicts = [s.passed for s in score(task, [p for p, _, _ in cases], completions, sanitize_mode=mode)]
-        expected = [body == p.answer and form != failing_form for p, body, form in cases]
+    passing = {"authors": {"function"}, "lenient": set(FORMS) - {"function_note"}, "evalplus": set(FORMS)}
+    for mode, forms in passing.items():
+        verdicts = [s.passed for s in score(task, [p for p, _, _ in cases], completions, cleanup=mode)]
+        expected = [body == p.answer and form in forms for p, body, form in cases]
         assert verdicts == expected, mode
     assert render_completion(problems[0], "    return 1\n", "fenced") == "```python\n    return 1\n```\n"
     with pytest.raises(ValueError, match="unknown output form"):
