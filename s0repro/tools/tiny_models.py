@@ -299,9 +299,9 @@ def read_record(checkpoint: str | Path) -> dict:
 
 
 def measure_base_score(checkpoint: str | Path, model_yaml: str | Path, *, batch_size: int = 8,
-                       max_new_tokens: int = 512, sanitize_mode: str = "paper"):
+                       max_new_tokens: int = 512, cleanup: str = "lenient"):
     """Greedy pass@1 of the checkpoint on the 84 held-out minicode problems, scored by the evaluation stage
-    (sandbox and sanitiser as for HumanEval, clean-up ``sanitize_mode``). Returns its ``EvalResult``.
+    (sandbox and sanitiser as for HumanEval, clean-up ``cleanup``: "lenient" is the records' earlier "paper"). Returns its ``EvalResult``.
 
     Imported lazily: this is the build script's final report, not part of training.
     """
@@ -317,7 +317,7 @@ def measure_base_score(checkpoint: str | Path, model_yaml: str | Path, *, batch_
     task = load_minicode(seed=0)
     gen = EvalGenConfig(batch_size=batch_size, max_new_tokens=max_new_tokens, do_sample=False)
     return evaluate_model(loaded.model, loaded.tokenizer, task, task.eval, gen, SandboxConfig(), progress=False,
-                          sanitize_mode=sanitize_mode)
+                          cleanup=cleanup)
 
 
 def record_base_score(checkpoint: str | Path, model_yaml: str | Path, *, tolerance: int = 4) -> dict:
@@ -334,7 +334,7 @@ def record_base_score(checkpoint: str | Path, model_yaml: str | Path, *, toleran
     record["base_failure_types"] = {k: v for k, v in result.failure_types.items() if v}
     # The same greedy outputs under a lenient clean-up (evalplus keeps a whole function and drops the prose around it).
     record["base_pass_at_1_evalplus_sanitizer"] = round(
-        measure_base_score(checkpoint, model_yaml, sanitize_mode="evalplus").score, 4)
+        measure_base_score(checkpoint, model_yaml, cleanup="evalplus").score, 4)
     family = {p.task_id: p.meta["family"] for p in load_minicode(seed=0).eval}
     by_family: dict[str, list[int]] = {}
     for task_id, ok in zip(result.task_ids, result.correct, strict=True):
