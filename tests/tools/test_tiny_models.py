@@ -156,6 +156,20 @@ def test_shipped_checkpoint_loads_small_and_recorded(name):
     assert low <= record["base_pass_at_1"] <= high <= 0.8 and record["base_correct"] >= 1  # not degenerate
 
 
+def test_shipped_transformer_keeps_its_seeded_previous_token_head():
+    cfg, checkpoint = _shipped("minicode_transformer")
+    loaded = load_model(cfg)
+    record = json.loads((checkpoint / RECORD_FILE).read_text())
+    assert record["pretrain"]["previous_token_heads"] == 1 and "copying_cause" in record
+    loaded.model.config._attn_implementation = "eager"  # returns attention weights
+    task = load_minicode(seed=0)
+    ids = loaded.tokenizer(render_prompt(loaded.tokenizer, task, task.eval[0]), return_tensors="pt",
+                           add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        weights = loaded.model(input_ids=ids, output_attentions=True).attentions
+    assert weights[0][0, 0].diagonal(-1).mean().item() > 0.8  # training kept it (0.96 when built)
+
+
 @pytest.mark.parametrize("name", ["minicode_gdn", "minicode_mamba2",
                                   "minicode_transformer"])
 def test_shipped_tokenizer_is_the_char_tokenizer(name):
