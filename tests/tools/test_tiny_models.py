@@ -26,6 +26,7 @@ from s0repro.tools.tiny_models import (
     _batch,
     _lr_factor,
     _param_groups,
+    init_previous_token_heads,
     load_model_yaml,
     main,
     measure_base_score,
@@ -110,6 +111,22 @@ def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
         pretrain(bigger, replace(TINY_STEPS, init_from=str(tmp_path / "a")), tmp_path / "d", log_every=0)
 
 
+def test_seeded_previous_token_head_attends_to_the_previous_token():
+    fresh = build_tiny_model(build_config("qwen2", _dims("tiny_transformer")), seed=0)
+    model = build_tiny_model(build_config("qwen2", _dims("tiny_transformer")), seed=0)
+    init_previous_token_heads(model, 1)
+    model.config._attn_implementation = "eager"  # returns attention weights
+    ids = torch.randint(3, model.config.vocab_size, (2, 120), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        weights = model(input_ids=ids, output_attentions=True).attentions
+    on_previous = weights[0][:, 0].diagonal(-1, dim1=-2, dim2=-1)  # layer 0, head 0: weight of token i on i - 1
+    assert on_previous.min().item() > 0.9  # by position alone, whatever the tokens, at every distance from the start
+    assert weights[1][:, 0].diagonal(-1, dim1=-2, dim2=-1).mean().item() < 0.5  # a later layer: not seeded
+    for (name, after), before in zip(model.named_parameters(), fresh.parameters(), strict=True):
+        touched = name.startswith("model.layers.0.self_attn.") and name.split(".")[-2] in ("q_proj", "k_proj")
+        assert torch.equal(after, before) != touched, name
+
+
 def test_bad_model_path_is_one_line(capsys):
     assert main(["--model", "conf/model/nope.yaml", "--out", "/tmp/never"]) == 2
     assert capsys.readouterr().err.strip().startswith("error: model config conf/model/nope.yaml not found")
@@ -137,6 +154,20 @@ def test_shipped_checkpoint_loads_small_and_recorded(name):
         assert record[key] is not None, key
     low, high = record["base_pass_at_1_range"]
     assert low <= record["base_pass_at_1"] <= high <= 0.8 and record["base_correct"] >= 1  # not degenerate
+
+
+def test_shipped_transformer_keeps_its_seeded_previous_token_head():
+    cfg, checkpoint = _shipped("minicode_transformer")
+    loaded = load_model(cfg)
+    record = json.loads((checkpoint / RECORD_FILE).read_text())
+    assert record["pretrain"]["previous_token_heads"] == 1 and "copying_cause" in record
+    loaded.model.config._attn_implementation = "eager"  # returns attention weights
+    task = load_minicode(seed=0)
+    ids = loaded.tokenizer(render_prompt(loaded.tokenizer, task, task.eval[0]), return_tensors="pt",
+                           add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        weights = loaded.model(input_ids=ids, output_attentions=True).attentions
+    assert weights[0][0, 0].diagonal(-1).mean().item() > 0.8  # training kept it (0.96 when built)
 
 
 @pytest.mark.parametrize("name", ["minicode_gdn", "minicode_mamba2",
