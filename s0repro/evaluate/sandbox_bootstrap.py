@@ -1,10 +1,11 @@
 """The sandbox's bootstrap: the first process inside the sandbox, which prepares it and runs one untrusted program.
 
-Not imported by the harness: :mod:`s0repro.evaluate.sandbox` passes this file's text to ``python -I -B -c`` (so the
-program's user never needs to read the harness's files) with ``PROGRAM_PATH RESULT_FD CONFIG_JSON`` as arguments and
-a per-run sentinel as the first line of stdin; CONFIG is marshal data in hex, and each report a Python literal, so
-that no module costlier than ctypes is imported (json alone costs more than the interpreter's start). Standard library
-only: it runs in whatever interpreter the plan chose.
+Not imported by the harness: :mod:`s0repro.evaluate.sandbox` passes this file's text (or, to its own interpreter,
+its compiled code) to ``python -I -B -c`` (so the program's user never needs to read the harness's files) with
+``PROGRAM_PATH RESULT_FD CONFIG_JSON`` as arguments and a per-run sentinel as the first line of stdin; CONFIG is
+marshal data in hex, and each report a Python literal, so that no module costlier than ctypes is imported (json
+alone costs more than the interpreter's start). Standard library only: it runs in whatever interpreter the plan
+chose.
 
 In order: read the sentinel and close stdin; inside a mount namespace, cover world-writable directories and the
 directories that hide the interpreter from the program's user with throw-away tmpfs mounts, and bind back (read-only)

@@ -44,5 +44,7 @@ def test_confusion_table_and_report() -> None:
     table, disagree = confusion(["a", "b", "b", "c"], [True, True, False, False], [True, False, True, False])
     assert table == {(True, True): 1, (True, False): 1, (False, True): 1, (False, False): 1}
     assert disagree == {"b": 2}
-    text = report({"samples": 4, "table": table, "disagree": disagree, "human_eval_s": 2.0, "ours_s": 1.0}, 10, 2)
+    text = report({"samples": 4, "table": table, "disagree": disagree, "human_eval_s": 2.0, "ours_s": 1.0,
+                   "load": ((1.5, 1.25, 1.0), (2.0, 1.5, 1.125))}, 10, 2)
     assert "disagree: b x2" in text and "speed ratio 2.00" in text
+    assert "load average (1, 5, 15 min): before 1.50 1.25 1.00, after 2.00 1.50 1.12" in text

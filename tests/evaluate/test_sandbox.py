@@ -72,6 +72,28 @@ def test_sleeping_program_hits_the_wall_clock_limit() -> None:
     assert res.seconds < 5
 
 
+CHARGED = SandboxConfig(timeout_s=2.0, wall_factor=10.0, workers=1)  # 3 s charged; backstop 21 s wall: busy CI
+
+
+@pytest.mark.skipif(CHARGED.charged_limit_s is None, reason="no /proc/PID/schedstat: the wall-clock limit alone")
+def test_a_sleeper_ends_at_the_charged_limit_long_before_the_wall_clock_backstop() -> None:
+    (res,) = run(["import time\ntime.sleep(60)\n"], CHARGED)
+    assert (res.status, res.detail) == ("timeout", "wall-clock limit 3s, less waits for a CPU")
+    assert CHARGED.charged_limit_s <= res.seconds < CHARGED.wall_limit_s - 1
+
+
+@pytest.mark.skipif(CHARGED.charged_limit_s is None, reason="no /proc/PID/schedstat: the wall-clock limit alone")
+def test_a_program_that_waits_for_a_cpu_is_not_charged_for_the_wait() -> None:
+    """Four processes share one CPU: the program needs 0.8 s of CPU, about 3.2 s of wall-clock time (over the
+    charged limit of 3 s), and passes because three quarters of that is waiting."""
+    crowded = ("import os, time\nos.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+               "for _ in range(3):\n    if os.fork() == 0:\n        while True:\n            pass\n"
+               "t = time.process_time()\nwhile time.process_time() - t < 0.8:\n    pass\nprint('done')\n")
+    (res,) = run([crowded], CHARGED)
+    assert (res.status, res.stdout) == ("passed", "done\n"), res.detail
+    assert res.seconds > CHARGED.charged_limit_s  # the wall-clock time alone would have ended it
+
+
 def test_memory_bomb_is_killed() -> None:
     big, growing = run(["x = bytearray(10**10)\n", "x = []\nwhile True:\n    x.append(bytearray(50 * 2**20))\n"])
     assert big.status == "killed" and "memory" in big.detail
@@ -174,6 +196,7 @@ def test_runs_in_parallel_and_in_order() -> None:
 def test_describe_records_the_limits() -> None:
     info = FAST.describe()
     assert info["workers"] == 2 and info["cpu_limit_s"] == 1 and info["wall_limit_s"] == 2.0
+    assert info["charged_limit_s"] == (2.0 if os.path.exists("/proc/self/schedstat") else None)
     assert info["memory_mb"] == 512 and info["max_processes"] == 16
     assert set(info["isolation"]) >= {"network", "pid", "uid", "python"}
 
