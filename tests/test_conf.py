@@ -204,3 +204,12 @@ def test_method_keys_without_a_method_say_that_they_need_one(args):
         precheck(args)
     assert str(info.value).startswith("method.lr needs a method: add method=<name> before it (one of: lora, ")
     assert "s0, state_offset)" in str(info.value)
+
+
+def test_a_multirun_sweep_counts_all_its_jobs_against_max_cells():
+    with pytest.raises(UserError) as info:
+        precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)"])
+    assert str(info.value) == ("this asks for 1,500 cells (300 sweep jobs of 5 cells like the first), more than "
+                               "max_cells=1000; add max_cells=1500 to run them all (or choose fewer seeds)")
+    precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)", "max_cells=1500"])
+    precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,200)"])  # 1,000 cells: no override needed

@@ -148,7 +148,7 @@ def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpe
     """
     seeds = parse_seeds(_container(cfg.seed))
     built = _arms(cfg, cli_overrides)
-    check_cell_count(len(built), len(seeds), cfg.get("max_cells"))
+    check_cell_count(len(built) * len(seeds), cfg.get("max_cells"), f"{len(built)} methods x {len(seeds):,} seeds")
     exp, task = str(cfg.exp_name), str(cfg.task.name)
     where = "arms.{}.method" if cfg.arms else "method"
     typed = {label: (name, dataclasses.asdict(typed_method_config(name, values, where.format(label))), train)
@@ -157,12 +157,11 @@ def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpe
             for seed in seeds for label, (name, values, train) in typed.items()]
 
 
-def check_cell_count(n_arms: int, n_seeds: int, max_cells: int | None) -> None:
-    """Refuse a plan of more than ``max_cells`` cells, saying how many it is and how to insist."""
-    cells = n_arms * n_seeds
+def check_cell_count(cells: int, max_cells: int | None, how: str) -> None:
+    """Refuse more than ``max_cells`` cells, saying how many (``how``: "5 methods x 1,001 seeds") and how to insist."""
     if max_cells is not None and cells > max_cells:
-        raise UserError(f"this asks for {cells:,} cells ({n_arms} methods x {n_seeds:,} seeds), more than "
-                        f"max_cells={max_cells}; add max_cells={cells} to run them all (or choose fewer seeds)")
+        raise UserError(f"this asks for {cells:,} cells ({how}), more than max_cells={max_cells}; "
+                        f"add max_cells={cells} to run them all (or choose fewer seeds)")
 
 
 def _arms(cfg: DictConfig, cli_overrides: Sequence[str]) -> dict[str, tuple[str, dict[str, Any], TrainSettings]]:

@@ -22,6 +22,7 @@ from s0repro.conf import (
     CONF_DIR,
     GROUPS,
     NotInExperiment,
+    check_cell_count,
     compose,
     config_error_line,
     expand_suite,
@@ -72,28 +73,45 @@ def precheck(argv: list[str]) -> None:
     if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
         return  # --cfg, --info, --config-name ...: Hydra's own options, left to Hydra
     overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+").startswith("hydra")]
+    jobs = 1
     if _is_multirun(argv):
+        jobs = sweep_jobs(overrides)
         overrides = first_of_each_sweep(overrides)
     members = expand_suite(compose(overrides), overrides)
     for cfg, member_overrides in members:
         to_settings(cfg)
         try:
-            plan_runs(cfg, member_overrides)
+            cells = len(plan_runs(cfg, member_overrides))
         except NotInExperiment:
             if len(members) == 1:  # in a suite, a member without that method is skipped instead
                 raise
+            continue
+        if jobs > 1:  # each job is under max_cells; the sweep as a whole must be too
+            check_cell_count(jobs * cells, cfg.max_cells, f"{jobs:,} sweep jobs of {cells} cells like the first")
+
+
+def _parse_overrides(overrides: list[str]) -> list:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return OverridesParser.create().parse_overrides(overrides)
+    except Exception as err:  # noqa: BLE001
+        raise UserError(config_error_line(err)) from None
+
+
+def sweep_jobs(overrides: list[str]) -> int:
+    """How many jobs a multirun launches: the product of its sweeps' lengths (``seed=range(0,100)`` is 100)."""
+    jobs = 1
+    for item in _parse_overrides(overrides):
+        if item.is_sweep_override():
+            jobs *= sum(1 for _ in item.sweep_string_iterator())
+    return jobs
 
 
 def first_of_each_sweep(overrides: list[str]) -> list[str]:
     """A multirun's first job (``seed=0,1`` -> ``seed=0``), so its config can be checked before Hydra launches."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except Exception as err:  # noqa: BLE001
-        raise UserError(config_error_line(err)) from None
     out = []
-    for item in parsed:
+    for item in _parse_overrides(overrides):
         if item.is_sweep_override():
             key = item.input_line.split("=", 1)[0]
             values = list(item.sweep_string_iterator())
