@@ -168,3 +168,48 @@ def test_a_lora_preset_inherits_lora_and_changes_only_what_it_says():
 def test_method_files_are_typed_by_their_config_dataclass():
     with pytest.raises(UserError, match="bad value for method.r"):
         compose(["method=lora", "method.r=many"])
+
+
+def test_a_plan_above_max_cells_is_refused_with_its_size_and_the_override():
+    args = ["+exp=tiny_qwen3_5", "seed=0..100000"]
+    with pytest.raises(UserError) as info:
+        precheck(args)
+    assert str(info.value) == ("this asks for 500,005 cells (5 methods x 100,001 seeds), more than max_cells=1000; "
+                               "add max_cells=500005 to run them all (or choose fewer seeds)")
+    at_limit = ["+exp=tiny_qwen3_5", "seed=0..199"]  # exactly 1,000 cells: allowed without the override
+    assert len(plan_runs(compose(at_limit), at_limit)) == 1000
+
+
+def test_a_large_plan_types_each_arm_once_and_stamps_its_seeds(monkeypatch):
+    import s0repro.conf.plan as plan
+
+    typed = []
+    real = plan.typed_method_config
+    monkeypatch.setattr(plan, "typed_method_config", lambda name, *a: typed.append(name) or real(name, *a))
+    args = ["+exp=tiny_qwen3_5", "seed=0..2999", "max_cells=15000"]
+    specs = plan_runs(compose(args), args)
+    assert len(specs) == 15000 and sorted(typed) == sorted(s.method for s in specs if s.seed == 0)  # once an arm
+    assert [(s.label, s.seed) for s in specs[:6]] == [(label, 0) for label in
+                                                      ("none", "lora", "state_offset", "s0", "s0_unverified")] + [
+        ("none", 1)]
+    first, last = specs[3], specs[-2]  # s0 at seed 0 and at seed 2999: the same arm, another seed
+    assert (first.label, last.label, last.seed) == ("s0", "s0", 2999)
+    assert first.method_config == last.method_config and first.train == last.train
+
+
+@pytest.mark.parametrize("args", [["method.lr=abc"], ["+exp=tiny_qwen3_5", "method.lr=0.1"], ["+method.lr=0.1"],
+                                  ["+exp=tiny_qwen3_5", "+method.lr=0.1"]])
+def test_method_keys_without_a_method_say_that_they_need_one(args):
+    with pytest.raises(UserError) as info:
+        precheck(args)
+    assert str(info.value).startswith("method.lr needs a method: add method=<name> before it (one of: lora, ")
+    assert "s0, state_offset)" in str(info.value)
+
+
+def test_a_multirun_sweep_counts_all_its_jobs_against_max_cells():
+    with pytest.raises(UserError) as info:
+        precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)"])
+    assert str(info.value) == ("this asks for 1,500 cells (300 sweep jobs of 5 cells like the first), more than "
+                               "max_cells=1000; add max_cells=1500 to run them all (or choose fewer seeds)")
+    precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)", "max_cells=1500"])
+    precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,200)"])  # 1,000 cells: no override needed

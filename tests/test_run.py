@@ -346,3 +346,9 @@ def test_a_dry_run_lists_the_cells_and_touches_nothing(tmp_path, fakes, capsys):
     assert "tiny_qwen3_5/minicode/s0 seed=0: finished" in out and "tiny_qwen3_5/minicode/s0 seed=1: to run" in out
     assert out.count(": to run") == 9
     assert snapshot(tmp_path / "results") == before and dict(fakes) == calls  # nothing loaded, nothing run
+
+
+def test_a_dry_run_does_not_create_the_results_dir(tmp_path, fakes, capsys):
+    assert go(tmp_path, "seed=0", "dry_run=true") == []
+    assert capsys.readouterr().out.count(": to run") == 5
+    assert not (tmp_path / "results").exists() and not fakes  # nothing written, nothing loaded

@@ -4,7 +4,7 @@
 
 from s0repro.conf.compose import compose, expand_suite, method_preset, to_settings
 from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
-from s0repro.conf.plan import NotInExperiment, RunSpec, arm_label, parse_seeds, plan_runs
+from s0repro.conf.plan import NotInExperiment, RunSpec, arm_label, check_cell_count, parse_seeds, plan_runs
 from s0repro.conf.schema import (
     GROUPS,
     ArmConfig,
@@ -28,6 +28,7 @@ __all__ = [
     "TaskConfig",
     "TrainSettings",
     "arm_label",
+    "check_cell_count",
     "compose",
     "config_error_line",
     "expand_suite",

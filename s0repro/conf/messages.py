@@ -30,12 +30,20 @@ def config_error_line(err: BaseException) -> str:
     if isinstance(cause, ConfigKeyError | ConfigAttributeError) and cause.full_key:
         allowed = allowed_keys(cause.object_type)
         key = str(cause.full_key)
+        if key.startswith("method.") and not allowed:  # no method chosen: ``method`` is still null
+            return needs_a_method(key)
         return f"unknown config key {key!r}" + (f"; allowed keys there: {allowed}" if allowed else "")
     if isinstance(cause, ValidationError) and cause.full_key:
         first = str(cause).splitlines()[0]
         return f"bad value for {cause.full_key}: {first}"
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     return "; ".join(lines[:3]) if lines else type(err).__name__
+
+
+def needs_a_method(key: str) -> str:
+    """``method.lr=0.1`` without ``method=<name>``: the key belongs to a method's config, and none was chosen."""
+    return (f"{key} needs a method: add method=<name> before it (one of: {', '.join(group_options('method'))}); "
+            "with +exp=..., method=<name> also picks the arm it changes")
 
 
 def _missing_option(err: BaseException) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from s0repro.conf.messages import allowed_keys
+from s0repro.conf.messages import allowed_keys, needs_a_method
 from s0repro.conf.schema import TrainSettings
 from s0repro.errors import UserError
 from s0repro.methods import MethodConfig, method_config
@@ -140,8 +140,35 @@ class NotInExperiment(UserError):
 
 
 def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpec]:
-    """Every (arm, seed) cell the config asks for, seeds outermost (one training set per seed serves every arm)."""
+    """Every (arm, seed) cell the config asks for, seeds outermost (one training set per seed serves every arm).
+
+    Each arm is typed once and its cells are stamped from it (they share its method config and training settings,
+    read-only), so planning 100,000 cells takes a second, not minutes. More than ``max_cells`` cells is refused
+    before anything is typed: a stray ``seed=0..100000`` should not start a week of runs.
+    """
     seeds = parse_seeds(_container(cfg.seed))
+    built = _arms(cfg, cli_overrides)
+    check_cell_count(len(built) * len(seeds), cfg.get("max_cells"), f"{len(built)} methods x {len(seeds):,} seeds")
+    exp, task = str(cfg.exp_name), str(cfg.task.name)
+    where = "arms.{}.method" if cfg.arms else "method"
+    typed = {label: (name, dataclasses.asdict(typed_method_config(name, values, where.format(label))), train)
+             for label, (name, values, train) in built.items()}
+    return [RunSpec(exp=exp, task=task, label=label, method=name, seed=seed, method_config=values, train=train)
+            for seed in seeds for label, (name, values, train) in typed.items()]
+
+
+def check_cell_count(cells: int, max_cells: int | None, how: str) -> None:
+    """Refuse more than ``max_cells`` cells, saying how many (``how``: "5 methods x 1,001 seeds") and how to insist."""
+    if max_cells is not None and cells > max_cells:
+        raise UserError(f"this asks for {cells:,} cells ({how}), more than max_cells={max_cells}; "
+                        f"add max_cells={cells} to run them all (or choose fewer seeds)")
+
+
+def _arms(cfg: DictConfig, cli_overrides: Sequence[str]) -> dict[str, tuple[str, dict[str, Any], TrainSettings]]:
+    """The arms to run, by result label: (method name, method values with the command line's last, train)."""
+    chosen_method = _container(cfg.method)
+    if chosen_method is not None and not chosen_method.get("name"):  # +method.lr=0.1 alone: keys, but no method
+        raise UserError(needs_a_method(f"method.{next(iter(chosen_method), 'name')}"))
     cli_train = OmegaConf.create(_select_overrides(cfg.train, override_keys(cli_overrides, "train")))
     cli_method = _select_overrides(cfg.method, override_keys(cli_overrides, "method"))
     arms: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -163,19 +190,13 @@ def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpe
         train = typed_train(cfg.train, train_values, cli_train, where=f"arms.{key}.train")
         label = arm_label(key, name, train.verified)
         built.setdefault(label, (name, method_values, train))
-    if narrowing:
-        wanted = _container(cfg.method).get("name")
-        want_label = arm_label(wanted, wanted, typed_train(cfg.train, cli_train).verified)
-        chosen = {k: v for k, v in built.items() if k == want_label} or {
-            k: v for k, v in built.items() if v[0] == wanted}
-        if not chosen:
-            raise NotInExperiment(f"experiment {cfg.exp_name} does not compare method {wanted!r}; its arms are "
-                            f"{', '.join(built)} (method=<one of them> narrows, leave it out to run all)")
-        built = {k: (n, {**m, **cli_method}, t) for k, (n, m, t) in chosen.items()}
-    specs = []
-    for seed in seeds:
-        for label, (name, method_values, train) in built.items():
-            typed = typed_method_config(name, method_values, f"arms.{label}.method" if cfg.arms else "method")
-            specs.append(RunSpec(exp=cfg.exp_name, task=cfg.task.name, label=label, method=name, seed=seed,
-                                 method_config=dataclasses.asdict(typed), train=train))
-    return specs
+    if not narrowing:
+        return built
+    wanted = _container(cfg.method).get("name")
+    want_label = arm_label(wanted, wanted, typed_train(cfg.train, cli_train).verified)
+    chosen = {k: v for k, v in built.items() if k == want_label} or {
+        k: v for k, v in built.items() if v[0] == wanted}
+    if not chosen:
+        raise NotInExperiment(f"experiment {cfg.exp_name} does not compare method {wanted!r}; its arms are "
+                              f"{', '.join(built)} (method=<one of them> narrows, leave it out to run all)")
+    return {k: (n, {**m, **cli_method}, t) for k, (n, m, t) in chosen.items()}

@@ -102,6 +102,7 @@ class ArmConfig:
 class Config:
     exp_name: str = "adhoc"  # results/<exp_name>/...; every conf/exp file sets its own
     seed: Any = 0  # 3, [42, 7], "0..2" (inclusive), "42,7,123"
+    max_cells: int = 1000  # a plan of more cells (arms x seeds) is refused unless this is raised: max_cells=N
     force: bool = False  # re-run cells whose result already exists
     dry_run: bool = False  # print the cells and whether they are finished; load nothing, run nothing
     results_dir: str = "results"

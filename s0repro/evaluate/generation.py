@@ -122,8 +122,12 @@ def _decode(tokenizer: PreTrainedTokenizerBase, ids: list[int], stops: set[int])
 
 @torch.no_grad()
 def generate(model, tokenizer: PreTrainedTokenizerBase, prompts: list[str], cfg: GenerationConfig, *, method=None,
-             seed: int = 0, cache_path: str | Path | None = None, progress: bool = True) -> list[list[str]]:
-    """Raw completions, ``cfg.num_samples`` per prompt. Prompts are fully rendered (chat template applied)."""
+             seed: int = 0, cache_path: str | Path | None = None, progress: bool = True,
+             desc: str = "generate") -> list[list[str]]:
+    """Raw completions, ``cfg.num_samples`` per prompt. Prompts are fully rendered (chat template applied).
+
+    ``desc`` labels the progress bar: a run generates in several phases (baseline eval, sampling the training set,
+    the tuned model's eval), and one unnamed ``generate`` bar after another does not say which is running."""
     rows = [(i, j) for i in range(len(prompts)) for j in range(cfg.num_samples)]
     batches = [rows[k : k + cfg.batch_size] for k in range(0, len(rows), cfg.batch_size)]
     cache = _Cache(Path(cache_path) if cache_path else None, _header(model, prompts, cfg, method, seed))
@@ -135,7 +139,7 @@ def generate(model, tokenizer: PreTrainedTokenizerBase, prompts: list[str], cfg:
     sampling = {"do_sample": True, "temperature": cfg.temperature, "top_p": cfg.top_p, "top_k": 0} \
         if cfg.do_sample else {"do_sample": False}
     try:
-        for b, batch in enumerate(tqdm(batches, desc="generate", disable=not progress, leave=False)):
+        for b, batch in enumerate(tqdm(batches, desc=desc, disable=not progress, leave=False)):
             if all(key in cache.rows for key in batch):
                 continue
             enc = tokenizer([prompts[i] for i, _ in batch], return_tensors="pt", padding=True,

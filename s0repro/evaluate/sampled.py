@@ -74,10 +74,11 @@ def evaluate_sampled(model, tokenizer, task: TaskData, problems: list[Problem], 
     prompts = [render_prompt(tokenizer, task, p) for p in problems]
     if cache_path is None and out_jsonl is not None:
         cache_path = Path(str(out_jsonl) + ".generations.jsonl")
+    phase = f"sampled eval n={cfg.n}"  # progress bars named apart from the greedy evaluation's
     samples = generate(model, tokenizer, prompts, sampling, method=method, seed=seed, cache_path=cache_path,
-                       progress=progress)
+                       progress=progress, desc=f"{phase}: generate")
     flat = score(task, [p for p in problems for _ in range(cfg.n)], [s for row in samples for s in row],
-                 sandbox_cfg, cleanup=cleanup)
+                 sandbox_cfg, cleanup=cleanup, progress=progress, desc=f"{phase}: sandbox")
     counts = [sum(s.passed for s in flat[i * cfg.n : (i + 1) * cfg.n]) for i in range(len(problems))]
     records = [{**asdict(s), "sample": j % cfg.n, "prompt_sha256": prompt_hash(prompts[j // cfg.n])}
                for j, s in enumerate(flat)]

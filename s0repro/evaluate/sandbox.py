@@ -454,17 +454,17 @@ def isolation_plan(cfg: SandboxConfig) -> _Plan:
     return plan
 
 
-def run_programs(programs: list[str], cfg: SandboxConfig | None = None, *, progress: bool = False
-                 ) -> list[ExecResult]:
+def run_programs(programs: list[str], cfg: SandboxConfig | None = None, *, progress: bool = False,
+                 desc: str = "sandbox") -> list[ExecResult]:
     """Run each program in its own sandboxed process, ``cfg.effective_workers`` at a time; results in order.
-    ``progress``: a tqdm bar on stderr (minutes of silence otherwise at full scale)."""
+    ``progress``: a tqdm bar on stderr labelled ``desc`` (minutes of silence otherwise at full scale)."""
     cfg = cfg or SandboxConfig()
     if not programs:
         return []
     plan = isolation_plan(cfg)
     nproc = None if plan.drop_uid else _count_own_processes() + cfg.max_processes * cfg.effective_workers
     with ThreadPoolExecutor(max_workers=min(cfg.effective_workers, len(programs))) as pool, \
-            tqdm(total=len(programs), desc="sandbox", unit="program", disable=not progress) as bar:
+            tqdm(total=len(programs), desc=desc, unit="program", disable=not progress) as bar:
         def run_and_count(program: str) -> ExecResult:
             result = _run_one(program, cfg, plan, nproc)
             bar.update()

@@ -81,11 +81,11 @@ def failure_type(result: ExecResult) -> str:
 
 
 def _score_code(problems: list[Problem], completions: list[str], cfg: SandboxConfig, cleanup: str,
-                progress: bool) -> list[Scored]:
+                progress: bool, desc: str) -> list[Scored]:
     sanitized = [sanitize(c, kind="code", entry_point=p.entry_point, mode=cleanup)
                  for p, c in zip(problems, completions, strict=True)]
     results = run_programs([build_program(p, s) for p, s in zip(problems, sanitized, strict=True)], cfg,
-                           progress=progress)
+                           progress=progress, desc=desc)
     return [Scored(p.task_id, r.status == "passed", r.status, failure_type(r), raw, s, r.detail)
             for p, raw, s, r in zip(problems, completions, sanitized, results, strict=True)]
 
@@ -117,15 +117,15 @@ def _score_sql(problems: list[Problem], completions: list[str]) -> list[Scored]:
 
 
 def score(task: TaskData, problems: list[Problem], completions: list[str],
-          sandbox_cfg: SandboxConfig | None = None, *, cleanup: str = "lenient", progress: bool = False
-          ) -> list[Scored]:
+          sandbox_cfg: SandboxConfig | None = None, *, cleanup: str = "lenient", progress: bool = False,
+          desc: str = "sandbox") -> list[Scored]:
     """One :class:`Scored` per (problem, completion) pair, in order. ``cleanup``: a mode of :mod:`.sanitize`;
-    ``progress``: a progress bar over the sandboxed programs."""
+    ``progress``: a progress bar over the sandboxed programs, labelled ``desc``."""
     if len(problems) != len(completions):
         raise ValueError(f"{len(problems)} problems but {len(completions)} completions")
     check_cleanup(cleanup)
     if task.kind == "code":
-        return _score_code(problems, completions, sandbox_cfg or SandboxConfig(), cleanup, progress)
+        return _score_code(problems, completions, sandbox_cfg or SandboxConfig(), cleanup, progress, desc)
     if task.kind == "math":
         return _score_math(task, problems, completions)
     if task.kind == "sql":
@@ -143,7 +143,8 @@ def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], ge
                    cleanup: str = "lenient") -> EvalResult:
     """Generate one completion per problem (greedy by default), score it, and write per-problem records.
 
-    ``cache_path`` (default: ``<out_jsonl>.generations.jsonl``) makes an interrupted generation resume.
+    ``cache_path`` (default: ``<out_jsonl>.generations.jsonl``) makes an interrupted generation resume. Progress
+    bars are labelled by phase: ``baseline eval`` (no method) or ``eval <method>``.
     """
     from s0repro.evaluate.generation import generate
 
@@ -152,9 +153,11 @@ def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], ge
     prompts = [render_prompt(tokenizer, task, p) for p in problems]
     if cache_path is None and out_jsonl is not None:
         cache_path = Path(str(out_jsonl) + ".generations.jsonl")
+    phase = "baseline eval" if method is None else f"eval {method.name}"
     completions = [c[0] for c in generate(model, tokenizer, prompts, gen_cfg, method=method, seed=seed,
-                                          cache_path=cache_path, progress=progress)]
-    scored = score(task, problems, completions, sandbox_cfg, cleanup=cleanup, progress=progress)
+                                          cache_path=cache_path, progress=progress, desc=f"{phase}: generate")]
+    scored = score(task, problems, completions, sandbox_cfg, cleanup=cleanup, progress=progress,
+                   desc=f"{phase}: sandbox")
     records = [{**asdict(s), "prompt_sha256": prompt_hash(pr)} for s, pr in zip(scored, prompts, strict=True)]
     if out_jsonl is not None:
         Path(out_jsonl).parent.mkdir(parents=True, exist_ok=True)

@@ -62,9 +62,11 @@ def _slug(text: str) -> str:
 def _sample_and_score(model, tokenizer, task: TaskData, k: int, seed: int, gen_cfg: GenerationConfig,
                       sandbox_cfg: SandboxConfig, progress: bool) -> list[dict[str, Any]]:
     prompts = [render_prompt(tokenizer, task, p) for p in task.train]
-    samples = generate(model, tokenizer, prompts, gen_cfg, seed=seed, progress=progress)
+    phase = f"sampling k={k}"  # the training set's phase, named apart from the evaluations' bars
+    samples = generate(model, tokenizer, prompts, gen_cfg, seed=seed, progress=progress, desc=f"{phase}: generate")
     flat_problems = [p for p in task.train for _ in range(k)]
-    scored = score(task, flat_problems, [s for row in samples for s in row], sandbox_cfg)
+    scored = score(task, flat_problems, [s for row in samples for s in row], sandbox_cfg, progress=progress,
+                   desc=f"{phase}: sandbox")
     return [{"task_id": p.task_id, "raw": [s.raw for s in scored[i * k : (i + 1) * k]],
              "sanitized": [s.sanitized for s in scored[i * k : (i + 1) * k]],
              "passed": [s.passed for s in scored[i * k : (i + 1) * k]],

@@ -18,7 +18,9 @@ cached baseline and verified sets, reached through an evaluator). The result rec
 
 A finished cell is skipped (``force=true`` re-runs it and refreshes the cached baseline). Bad input is one line on
 stderr and exit status 2, before anything under results/ is touched; a cell that crashes is reported and the others
-still run (exit status 1 at the end; re-running retries only the missing cells).
+still run (exit status 1 at the end; re-running retries only the missing cells). Ctrl-C is one line and exit status
+130; finished cells are kept, the cell in progress leaves nothing. More than ``max_cells`` (1,000) cells is refused
+with the count unless ``max_cells=N`` is raised.
 """
 
 from s0repro.run.cells import CellsFailed, run, run_experiment

@@ -77,7 +77,8 @@ def run_experiment(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] =
     root = _absolute(settings.results_dir)
     store = ResultStore(root)
     try:
-        store.check_writable()
+        if not settings.dry_run:  # a dry run writes nothing, not even an empty results_dir
+            store.check_writable()
     except OSError as err:
         raise UserError(f"results_dir={settings.results_dir}: {err}") from None
     todo = []
@@ -94,8 +95,9 @@ def run_experiment(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] =
           f"{len({s.seed for s in specs})} seeds), {len(specs) - len(todo)} finished, {len(todo)} to run "
           f"-> {root}", flush=True)
     if settings.dry_run:
+        pending = set(todo)
         for spec in specs:
-            state = "to run" if spec in todo else "finished"
+            state = "to run" if spec in pending else "finished"
             print(f"  {'/'.join(map(str, spec.key[:3]))} seed={spec.seed}: {state}", flush=True)
         return []
     if not todo:

@@ -3,12 +3,16 @@
 Bad input is one line on stderr and exit status 2 before Hydra (or a model) starts: :func:`precheck` composes the
 config the way Hydra will (the first job of a sweep), types it and plans its cells. A seed list outside a multirun
 (``seed=42,7,123``) is one run over three seeds, not a Hydra sweep (:func:`normalise_argv`). Cells that crash give
-exit status 1 at the end, after the others ran.
+exit status 1 at the end, after the others ran. Ctrl-C is one line saying how many cells are finished and kept, and
+exit status 130: the cell in progress leaves no result (the store removes its attempt folder), so re-running the same
+command resumes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -18,6 +22,7 @@ from s0repro.conf import (
     CONF_DIR,
     GROUPS,
     NotInExperiment,
+    check_cell_count,
     compose,
     config_error_line,
     expand_suite,
@@ -27,9 +32,11 @@ from s0repro.conf import (
     to_settings,
 )
 from s0repro.errors import UserError
+from s0repro.results.schema import CorruptResultError
+from s0repro.results.store import ResultStore
 from s0repro.run.cells import CellsFailed, run
 
-EXIT_USER_ERROR, EXIT_CELLS_FAILED = 2, 1
+EXIT_USER_ERROR, EXIT_CELLS_FAILED, EXIT_INTERRUPTED = 2, 1, 130  # 130 = 128 + SIGINT, as a shell reports Ctrl-C
 
 
 def _is_multirun(argv: list[str]) -> bool:
@@ -66,28 +73,45 @@ def precheck(argv: list[str]) -> None:
     if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
         return  # --cfg, --info, --config-name ...: Hydra's own options, left to Hydra
     overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+").startswith("hydra")]
+    jobs = 1
     if _is_multirun(argv):
+        jobs = sweep_jobs(overrides)
         overrides = first_of_each_sweep(overrides)
     members = expand_suite(compose(overrides), overrides)
     for cfg, member_overrides in members:
         to_settings(cfg)
         try:
-            plan_runs(cfg, member_overrides)
+            cells = len(plan_runs(cfg, member_overrides))
         except NotInExperiment:
             if len(members) == 1:  # in a suite, a member without that method is skipped instead
                 raise
+            continue
+        if jobs > 1:  # each job is under max_cells; the sweep as a whole must be too
+            check_cell_count(jobs * cells, cfg.max_cells, f"{jobs:,} sweep jobs of {cells} cells like the first")
+
+
+def _parse_overrides(overrides: list[str]) -> list:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return OverridesParser.create().parse_overrides(overrides)
+    except Exception as err:  # noqa: BLE001
+        raise UserError(config_error_line(err)) from None
+
+
+def sweep_jobs(overrides: list[str]) -> int:
+    """How many jobs a multirun launches: the product of its sweeps' lengths (``seed=range(0,100)`` is 100)."""
+    jobs = 1
+    for item in _parse_overrides(overrides):
+        if item.is_sweep_override():
+            jobs *= sum(1 for _ in item.sweep_string_iterator())
+    return jobs
 
 
 def first_of_each_sweep(overrides: list[str]) -> list[str]:
     """A multirun's first job (``seed=0,1`` -> ``seed=0``), so its config can be checked before Hydra launches."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except Exception as err:  # noqa: BLE001
-        raise UserError(config_error_line(err)) from None
     out = []
-    for item in parsed:
+    for item in _parse_overrides(overrides):
         if item.is_sweep_override():
             key = item.input_line.split("=", 1)[0]
             values = list(item.sweep_string_iterator())
@@ -104,15 +128,39 @@ def main(argv: list[str] | None = None) -> None:
     argv = normalise_argv(list(sys.argv[1:] if argv is None else argv))
     try:
         precheck(argv)
+        sys.argv = [sys.argv[0], *argv]
+        _hydra_main()
     except UserError as err:
         _fail(err)
-    sys.argv = [sys.argv[0], *argv]
-    _hydra_main()
+    except KeyboardInterrupt:  # before a plan exists (pre-check, Hydra starting) or during the count below
+        _interrupted("interrupted; re-run the same command to resume")
 
 
 def _fail(err: BaseException) -> None:
     print(f"error: {err}", file=sys.stderr, flush=True)
     sys.exit(EXIT_USER_ERROR)
+
+
+def _interrupted(line: str) -> None:
+    fresh_line = "\n" if sys.stderr.isatty() else ""  # a terminal shows ^C (or a progress bar) on the current line
+    print(f"{fresh_line}{line}", file=sys.stderr, flush=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def finished_cells(cfg: DictConfig, overrides: list[str]) -> tuple[int, int]:
+    """(finished, planned) cells of the command: what an interrupted run keeps, and what it had to do."""
+    finished = planned = 0
+    for member, member_overrides in expand_suite(cfg, overrides):
+        try:
+            specs = plan_runs(member, member_overrides)
+        except NotInExperiment:
+            continue
+        store = ResultStore(Path(member.results_dir).expanduser().absolute())
+        for spec in specs:
+            planned += 1
+            with contextlib.suppress(CorruptResultError):  # not finished; the next run says so
+                finished += store.existing(*spec.key) is not None
+    return finished, planned
 
 
 @hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
@@ -125,3 +173,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     except CellsFailed as err:
         print(f"error: {err}", file=sys.stderr, flush=True)
         sys.exit(EXIT_CELLS_FAILED)
+    except KeyboardInterrupt:
+        finished, planned = finished_cells(cfg, overrides)
+        _interrupted(f"interrupted; {finished} finished cells kept ({planned - finished} of {planned} to go); "
+                     "re-run the same command to resume")

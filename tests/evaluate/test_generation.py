@@ -99,3 +99,9 @@ def test_bad_config_is_a_user_error() -> None:
         GenerationConfig(padding_side="middle")
     with pytest.raises(UserError):
         GenerationConfig(batch_size=0)
+
+
+def test_the_progress_bar_is_labelled_by_its_phase(tiny, capsys: pytest.CaptureFixture) -> None:
+    tok = tiny.tokenizer
+    generate(tiny.model, tok, render(tok, ["x"]), GenerationConfig(max_new_tokens=2), desc="sampling k=4: generate")
+    assert "sampling k=4: generate:" in capsys.readouterr().err

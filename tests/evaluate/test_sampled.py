@@ -23,7 +23,7 @@ def test_counts_the_passing_samples_of_each_problem(toy_code: TaskData, tiny, mo
     seen = {}
 
     def fake_generate(model, tokenizer, prompts, cfg, **kwargs):
-        seen.update(cfg=cfg, seed=kwargs["seed"])
+        seen.update(cfg=cfg, seed=kwargs["seed"], desc=kwargs["desc"])
         return [[p.answer if j < passing[i] else "    return None\n" for j in range(cfg.num_samples)]
                 for i, p in enumerate(problems)]
 
@@ -37,6 +37,7 @@ def test_counts_the_passing_samples_of_each_problem(toy_code: TaskData, tiny, mo
     assert res.failure_types["none"] == 9 and sum(res.failure_types.values()) == 20
     # the generator was asked to sample at the paper's temperature, n per prompt, with the run's seed
     assert seen["cfg"].do_sample and seen["cfg"].num_samples == 5 and seen["seed"] == 7
+    assert seen["desc"] == "sampled eval n=5: generate"  # its progress bar says which generation phase this is
     assert (seen["cfg"].temperature, seen["cfg"].top_p, seen["cfg"].batch_size) == (0.7, 0.95, 4)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == 20 and [r["sample"] for r in lines[:5]] == [0, 1, 2, 3, 4]

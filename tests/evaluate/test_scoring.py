@@ -136,3 +136,22 @@ def test_eval_configs_keep_lenient_as_the_default() -> None:
     assert EvalConfig().cleanup == "lenient"
     for path in sorted((Path(__file__).resolve().parents[2] / "conf" / "eval").glob("*.yaml")):
         assert yaml.safe_load(path.read_text())["cleanup"] == "lenient", path.name
+
+
+def test_evaluation_progress_bars_name_their_phase(toy_code: TaskData, tiny, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    from types import SimpleNamespace
+
+    problems, labels = toy_code.eval, []
+
+    def fake_generate(model, tokenizer, prompts, cfg, *, desc, **kwargs):
+        labels.append(desc)
+        return [["```python\n" + p.answer + "```"] for p in problems]
+
+    monkeypatch.setattr("s0repro.evaluate.generation.generate", fake_generate)
+    gen_cfg = GenerationConfig(max_new_tokens=4)
+    evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX)
+    evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX, method=SimpleNamespace(name="s0"))
+    assert labels == ["baseline eval: generate", "eval s0: generate"]
+    err = capsys.readouterr().err
+    assert "baseline eval: sandbox: 100%|" in err and "eval s0: sandbox: 100%|" in err

@@ -34,7 +34,7 @@ def fake_samples(task: TaskData, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     calls: list[dict] = []
 
     def fake_generate(model, tokenizer, prompts, cfg, *, seed=0, **kwargs):
-        calls.append({"cfg": cfg, "seed": seed, "n": len(prompts)})
+        calls.append({"cfg": cfg, "seed": seed, "n": len(prompts), "desc": kwargs.get("desc")})
         return [list(row[: cfg.num_samples]) for row in table]
 
     monkeypatch.setattr(verified_mod, "generate", fake_generate)
@@ -91,3 +91,11 @@ def test_mechanics_on_the_tiny_model(toy_code: TaskData, tiny, tmp_path: Path) -
                             cache_dir=tmp_path)
     assert vs.n_problems == 2 and vs.k == 2 and [len(r["passed"]) for r in vs.records] == [2, 2]
     assert vs.examples == [] and vs.kept_task_ids == []  # a random-init model solves nothing
+
+
+def test_sampling_and_its_scoring_show_progress_bars_named_by_phase(task: TaskData, tiny, fake_samples,
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    build_verified_set(tiny.model, tiny.tokenizer, task, k=4, seed=0, sandbox_cfg=SANDBOX, progress=True)
+    assert fake_samples[0]["desc"] == "sampling k=4: generate"
+    err = capsys.readouterr().err
+    assert "sampling k=4: sandbox" in err and "16/16" in err  # 4 problems x 4 samples, each a sandboxed program
