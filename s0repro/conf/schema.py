@@ -27,7 +27,6 @@ from s0repro.train import TrainConfig
 
 GROUPS = ("model", "method", "task", "train", "eval", "logger", "exp")
 PADDING_SIDES = ("left", "right")
-EVAL_MODES = ("paper", "fast")  # one prompt at a time (the authors') | batched (conf/eval/{paper,fast}.yaml)
 BASELINES = ("shared", "per_seed")  # one cached base evaluation for every seed | re-evaluated per seed (the authors')
 SCORED_CLEANUPS = ("authors", "lenient")  # every cell is scored under both, beside eval.cleanup (the primary)
 SCHEMA_SUFFIX = "_schema"  # method/<name>_schema: the ConfigStore entry a method's YAML extends
@@ -82,14 +81,11 @@ class EvalConfig:
     padding_side: str = "left"
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # the evaluate stage's own config
     cleanup: str = "lenient"  # the primary clean-up: authors | lenient | evalplus | none (evaluate/sanitize)
-    mode: str = "fast"  # which protocol the group names: paper (batch 1) | fast (batched); recorded per result
     baseline: str = "shared"  # shared: one cached base evaluation for every seed | per_seed: re-evaluated per seed
 
     def __post_init__(self) -> None:
         if self.padding_side not in PADDING_SIDES:
             raise UserError(f"eval.padding_side={self.padding_side!r} is not one of {PADDING_SIDES}")
-        if self.mode not in EVAL_MODES:
-            raise UserError(f"eval.mode={self.mode!r} is not one of {EVAL_MODES} (choose eval=paper or eval=fast)")
         if self.baseline not in BASELINES:
             raise UserError(f"eval.baseline={self.baseline!r} is not one of {BASELINES}")
         if self.batch_size < 1 or self.max_new_tokens < 1:

@@ -60,8 +60,9 @@ class EvalInfo:
 
     ``score``/``correct`` are the primary clean-up's (``cleanup``); ``by_cleanup`` holds every clean-up the cell was
     scored under (the authors' and ours at least), each ``{score, correct, failure_class, failure_classes}`` with
-    lists aligned with ``task_ids``. ``mode`` says which evaluation protocol ran (paper: one prompt at a time;
-    fast: batched), ``baseline`` whether the base was evaluated per seed or once for all seeds."""
+    lists aligned with ``task_ids``. ``mode`` says which evaluation protocol ran, read from the batch size that ran
+    (``paper``: one prompt at a time, as the authors; ``fast``: batched, conf/eval/fast.yaml), ``baseline`` whether
+    the base was evaluated per seed or once for all seeds."""
 
     metric: str  # pass@1 (code) | accuracy
     score: float  # fraction in [0, 1], under the primary clean-up
@@ -83,13 +84,13 @@ class EvalInfo:
 
     @classmethod
     def of(cls, evaluation: EvalResult, *, kind: str, baseline_score: float, batch_size: int, padding_side: str,
-           max_new_tokens: int, mode: str, baseline: str) -> EvalInfo:
+           max_new_tokens: int, baseline: str) -> EvalInfo:
         return cls(metric="pass@1" if kind == "code" else "accuracy", score=evaluation.score,
                    n=len(evaluation.correct), task_ids=evaluation.task_ids, correct=evaluation.correct,
                    failure_types=evaluation.failure_types, baseline_score=baseline_score, batch_size=batch_size,
                    padding_side=padding_side, max_new_tokens=max_new_tokens, generation=evaluation.generation,
                    sandbox=evaluation.sandbox, seconds=evaluation.seconds, cleanup=evaluation.cleanup,
-                   by_cleanup=evaluation.by_cleanup, mode=mode, baseline=baseline)
+                   by_cleanup=evaluation.by_cleanup, mode="paper" if batch_size == 1 else "fast", baseline=baseline)
 
 
 @dataclass

@@ -191,7 +191,7 @@ def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: Train
         attempt=attempt.name, train=train_info,
         eval=EvalInfo.of(evaluation, kind=session.task.kind, baseline_score=baseline.score,
                          batch_size=ev.batch_size, padding_side=ev.padding_side, max_new_tokens=ev.max_new_tokens,
-                         mode=ev.mode, baseline=ev.baseline),
+                         baseline=ev.baseline),
         method_info=method_info,
         meta={"versions": package_versions(), "hardware": hardware(), "dataset": session.task.source,
               "model": _model_meta(session.loaded)},

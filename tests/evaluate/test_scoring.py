@@ -189,8 +189,8 @@ def test_cleanup_mode_is_checked_first_recorded_and_configurable(toy_code: TaskD
 
 
 def test_eval_configs_keep_lenient_as_the_default() -> None:
-    from s0repro.conf import EvalConfig
+    from s0repro.conf import EvalConfig, compose, to_settings
 
     assert EvalConfig().cleanup == "lenient"
     for path in sorted((Path(__file__).resolve().parents[2] / "conf" / "eval").glob("*.yaml")):
-        assert yaml.safe_load(path.read_text())["cleanup"] == "lenient", path.name
+        assert to_settings(compose([f"eval={path.stem}"])).eval.cleanup == "lenient", path.name

@@ -15,8 +15,8 @@ def _record() -> ResultRecord:
                             cleanup="authors",
                             by_cleanup={"authors": {"score": 0.5, "correct": [True, False]},
                                         "lenient": {"score": 1.0, "correct": [True, True]}})
-    info = EvalInfo.of(evaluation, kind="math", baseline_score=0.25, batch_size=8, padding_side="left",
-                       max_new_tokens=512, mode="paper", baseline="per_seed")
+    info = EvalInfo.of(evaluation, kind="math", baseline_score=0.25, batch_size=1, padding_side="left",
+                       max_new_tokens=512, baseline="per_seed")
     return ResultRecord(exp="e", task="t", method="none", method_name="none", seed=0, attempt="attempt-x", train=None,
                         eval=info, method_info={}, meta={}, artefact=None, files={})
 
