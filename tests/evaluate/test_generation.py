@@ -9,7 +9,13 @@ import pytest
 import torch
 
 from s0repro.errors import UserError
-from s0repro.evaluate.generation import GenerationConfig, _decode, effective_sampling, generate, stop_token_ids
+from s0repro.evaluate.generation import (
+    GenerationConfig,
+    _decode,
+    effective_sampling,
+    generate,
+    stop_token_ids,
+)
 from s0repro.methods import build_method
 
 MESSAGES = ["hi", "def f(x):\n    return", "a much longer prompt, so the batch needs left padding"]

@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import yaml
 
 from s0repro.data import Problem, TaskData
 from s0repro.errors import UserError
