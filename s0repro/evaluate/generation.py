@@ -59,9 +59,13 @@ def sampling_arguments(cfg: GenerationConfig) -> dict[str, Any]:
 
 
 def effective_sampling(model, cfg: GenerationConfig) -> dict[str, Any]:
-    """The sampling parameters in force: the model's generation config merged with what :func:`generate` passes."""
-    own = model.generation_config.to_dict() if getattr(model, "generation_config", None) is not None else {}
-    merged = {key: own.get(key) for key in SAMPLING_KEYS} | sampling_arguments(cfg)
+    """The sampling parameters in force: the model's generation config merged with what :func:`generate` passes.
+    A field the checkpoint leaves unset (None) takes transformers' global default, as ``generate`` does (top_k 50)."""
+    config = getattr(model, "generation_config", None)
+    own = config.to_dict() if config is not None else {}
+    defaults = config._get_default_generation_params() if hasattr(config, "_get_default_generation_params") else {}
+    merged = {key: own.get(key) if own.get(key) is not None else defaults.get(key) for key in SAMPLING_KEYS}
+    merged |= sampling_arguments(cfg)
     return {key: merged[key] for key in SAMPLING_KEYS}
 
 
