@@ -95,9 +95,11 @@ def test_a_result_file_holds_run_train_eval_and_meta_info_and_the_artefact(tmp_p
     assert [json.loads(line)["task_id"] for line in records] == ev["task_ids"]
 
 
-def test_every_cell_is_scored_under_both_clean_ups_and_names_its_primary(tmp_path, fakes):
+def test_every_cell_is_scored_under_both_clean_ups_and_names_its_primary(tmp_path, fakes, capsys):
     payloads = go(tmp_path, "method=s0", "seed=0", "eval.cleanup=authors")
     ev = payloads[0]["eval"]
+    assert f"pass@1 {100 * ev['score']:.1f}% [lenient {100 * ev['by_cleanup']['lenient']['score']:.1f}%]" in \
+        capsys.readouterr().out  # the progress line shows the other clean-up beside the primary
     assert ev["cleanup"] == "authors" and set(ev["by_cleanup"]) == {"authors", "lenient"}
     assert ev["correct"] == ev["by_cleanup"]["authors"]["correct"] and ev["score"] == ev["by_cleanup"]["authors"]["score"]
     for view in ev["by_cleanup"].values():

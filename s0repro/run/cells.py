@@ -216,8 +216,10 @@ def _write_records(path: Path, records: list[dict[str, Any]]) -> None:
 
 def summary_line(i: int, n: int, payload: dict[str, Any], seconds: float) -> str:
     ev, tr = payload["eval"], payload.get("train")
+    others = ", ".join(f"{mode} {100 * view['score']:.1f}%" for mode, view in ev.get("by_cleanup", {}).items()
+                       if mode != ev.get("cleanup"))
     line = (f"[{i}/{n}] {payload['exp']}/{payload['task']}/{payload['method']} seed={payload['seed']}: "
-            f"{ev['metric']} {100 * ev['score']:.1f}%")
+            f"{ev['metric']} {100 * ev['score']:.1f}%" + (f" [{others}]" if others else ""))
     if tr is not None:
         line += f" (base {100 * ev['baseline_score']:.1f}%, {100 * (ev['score'] - ev['baseline_score']):+.1f} pp)"
         line += f" | {tr['num_examples']} examples, {tr['steps']} steps"
