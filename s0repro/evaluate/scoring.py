@@ -50,7 +50,7 @@ from s0repro.evaluate.answers import (
 from s0repro.evaluate.failures import class_counts, classify
 from s0repro.evaluate.sandbox import ExecResult, SandboxConfig, run_programs
 from s0repro.evaluate.sanitize import check_cleanup, sanitize
-from s0repro.evaluate.sqlexec import execution_match, run_query
+from s0repro.evaluate.sqlexec import execution_match
 
 if TYPE_CHECKING:  # generation pulls in torch; scoring alone (the CLI, the sandbox tests) does not need it
     from s0repro.evaluate.generation import GenerationConfig
@@ -156,18 +156,6 @@ def _score_math(task: TaskData, problems: list[Problem], completions: list[str],
     return out
 
 
-def _authors_sql_match(db_path: str, query: str, gold: str) -> tuple[bool, str]:
-    """The authors' verdict: rows as sets whatever the ORDER BY; a failing query is wrong."""
-    gold_out = run_query(db_path, gold)
-    if gold_out.rows is None:
-        raise ValueError(f"gold query fails on {db_path}: {gold_out.error}")
-    pred = run_query(db_path, query)
-    if pred.rows is None:
-        return False, "timeout" if pred.error == "timeout" else "error"
-    ok = authors_sql_match(pred.rows, gold_out.rows)
-    return ok, "passed" if ok else "failed"
-
-
 SQL_CLASSES = {"passed": "passed", "failed": "wrong_answer", "timeout": "timeout"}
 
 
@@ -176,7 +164,7 @@ def _score_sql(problems: list[Problem], completions: list[str], authors: bool) -
     for p, raw in zip(problems, completions, strict=True):
         if authors:
             query = authors_sql_extract(raw)
-            ok, status = _authors_sql_match(p.meta["db_path"], query, p.answer)
+            ok, status = execution_match(p.meta["db_path"], query, p.answer, compare=authors_sql_match)
         else:
             query = sanitize(raw, kind="sql").rstrip(";").strip()
             ok, status = execution_match(p.meta["db_path"], query, p.answer)
