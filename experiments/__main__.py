@@ -1,6 +1,8 @@
 """Render every table, figure and the claims report from existing result files: ``python -m experiments``.
 
-Takes the same options as each table (``--results``, ``--out``, ``--scale``); never runs a model.
+Takes the same options as each table (``--results``, ``--out``, ``--scale``); never runs a model (the mechanistic
+analysis renders its first-divergence part from stored generations; its KL part needs ``python -m
+experiments.mechanistic --kl``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from experiments import (
     alpha,
     claims,
     data_size,
+    failures,
     layer_groups,
+    mechanistic,
     passk,
     prefix_control,
     scaling,
@@ -23,7 +27,8 @@ from experiments import (
 )
 from experiments.common import Options, cli
 
-MODULES = (table1, table2, table3, transfer, prefix_control, scaling, passk, layer_groups, data_size, alpha, claims)
+MODULES = (table1, table2, table3, transfer, prefix_control, scaling, passk, layer_groups, data_size, alpha, failures,
+           mechanistic, claims)
 
 
 def render(opts: Options) -> list[Path]:

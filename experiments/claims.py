@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,16 +30,14 @@ from experiments.ablation_common import load_results
 from experiments.common import CODE_TASKS, TINY_NOTE, Cells, Options, cli, compare
 from experiments.prefix_control import runs as prefix_runs
 from experiments.render import DASH, ROUNDING, Table, p_text, pct, write_tables
-from experiments.scaling import SIZES, by_size
+from experiments.scaling import SIZES, by_size, gain_trend
 from experiments.transfer import s0_arms
 from s0repro.errors import UserError
 from s0repro.stats import (
-    SlopeTest,
     TOSTResult,
     TTestResult,
     paired_seed_level,
     problem_level,
-    slope_test,
     tost_from_moments,
     tost_welch,
     welch_moments,
@@ -246,19 +243,6 @@ def claim_prefix(cells: Cells, opts: Options) -> ClaimResult:
     below = sum(d < 0 for d in deltas)
     ours = f"{100 * sum(deltas) / len(deltas):+.1f} pp, {below} of {len(deltas)} runs below base"
     return ClaimResult(claim, paper_txt, ours, SUPPORTED if below == len(deltas) else NOT_SUPPORTED)
-
-
-SIZE_PARAMS = {"0.8B": 0.8e9, "2B": 2e9, "4B": 4e9, "9B": 9e9}  # nominal sizes of the Qwen3.5 family
-
-
-def gain_trend(found: dict) -> SlopeTest | None:
-    """Per-seed gains (pp) regressed on log10(parameters); None with fewer than two sizes."""
-    sizes = [s for s in SIZES if s in found]
-    if len(sizes) < 2:
-        return None
-    x = [math.log10(SIZE_PARAMS[s]) for s in sizes for _ in found[s].deltas]
-    y = [100 * d for s in sizes for d in found[s].deltas]
-    return slope_test(x, y)
 
 
 def claim_scaling(cells: Cells, opts: Options) -> ClaimResult:

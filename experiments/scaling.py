@@ -2,13 +2,16 @@
 
 Reads experiments ``scaling`` and ``scaling_<model>`` (the runner names one experiment per model); sizes are told
 apart by ``meta.model.hub_id`` (else the name, else the experiment name), e.g. ``Qwen/Qwen3.5-2B``, ``qwen3_5_0_8b``. The 4B point is Table 1's and is added from experiment ``qwen3_5`` when present.
-Seed-level view: mean +/- sd over seeds, Welch across seeds (one-sample against a single base run).
+Seed-level view: mean +/- sd over seeds, Welch across seeds (one-sample against a single base run). "Gain grows
+with size" is a test, not an ordering of means: per-seed gains regressed on log10(parameters), two-sided t-test of
+slope = 0 (the claims report judges the same test).
 
     python -m experiments.scaling [--results results] [--out results/tables] [--scale full|tiny]
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,10 +29,12 @@ from experiments.common import (
     delta_row,
 )
 from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, mean_sd, p_text, vs_table, write_report
-from s0repro.stats import Cell, SeedComparison
+from s0repro.stats import Cell, SeedComparison, SlopeTest, slope_test
 
 NAME = "scaling"
 SIZES = ("0.8B", "2B", "4B", "9B")
+SIZE_PARAMS = {"0.8B": 0.8e9, "2B": 2e9, "4B": 4e9, "9B": 9e9}  # nominal sizes of the Qwen3.5 family
+ALPHA = 0.05
 _SIZE = re.compile(r"\d+(\.\d+)?b")
 
 
@@ -61,10 +66,25 @@ def by_size(cells: Cells, opts: Options) -> dict[str, SeedComparison]:
     return out
 
 
-def gains_increase(found: dict[str, SeedComparison]) -> bool | None:
-    """Whether the change grows with model size over the sizes that ran (None with fewer than two)."""
-    deltas = [found[s].delta for s in SIZES if s in found]
-    return None if len(deltas) < 2 else all(a < b for a, b in zip(deltas, deltas[1:], strict=False))
+def gain_trend(found: dict[str, SeedComparison]) -> SlopeTest | None:
+    """Per-seed gains (pp) regressed on log10(parameters); None with fewer than two sizes."""
+    sizes = [s for s in SIZES if s in found]
+    if len(sizes) < 2:
+        return None
+    x = [math.log10(SIZE_PARAMS[s]) for s in sizes for _ in found[s].deltas]
+    y = [100 * d for s in sizes for d in found[s].deltas]
+    return slope_test(x, y)
+
+
+def trend_text(trend: SlopeTest | None) -> str:
+    """The note's verdict on "gain grows with size", from the slope test."""
+    if trend is None:
+        return "not enough sizes ran"
+    if not trend.defined:
+        return f"untestable ({trend.note})"
+    verdict = "yes" if trend.slope > 0 and trend.p_value < ALPHA else "not shown"
+    return (f"{verdict}: slope {trend.slope:+.1f} pp per 10x parameters (95% CI {trend.ci_low:+.1f} to "
+            f"{trend.ci_high:+.1f}), p = {p_text(trend.p_value)}, {trend.n} seed gains")
 
 
 def render(opts: Options) -> list[Path]:
@@ -87,9 +107,8 @@ def render(opts: Options) -> list[Path]:
             bars.append(delta_bar(size, "S0", cmp))
         if rep is not None:
             vs.append(delta_row(f"{size} change (pp)", rep[1] - rep[0], cmp))
-    trend = gains_increase(found)
-    main.notes.append("Gain grows with size: " + {None: "not enough sizes ran", True: "yes", False: "no"}[trend]
-                      + " (paper: +2.6, +19.0, +44.0 pp at 0.8B, 2B, 9B).")
+    main.notes.append(f"Gain grows with size (regression of per-seed gain on log10 parameters, alpha {ALPHA}): "
+                      f"{trend_text(gain_trend(found))} (paper: +2.6, +19.0, +44.0 pp at 0.8B, 2B, 9B).")
     return write_report(opts.out, NAME, [main, vs_table("Scaling: paper vs ours", vs)],
                         "Scaling: change over base (dots: seeds; whiskers: 95% CI)", bars, CHANGE_YLABEL)
 

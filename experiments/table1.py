@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from experiments import paper
+from experiments import failures, paper
 from experiments.common import (
     CODE_TASKS,
     TINY_NOTE,
@@ -27,6 +28,7 @@ from experiments.common import (
 )
 from experiments.render import (
     DASH,
+    NOT_RUN,
     Bar,
     Table,
     VsRow,
@@ -36,7 +38,8 @@ from experiments.render import (
     vs_table,
     write_report,
 )
-from s0repro.stats import welch_ttest
+from s0repro.results import iter_results
+from s0repro.stats import mean_ci, welch_ttest
 
 NAME = "table1"
 MODELS = ("qwen3_5", "falcon_h1")
@@ -46,6 +49,61 @@ METHODS = (("none", "baseline"), ("lora", "LoRA (best config)"), ("state_offset"
 
 def find(cells: Cells, opts: Options, arch: str, method: str):
     return cells.find(opts.exps(arch), method, CODE_TASKS, arch)
+
+
+def runs(results: list[dict[str, Any]], opts: Options, arch: str, method: str) -> list[dict[str, Any]]:
+    """The results of one Table 1 cell, from the first of the column's experiments that has any (as Cells.find)."""
+    for exp in opts.exps(arch):
+        for task in CODE_TASKS:
+            found = [r for r in results if r["exp"] == exp and r["task"] == task and r["method"] == method
+                     and ((r.get("meta") or {}).get("model") or {}).get("arch") in (arch, None)]
+            if found:
+                return found
+    return []
+
+
+def cleanup_scores(found: list[dict[str, Any]], cleanup: str) -> str:
+    """Mean ± sd over seeds of pass@1 under ``cleanup``; 'not scored' when a result did not record it."""
+    if not found:
+        return NOT_RUN
+    views = [((r["eval"].get("by_cleanup") or {}).get(cleanup) or {}).get("score") for r in found]
+    if any(v is None for v in views):
+        return failures.NOT_SCORED
+    return mean_sd(mean_ci(views))
+
+
+def cleanup_table(results: list[dict[str, Any]], opts: Options, names: list[str]) -> Table:
+    """pass@1 under the authors' clean-up (the paper's protocol) beside ours, per model."""
+    table = Table(f"Table 1 by clean-up: {code_task_name(opts.scale)} pass@1 (%), mean ± sd over seeds",
+                  ["method", *(f"{n}: {c}" for n in names for c in failures.CLEANUPS)])
+    primary: set[str] = set()
+    for method, label in METHODS:
+        found = [runs(results, opts, a, method) for a in MODELS]
+        primary |= {r["eval"].get("cleanup", "lenient") for f in found for r in f}
+        table.add(label, *(cleanup_scores(f, c) for f in found for c in failures.CLEANUPS))
+    table.notes.append("authors = the authors' HumanEval helper (think blocks removed, the whole completion stripped, "
+                       "a leading ```python and a trailing ``` removed: an indented function body loses its first "
+                       "line's indentation and fails); lenient = ours (fenced block extracted, indentation kept). "
+                       f"Primary clean-up of these results (Table 1 above): {', '.join(sorted(primary)) or DASH}.")
+    return table
+
+
+def baseline_note(results: list[dict[str, Any]], opts: Options) -> str:
+    """Which base evaluation the tuned results were compared with: one shared greedy run, or one per seed."""
+    used = {r["eval"].get("baseline", "not recorded") for a in MODELS for m, _ in METHODS for r in runs(results, opts, a, m)}
+    words = {"shared": "shared (one cached greedy evaluation of the base stands for every seed: the seed-level test "
+                       "against it is one-sample)",
+             "per_seed": "per_seed (the base re-evaluated under each seed, as the authors' pipeline did)",
+             "not recorded": "not recorded (results from before eval.baseline)"}
+    return "Base evaluation (eval.baseline): " + ("; ".join(words[u] for u in sorted(used)) if used else NOT_RUN) + "."
+
+
+def failure_tables(results: list[dict[str, Any]], opts: Options) -> list[Table]:
+    """The failure-class tables (both clean-ups) of the experiments Table 1 reads."""
+    exps = {e for a in MODELS for e in opts.exps(a)}
+    grouped = failures.by_experiment([r for r in results if r["exp"] in exps and r["task"] in CODE_TASKS])
+    return [failures.experiment_table(key, methods, cleanup)
+            for key, methods in sorted(grouped.items()) for cleanup in failures.CLEANUPS]
 
 
 def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
@@ -72,6 +130,8 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
                           "record (greedy, seed-independent); problem-level tests against it need the `none` run.")
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
+    results = iter_results(opts.results)  # Cells read them already, so they are valid
+    main.notes.append(baseline_note(results, opts))
 
     stats = StatsTable("Table 1, statistics: tuned vs baseline, and S0 vs LoRA")
     for arch, name in zip(MODELS, names, strict=True):
@@ -79,7 +139,8 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
         for method, label in METHODS[1:]:
             stats.compare(f"{name}: {label} vs baseline", find(cells, opts, arch, method), base)
         stats.compare(f"{name}: S0 vs LoRA", find(cells, opts, arch, "s0"), find(cells, opts, arch, "lora"))
-    return [main, stats, vs_table("Table 1: paper vs ours", vs_rows(cells, opts))], bars
+    return [main, stats, vs_table("Table 1: paper vs ours", vs_rows(cells, opts)), cleanup_table(results, opts, names),
+            *failure_tables(results, opts)], bars
 
 
 def vs_rows(cells: Cells, opts: Options) -> list[VsRow]:

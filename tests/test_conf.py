@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from s0repro.conf import CONF_DIR, arm_label, compose, expand_suite, group_options, parse_seeds, plan_runs
+from s0repro.conf import (
+    CONF_DIR,
+    arm_label,
+    compose,
+    expand_suite,
+    group_options,
+    parse_seeds,
+    plan_runs,
+    to_settings,
+)
 from s0repro.errors import UserError
 from s0repro.methods import REGISTRY, method_config
 from s0repro.run import precheck
@@ -112,6 +121,8 @@ def test_seed_zero_is_a_real_seed():
     (["-m", "+exp=tiny_qwen3_5", "seed=0,1", "train.stpes=2"], "unknown config key 'train.stpes'"),  # a sweep
     (["-m", "+exp=tiny_qwen3_5", "seed=0,a"], "seed='a'"),
     (["-m", "+exp=tiny_qwen3_5,nope"], "unknown exp 'nope'"),
+    (["eval.baseline=each"], "eval.baseline='each' is not one of ('shared', 'per_seed')"),
+    (["train.sample_max_new_tokens=0"], "train.sample_max_new_tokens=0 must be >= 1"),
 ])
 def test_bad_input_is_one_line_naming_the_key(overrides, expected):
     with pytest.raises(UserError) as info:
@@ -213,3 +224,23 @@ def test_a_multirun_sweep_counts_all_its_jobs_against_max_cells():
                                "max_cells=1000; add max_cells=1500 to run them all (or choose fewer seeds)")
     precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)", "max_cells=1500"])
     precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,200)"])  # 1,000 cells: no override needed
+
+
+@pytest.mark.parametrize("exp, batch, cleanup, sample_budget", [
+    ("qwen3_5", 1, "authors", 1024), ("falcon_h1", 1, "authors", 1024), ("lora_budget", 1, "authors", 1024),
+    ("prefix_control", 1, "authors", 1024), ("scaling", 1, "authors", 1024), ("layer_groups", 1, "authors", 1024),
+    ("transfer_gsm8k", 1, "authors", 512), ("transfer_math500", 1, "authors", 1024), ("spider", 1, "authors", 512),
+    ("tiny_qwen3_5", 16, "lenient", None), ("tiny_falcon_h1", 16, "lenient", None),
+])
+def test_paper_experiments_score_as_the_authors_one_prompt_at_a_time(exp, batch, cleanup, sample_budget):
+    """eval=paper and the authors' clean-up in the paper's experiments; the tiny ones keep ours as primary."""
+    settings = to_settings(compose([f"+exp={exp}"]))
+    ev, tr = settings.eval, settings.train
+    assert (ev.batch_size, ev.cleanup, ev.baseline, tr.sample_max_new_tokens) == (batch, cleanup, "shared",
+                                                                                 sample_budget)
+
+
+def test_eval_fast_and_per_seed_baseline_override_an_experiment():
+    ev = to_settings(compose(["+exp=qwen3_5", "eval=fast", "eval.baseline=per_seed"])).eval
+    assert (ev.batch_size, ev.cleanup, ev.baseline) == (8, "authors", "per_seed")
+    assert to_settings(compose(["eval=paper"])).eval.batch_size == 1

@@ -95,6 +95,37 @@ def test_a_result_file_holds_run_train_eval_and_meta_info_and_the_artefact(tmp_p
     assert [json.loads(line)["task_id"] for line in records] == ev["task_ids"]
 
 
+def test_every_cell_is_scored_under_both_clean_ups_and_names_its_primary(tmp_path, fakes, capsys):
+    payloads = go(tmp_path, "method=s0", "seed=0", "eval.cleanup=authors")
+    ev = payloads[0]["eval"]
+    assert f"pass@1 {100 * ev['score']:.1f}% [lenient {100 * ev['by_cleanup']['lenient']['score']:.1f}%]" in \
+        capsys.readouterr().out  # the progress line shows the other clean-up beside the primary
+    assert ev["cleanup"] == "authors" and set(ev["by_cleanup"]) == {"authors", "lenient"}
+    assert ev["correct"] == ev["by_cleanup"]["authors"]["correct"] and ev["score"] == ev["by_cleanup"]["authors"]["score"]
+    for view in ev["by_cleanup"].values():
+        assert len(view["correct"]) == len(view["failure_class"]) == ev["n"]
+    # the fake's authors verdict is stricter, so it passes a subset of lenient's
+    assert all(b for a, b in zip(ev["by_cleanup"]["authors"]["correct"], ev["by_cleanup"]["lenient"]["correct"],
+                                 strict=True) if a)
+    assert (ev["mode"], ev["baseline"]) == ("fast", "shared")  # eval=tiny: batched, one shared base run
+    folder = tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_0"
+    records = [json.loads(line) for line in (folder / payloads[0]["files"]["eval_records"]).read_text().splitlines()]
+    assert [r["by_cleanup"]["lenient"]["passed"] for r in records] == ev["by_cleanup"]["lenient"]["correct"]
+    assert payloads[0]["train"]["sampling"] == {}  # the fake's verified set samples nothing
+    (base,) = go(tmp_path, "method=none", "seed=0")  # the none arm records both clean-ups too
+    assert set(base["eval"]["by_cleanup"]) == {"authors", "lenient"} and base["eval"]["cleanup"] == "lenient"
+
+
+def test_a_per_seed_baseline_is_evaluated_once_per_seed_and_recorded(tmp_path, fakes):
+    payloads = go(tmp_path, "method=s0", "seed=0..2", "eval.baseline=per_seed")
+    assert fakes["evaluate_base"] == 3 and {p["eval"]["baseline"] for p in payloads} == {"per_seed"}
+    assert len(list((tmp_path / "results/.cache/baseline").glob("*-seed*.json"))) == 3
+    go(tmp_path, "method=none", "seed=0..2", "eval.baseline=per_seed")
+    assert fakes["evaluate_base"] == 3  # each seed's base comes from its own cache entry
+    shared = go(tmp_path, "method=s0", "seed=3..4")
+    assert fakes["evaluate_base"] == 4 and shared[0]["eval"]["baseline"] == "shared"  # one evaluation, both seeds
+
+
 def test_finished_cells_are_skipped_and_force_reruns_them(tmp_path, fakes):
     go(tmp_path, "method=s0", "seed=0..1")
     root = tmp_path / "results"

@@ -27,6 +27,8 @@ from s0repro.train import TrainConfig
 
 GROUPS = ("model", "method", "task", "train", "eval", "logger", "exp")
 PADDING_SIDES = ("left", "right")
+BASELINES = ("shared", "per_seed")  # one cached base evaluation for every seed | re-evaluated per seed (the authors')
+SCORED_CLEANUPS = ("authors", "lenient")  # every cell is scored under both, beside eval.cleanup (the primary)
 SCHEMA_SUFFIX = "_schema"  # method/<name>_schema: the ConfigStore entry a method's YAML extends
 
 
@@ -51,10 +53,13 @@ class TrainSettings(TrainConfig):
     samples_per_problem: int = 4  # k samples per train problem when building the verified set (authors' scripts: 4)
     sample_temperature: float = 0.7  # sampling for the verified set (paper: T 0.7, top_p 0.95)
     sample_top_p: float = 0.95
+    sample_max_new_tokens: int | None = None  # verified-set sampling budget; None: eval.max_new_tokens
 
     def __post_init__(self) -> None:
         if self.samples_per_problem < 1:
             raise UserError(f"train.samples_per_problem={self.samples_per_problem} must be >= 1")
+        if self.sample_max_new_tokens is not None and self.sample_max_new_tokens < 1:
+            raise UserError(f"train.sample_max_new_tokens={self.sample_max_new_tokens} must be >= 1 (or null)")
         if self.steps is not None and self.steps < 0:
             raise UserError(f"train.steps={self.steps} must be >= 0 (or null for the method's preset)")
 
@@ -75,11 +80,14 @@ class EvalConfig:
     max_new_tokens: int = 512  # the paper's budget
     padding_side: str = "left"
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # the evaluate stage's own config
-    cleanup: str = "lenient"  # code clean-up before execution: authors | lenient | evalplus | none (evaluate/sanitize)
+    cleanup: str = "lenient"  # the primary clean-up: authors | lenient | evalplus | none (evaluate/sanitize)
+    baseline: str = "shared"  # shared: one cached base evaluation for every seed | per_seed: re-evaluated per seed
 
     def __post_init__(self) -> None:
         if self.padding_side not in PADDING_SIDES:
             raise UserError(f"eval.padding_side={self.padding_side!r} is not one of {PADDING_SIDES}")
+        if self.baseline not in BASELINES:
+            raise UserError(f"eval.baseline={self.baseline!r} is not one of {BASELINES}")
         if self.batch_size < 1 or self.max_new_tokens < 1:
             raise UserError("eval.batch_size and eval.max_new_tokens must be >= 1")
 

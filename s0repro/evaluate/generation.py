@@ -35,7 +35,7 @@ class GenerationConfig:
     padding_side: str = "left"  # decoder-only generation pads on the left
     do_sample: bool = False  # greedy for pass@1; sampling for the verified training set
     temperature: float = 0.7  # paper's sampling temperature (used only when do_sample)
-    top_p: float = 0.95  # paper's nucleus (used only when do_sample); top_k is disabled
+    top_p: float = 0.95  # paper's nucleus (used only when do_sample); the checkpoint's other settings (top_k...) stay
     num_samples: int = 1  # completions per prompt
 
     def __post_init__(self) -> None:
@@ -43,6 +43,30 @@ class GenerationConfig:
             raise UserError(f"generation.padding_side={self.padding_side!r} must be 'left' or 'right'")
         if self.batch_size <= 0 or self.max_new_tokens <= 0 or self.num_samples <= 0:
             raise UserError("generation: batch_size, max_new_tokens and num_samples must be positive")
+
+
+# What decides which token is sampled: the keys of a model's generation config reported in a result.
+SAMPLING_KEYS = ("do_sample", "temperature", "top_p", "top_k", "min_p", "typical_p", "repetition_penalty",
+                 "no_repeat_ngram_size", "max_new_tokens")
+
+
+def sampling_arguments(cfg: GenerationConfig) -> dict[str, Any]:
+    """What :func:`generate` passes to ``model.generate``: only what the authors set (temperature, top_p, the token
+    budget); everything else comes from the checkpoint's generation config, as in their sampling helper."""
+    if not cfg.do_sample:
+        return {"do_sample": False, "max_new_tokens": cfg.max_new_tokens}
+    return {"do_sample": True, "temperature": cfg.temperature, "top_p": cfg.top_p, "max_new_tokens": cfg.max_new_tokens}
+
+
+def effective_sampling(model, cfg: GenerationConfig) -> dict[str, Any]:
+    """The sampling parameters in force: the model's generation config merged with what :func:`generate` passes.
+    A field the checkpoint leaves unset (None) takes transformers' global default, as ``generate`` does (top_k 50)."""
+    config = getattr(model, "generation_config", None)
+    own = config.to_dict() if config is not None else {}
+    defaults = config._get_default_generation_params() if hasattr(config, "_get_default_generation_params") else {}
+    merged = {key: own.get(key) if own.get(key) is not None else defaults.get(key) for key in SAMPLING_KEYS}
+    merged |= sampling_arguments(cfg)
+    return {key: merged[key] for key in SAMPLING_KEYS}
 
 
 def stop_token_ids(tokenizer: PreTrainedTokenizerBase) -> list[int]:
@@ -136,8 +160,7 @@ def generate(model, tokenizer: PreTrainedTokenizerBase, prompts: list[str], cfg:
     device = next(model.parameters()).device
     old_side = tokenizer.padding_side
     tokenizer.padding_side = cfg.padding_side
-    sampling = {"do_sample": True, "temperature": cfg.temperature, "top_p": cfg.top_p, "top_k": 0} \
-        if cfg.do_sample else {"do_sample": False}
+    sampling = sampling_arguments(cfg)
     try:
         for b, batch in enumerate(tqdm(batches, desc=desc, disable=not progress, leave=False)):
             if all(key in cache.rows for key in batch):
@@ -148,8 +171,7 @@ def generate(model, tokenizer: PreTrainedTokenizerBase, prompts: list[str], cfg:
                 torch.manual_seed(seed * 1_000_003 + b)  # fixed by batch position: a resumed run samples the same
             extra = method.model_kwargs(len(batch)) if method is not None else {}
             out = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                                 max_new_tokens=cfg.max_new_tokens, eos_token_id=stops, pad_token_id=pad_id,
-                                 **sampling, **extra)
+                                 eos_token_id=stops, pad_token_id=pad_id, **sampling, **extra)
             new = out[:, enc["input_ids"].shape[1] :].tolist()
             cache.add(batch, [_decode(tokenizer, ids, set(stops)) for ids in new], prompts)
     finally:

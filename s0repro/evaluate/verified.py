@@ -1,9 +1,11 @@
 """The verified training set: the base model's own sampled solutions that pass their tests (the paper's data).
 
-For each training problem, sample ``k`` completions (T=0.7, top_p=0.95), execute them, keep the first that passes;
+For each training problem, sample ``k`` completions (T=0.7, top_p=0.95, the authors' token budget; the checkpoint's
+other generation settings, such as its top_k, stay as they are), execute them, keep the first that passes;
 the paper keeps about 48 of 80 HumanEval problems, a count that varies with the seed. Samples and verdicts are cached
 by (model, revision, weights fingerprint, seed, k, task, generation config), so every method trained under one seed
-sees the same data without sampling again.
+sees the same data without sampling again. The effective sampling parameters (the model's generation config merged
+with what was passed) are part of that key and of the set (``sampling``), and so of every result trained on it.
 
 The control (``verified=False``) asks whether verification matters: it keeps the *first* sample, passing or not, of
 as many problems as verification would have kept (the first such problems in dataset order, skipping empty
@@ -21,7 +23,7 @@ from typing import Any
 
 from s0repro.data.base import TaskData, render_prompt
 from s0repro.errors import UserError
-from s0repro.evaluate.generation import GenerationConfig, generate, model_fingerprint
+from s0repro.evaluate.generation import GenerationConfig, effective_sampling, generate, model_fingerprint
 from s0repro.evaluate.sandbox import SandboxConfig
 from s0repro.evaluate.scoring import score
 from s0repro.train.loop import TrainExample
@@ -37,6 +39,7 @@ class VerifiedSet:
     n_correct: int = 0  # examples whose completion passes its tests (all of them when verified)
     records: list[dict[str, Any]] = field(default_factory=list)  # per problem: task_id, passed per sample, kept
     cache_file: str = ""
+    sampling: dict[str, Any] = field(default_factory=dict)  # effective sampling parameters (generation.effective_sampling)
 
 
 def check_no_overlap(task: TaskData) -> None:
@@ -85,9 +88,10 @@ def build_verified_set(model, tokenizer, task: TaskData, *, k: int = 4, seed: in
     sandbox_cfg = sandbox_cfg or SandboxConfig()
     name = model_name or getattr(model.config, "_name_or_path", "") or model.config.model_type
     revision = revision or getattr(model.config, "_commit_hash", None) or "local"
+    sampling = effective_sampling(model, gen_cfg)
     key = {"model": name, "revision": revision, "weights": model_fingerprint(model), "seed": seed, "k": k,
            "task": task.name, "train_problems": _problems_digest(task),
-           "generation": asdict(gen_cfg)}
+           "generation": asdict(gen_cfg), "sampling": sampling}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:12]
     cache_file = Path(cache_dir) / f"verified-{_slug(name)}-{_slug(revision)}-seed{seed}-k{k}-{digest}.json" \
         if cache_dir else None
@@ -100,7 +104,8 @@ def build_verified_set(model, tokenizer, task: TaskData, *, k: int = 4, seed: in
             tmp = cache_file.with_suffix(".tmp")
             tmp.write_text(json.dumps({"key": key, "problems": records}, indent=1, default=str))
             tmp.replace(cache_file)
-    return select(task, tokenizer, records, k=k, verified=verified, cache_file=str(cache_file or ""))
+    return replace(select(task, tokenizer, records, k=k, verified=verified, cache_file=str(cache_file or "")),
+                   sampling=sampling)
 
 
 def select(task: TaskData, tokenizer, records: list[dict[str, Any]], *, k: int, verified: bool = True,

@@ -51,14 +51,21 @@ class TrainInfo:
     n_correct_examples: int | None
     samples_per_problem: int
     train_task_ids: list[str]
+    sampling: dict[str, Any] = field(default_factory=dict)  # effective sampling of the verified set (T, top_p, ...)
 
 
 @dataclass
 class EvalInfo:
-    """The evaluation of the tuned (or frozen) model: per-problem verdicts in task-id order, and how it was run."""
+    """The evaluation of the tuned (or frozen) model: per-problem verdicts in task-id order, and how it was run.
+
+    ``score``/``correct`` are the primary clean-up's (``cleanup``); ``by_cleanup`` holds every clean-up the cell was
+    scored under (the authors' and ours at least), each ``{score, correct, failure_class, failure_classes}`` with
+    lists aligned with ``task_ids``. ``mode`` says which evaluation protocol ran, read from the batch size that ran
+    (``paper``: one prompt at a time, as the authors; ``fast``: batched, conf/eval/fast.yaml), ``baseline`` whether
+    the base was evaluated per seed or once for all seeds."""
 
     metric: str  # pass@1 (code) | accuracy
-    score: float  # fraction in [0, 1]
+    score: float  # fraction in [0, 1], under the primary clean-up
     n: int
     task_ids: list[str]
     correct: list[bool]
@@ -70,15 +77,20 @@ class EvalInfo:
     generation: dict[str, Any]
     sandbox: dict[str, Any]
     seconds: float
+    cleanup: str  # the primary clean-up
+    by_cleanup: dict[str, dict[str, Any]]
+    mode: str  # paper | fast
+    baseline: str  # shared | per_seed
 
     @classmethod
     def of(cls, evaluation: EvalResult, *, kind: str, baseline_score: float, batch_size: int, padding_side: str,
-           max_new_tokens: int) -> EvalInfo:
+           max_new_tokens: int, baseline: str) -> EvalInfo:
         return cls(metric="pass@1" if kind == "code" else "accuracy", score=evaluation.score,
                    n=len(evaluation.correct), task_ids=evaluation.task_ids, correct=evaluation.correct,
                    failure_types=evaluation.failure_types, baseline_score=baseline_score, batch_size=batch_size,
                    padding_side=padding_side, max_new_tokens=max_new_tokens, generation=evaluation.generation,
-                   sandbox=evaluation.sandbox, seconds=evaluation.seconds)
+                   sandbox=evaluation.sandbox, seconds=evaluation.seconds, cleanup=evaluation.cleanup,
+                   by_cleanup=evaluation.by_cleanup, mode="paper" if batch_size == 1 else "fast", baseline=baseline)
 
 
 @dataclass

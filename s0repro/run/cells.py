@@ -1,7 +1,7 @@
 """The run loop: plan an experiment's cells, skip the finished ones, run the rest one by one, each to a result file.
 
 One cell: build or load the seed's verified training set (cached in the :class:`~s0repro.run.session.Session`) ->
-baseline evaluation (cached; the ``none`` arm's result *is* it) -> attach the method -> train -> evaluate -> save the
+baseline evaluation (cached, shared or per seed; the ``none`` arm's result *is* it) -> attach the method -> train -> evaluate -> save the
 artefact -> detach (a model that comes back changed is reloaded) -> write
 ``results/<exp>/<task>/<label>/seed_<n>/result.json`` atomically (:mod:`s0repro.results.store`), then log it to W&B
 (:mod:`s0repro.results.tracking`). A cell that crashes is reported and the others still run (:class:`CellsFailed` at
@@ -164,12 +164,12 @@ def _train_info(spec: RunSpec, tr: TrainResult, method: TuningMethod, vset: Veri
                      trainable_bytes=method.trainable_bytes(), verified=spec.train.verified,
                      num_examples=tr.num_examples, n_train_problems=vset.n_problems,
                      n_correct_examples=vset.n_correct, samples_per_problem=vset.k,
-                     train_task_ids=list(vset.kept_task_ids))
+                     train_task_ids=list(vset.kept_task_ids), sampling=dict(vset.sampling))
 
 
 def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: TrainConfig,
              tracker: Tracker) -> tuple[ResultRecord, list[dict[str, Any]], Path | None]:
-    baseline = session.baseline()
+    baseline = session.baseline(spec.seed)
     method = build(spec)
     artefact = attempt.folder / "artefact"
     train_info = None
@@ -192,7 +192,8 @@ def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: Train
         exp=spec.exp, task=spec.task, method=spec.label, method_name=spec.method, seed=spec.seed,
         attempt=attempt.name, train=train_info,
         eval=EvalInfo.of(evaluation, kind=session.task.kind, baseline_score=baseline.score,
-                         batch_size=ev.batch_size, padding_side=ev.padding_side, max_new_tokens=ev.max_new_tokens),
+                         batch_size=ev.batch_size, padding_side=ev.padding_side, max_new_tokens=ev.max_new_tokens,
+                         baseline=ev.baseline),
         method_info=method_info,
         meta={"versions": package_versions(), "hardware": hardware(), "dataset": session.task.source,
               "model": _model_meta(session.loaded)},
@@ -217,8 +218,10 @@ def _write_records(path: Path, records: list[dict[str, Any]]) -> None:
 
 def summary_line(i: int, n: int, payload: dict[str, Any], seconds: float) -> str:
     ev, tr = payload["eval"], payload.get("train")
+    others = ", ".join(f"{mode} {100 * view['score']:.1f}%" for mode, view in ev.get("by_cleanup", {}).items()
+                       if mode != ev.get("cleanup"))
     line = (f"[{i}/{n}] {payload['exp']}/{payload['task']}/{payload['method']} seed={payload['seed']}: "
-            f"{ev['metric']} {100 * ev['score']:.1f}%")
+            f"{ev['metric']} {100 * ev['score']:.1f}%" + (f" [{others}]" if others else ""))
     if tr is not None:
         line += f" (base {100 * ev['baseline_score']:.1f}%, {100 * (ev['score'] - ev['baseline_score']):+.1f} pp)"
         line += f" | {tr['num_examples']} examples, {tr['steps']} steps"

@@ -1,7 +1,10 @@
 """What the cells of one process share: the model, the task, the cached baseline evaluation and verified sets.
 
 Greedy base results do not depend on the method, so one baseline evaluation (cached on disk, keyed by everything it
-depends on) serves every cell; one verified training set per (seed, verified) serves every arm of that seed. The
+depends on) serves every cell (``eval.baseline=shared``); ``eval.baseline=per_seed`` re-evaluates the base once per
+seed, as the authors' pipeline did, each cached under its seed. One verified training set per (seed, verified)
+serves every arm of that seed. Every evaluation is scored under the primary clean-up (``eval.cleanup``) and under
+each of :data:`~s0repro.conf.schema.SCORED_CLEANUPS` beside it, from the same completions. The
 session reaches the data and evaluate stages only through an :class:`Evaluator` handed to it: :class:`StageEvaluator`
 is the real one; the runner's tests hand in a fast stand-in instead of patching modules.
 """
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import torch
 
 from s0repro.conf import Config, RunSpec
+from s0repro.conf.schema import SCORED_CLEANUPS
 from s0repro.data.base import Problem, TaskData
 from s0repro.errors import UserError
 from s0repro.evaluate.generation import GenerationConfig, model_fingerprint
@@ -25,7 +29,7 @@ from s0repro.evaluate.scoring import EvalResult
 from s0repro.evaluate.verified import VerifiedSet
 from s0repro.methods import TuningMethod, build_method
 from s0repro.models import LoadedModel, ModelConfig, NoRecurrentLayersError, load_model
-from s0repro.provenance import code_digest, digest, package_versions
+from s0repro.provenance import code_digest, digest, package_versions, seed_everything
 from s0repro.results.store import atomic_write_json
 
 if TYPE_CHECKING:
@@ -41,7 +45,7 @@ class Evaluator(Protocol):
 
     def evaluate(self, model: Any, tokenizer: Any, task: TaskData, problems: list[Problem], gen_cfg: GenerationConfig,
                  sandbox_cfg: SandboxConfig, *, method: TuningMethod | None = None, out_jsonl: Path | None = None,
-                 progress: bool = True, cleanup: str = "lenient") -> EvalResult: ...
+                 progress: bool = True, cleanup: str = "lenient", also: tuple[str, ...] = ()) -> EvalResult: ...
 
     def verified_set(self, model: Any, tokenizer: Any, task: TaskData, *, k: int, seed: int,
                      gen_cfg: GenerationConfig, sandbox_cfg: SandboxConfig, cache_dir: Path, verified: bool,
@@ -58,11 +62,11 @@ class StageEvaluator:
         return load_task(name, **args)
 
     def evaluate(self, model, tokenizer, task, problems, gen_cfg, sandbox_cfg, *, method=None, out_jsonl=None,
-                 progress=True, cleanup="lenient") -> EvalResult:
+                 progress=True, cleanup="lenient", also=()) -> EvalResult:
         from s0repro.evaluate.scoring import evaluate_model
 
         return evaluate_model(model, tokenizer, task, problems, gen_cfg, sandbox_cfg, method=method,
-                              out_jsonl=out_jsonl, progress=progress, cleanup=cleanup)
+                              out_jsonl=out_jsonl, progress=progress, cleanup=cleanup, also=also)
 
     def verified_set(self, model, tokenizer, task, **kwargs: Any) -> VerifiedSet:
         from s0repro.evaluate.verified import build_verified_set
@@ -80,14 +84,15 @@ def use_evaluator(evaluator: Evaluator) -> None:
 
 
 def generation_config(settings: Config, *, sample: bool) -> GenerationConfig:
-    """Greedy decoding for evaluation; for the verified set, k samples at the training section's temperature."""
+    """Greedy decoding for evaluation; for the verified set, k samples at the training section's temperature, top_p
+    and token budget (``train.sample_max_new_tokens``, else the evaluation's)."""
     ev, tr = settings.eval, settings.train
     if not sample:
         return GenerationConfig(batch_size=ev.batch_size, max_new_tokens=ev.max_new_tokens,
                                 padding_side=ev.padding_side, do_sample=False)
-    return GenerationConfig(batch_size=ev.batch_size, max_new_tokens=ev.max_new_tokens, padding_side=ev.padding_side,
-                            do_sample=True, temperature=tr.sample_temperature, top_p=tr.sample_top_p,
-                            num_samples=tr.samples_per_problem)
+    return GenerationConfig(batch_size=ev.batch_size, max_new_tokens=tr.sample_max_new_tokens or ev.max_new_tokens,
+                            padding_side=ev.padding_side, do_sample=True, temperature=tr.sample_temperature,
+                            top_p=tr.sample_top_p, num_samples=tr.samples_per_problem)
 
 
 _MODELS: dict[str, LoadedModel] = {}
@@ -125,7 +130,7 @@ class Session:
         set_threads(settings)
         self.loaded = load_model_once(settings.model)
         self.fingerprint = model_fingerprint(self.loaded.model)
-        self._baseline: EvalResult | None = None
+        self._baselines: dict[int | None, EvalResult] = {}
         self._verified: dict[tuple[int, bool], VerifiedSet] = {}
 
     def _load_task(self) -> TaskData:
@@ -144,23 +149,27 @@ class Session:
         return digest([asdict(s.model), asdict(s.task), asdict(s.eval), self.fingerprint,
                        self.task.source, package_versions(), code_digest()])
 
-    def baseline(self) -> EvalResult:
-        """Greedy evaluation of the frozen model, computed once and cached on disk (``force=true`` recomputes)."""
-        if self._baseline is not None:
-            return self._baseline
-        path = self.cache_dir / "baseline" / f"{self.settings.model.name}-{self.task.name}-{self._key()}.json"
+    def baseline(self, seed: int) -> EvalResult:
+        """Greedy evaluation of the frozen model, cached on disk (``force=true`` recomputes): one for every seed
+        (``eval.baseline=shared``), or one per seed (``per_seed``: seeded, cached under its seed)."""
+        per_seed = self.settings.eval.baseline == "per_seed"
+        slot = seed if per_seed else None
+        if slot in self._baselines:
+            return self._baselines[slot]
+        name = f"{self.settings.model.name}-{self.task.name}-{self._key()}" + (f"-seed{seed}" if per_seed else "")
+        path = self.cache_dir / "baseline" / f"{name}.json"
         if path.is_file() and not self.settings.force:
             try:
-                self._baseline = EvalResult(**json.loads(path.read_text()))
-                return self._baseline
+                self._baselines[slot] = EvalResult(**json.loads(path.read_text()))
+                return self._baselines[slot]
             except (ValueError, TypeError):
                 pass  # an unreadable cache entry is recomputed and replaced
-        self._baseline = self.evaluator.evaluate(
-            self.loaded.model, self.loaded.tokenizer, self.task, self.task.eval,
-            generation_config(self.settings, sample=False), self.settings.eval.sandbox,
-            progress=self.settings.progress, cleanup=self.settings.eval.cleanup)
-        atomic_write_json(path, asdict(self._baseline))
-        return self._baseline
+        if per_seed:
+            seed_everything(seed)
+        result = self._evaluate(self.loaded.model, None, None)
+        atomic_write_json(path, asdict(result))
+        self._baselines[slot] = result
+        return result
 
     def verified_set(self, seed: int, verified: bool) -> VerifiedSet:
         """The seed's training set (verified, or the unverified control); the evaluator caches the samples on disk."""
@@ -174,10 +183,15 @@ class Session:
         return self._verified[(seed, verified)]
 
     def evaluate(self, method: TuningMethod, out_jsonl: Path) -> EvalResult:
-        return self.evaluator.evaluate(method.model, self.loaded.tokenizer, self.task, self.task.eval,
-                                       generation_config(self.settings, sample=False), self.settings.eval.sandbox,
-                                       method=method, out_jsonl=out_jsonl, progress=self.settings.progress,
-                                       cleanup=self.settings.eval.cleanup)
+        return self._evaluate(method.model, method, out_jsonl)
+
+    def _evaluate(self, model: Any, method: TuningMethod | None, out_jsonl: Path | None) -> EvalResult:
+        """Greedy evaluation, scored under the primary clean-up and under each of SCORED_CLEANUPS."""
+        ev = self.settings.eval
+        return self.evaluator.evaluate(model, self.loaded.tokenizer, self.task, self.task.eval,
+                                       generation_config(self.settings, sample=False), ev.sandbox, method=method,
+                                       out_jsonl=out_jsonl, progress=self.settings.progress, cleanup=ev.cleanup,
+                                       also=SCORED_CLEANUPS)
 
     def give_back(self, method: TuningMethod) -> None:
         """Detach ``method``; if the model is not exactly the base one afterwards, load it afresh (and say so)."""

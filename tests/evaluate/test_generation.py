@@ -9,7 +9,13 @@ import pytest
 import torch
 
 from s0repro.errors import UserError
-from s0repro.evaluate.generation import GenerationConfig, _decode, generate, stop_token_ids
+from s0repro.evaluate.generation import (
+    GenerationConfig,
+    _decode,
+    effective_sampling,
+    generate,
+    stop_token_ids,
+)
 from s0repro.methods import build_method
 
 MESSAGES = ["hi", "def f(x):\n    return", "a much longer prompt, so the batch needs left padding"]
@@ -64,6 +70,26 @@ def test_sampling_gives_k_samples_reproducible_by_seed(lively_tiny) -> None:
     assert [len(row) for row in a] == [3, 3]
     assert a == b and a != c
     assert len(set(a[0])) > 1
+
+
+def test_sampling_keeps_the_checkpoints_generation_config_and_reports_it(lively_tiny) -> None:
+    """Only temperature, top_p and the budget are passed: a checkpoint's top_k = 1 makes sampling greedy."""
+    model, tok = lively_tiny.model, lively_tiny.tokenizer
+    prompts = render(tok, MESSAGES[:2])
+    sample = GenerationConfig(batch_size=6, max_new_tokens=5, do_sample=True, num_samples=3)
+    greedy = generate(model, tok, prompts, GenerationConfig(max_new_tokens=5), progress=False)
+    saved = model.generation_config.top_k
+    model.generation_config.top_k = 1
+    try:
+        sampled = generate(model, tok, prompts, sample, seed=1, progress=False)
+        reported = effective_sampling(model, sample)
+    finally:
+        model.generation_config.top_k = saved
+    assert sampled == [[g[0]] * 3 for g in greedy]
+    assert (reported["top_k"], reported["temperature"], reported["top_p"]) == (1, 0.7, 0.95)
+    assert (reported["do_sample"], reported["max_new_tokens"]) == (True, 5)
+    unset = model.generation_config._get_default_generation_params()["top_k"]  # what generate() fills in: 50
+    assert effective_sampling(model, sample)["top_k"] == (saved if saved is not None else unset) != 0  # not forced 0
 
 
 def test_interrupted_generation_resumes_where_it_stopped(lively_tiny, tmp_path: Path,

@@ -7,14 +7,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import yaml
 
 from s0repro.data import Problem, TaskData
 from s0repro.errors import UserError
 from s0repro.evaluate import scoring
 from s0repro.evaluate.generation import GenerationConfig
 from s0repro.evaluate.sandbox import SandboxConfig
-from s0repro.evaluate.scoring import build_program, evaluate_model, score
+from s0repro.evaluate.scoring import build_program, evaluate_model, score, score_modes
 
 SANDBOX = SandboxConfig(timeout_s=1.0, wall_factor=2.0)
 
@@ -86,6 +85,55 @@ def test_math_and_sql_scoring(tmp_path: Path) -> None:
                                                          (False, "runtime_error")]
 
 
+def test_score_modes_scores_each_clean_up_and_runs_each_distinct_program_once(
+        humaneval: TaskData, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = humaneval.train[0]
+    completions = [p.answer,  # an indented body: the authors' strip breaks its first line
+                   p.prompt + p.answer,  # a whole function: both pass, one program
+                   "```python\n" + p.prompt + p.answer + "```",  # a fenced whole function: both pass
+                   p.prompt + "    return None\n"]  # a wrong whole function: fails in both
+    ran: list[int] = []
+    real = scoring.run_programs
+
+    def counting(programs, cfg, progress=False):
+        ran.append(len(programs))
+        return real(programs, cfg, progress=progress)
+
+    monkeypatch.setattr(scoring, "run_programs", counting)
+    got = score_modes(humaneval, [p] * 4, completions, SANDBOX, modes=("authors", "lenient"))
+    assert [s.passed for s in got["authors"]] == [False, True, True, False]
+    assert [s.passed for s in got["lenient"]] == [True, True, True, False]
+    assert [s.failure_class for s in got["authors"]] == ["format", "passed", "passed", "wrong_answer"]
+    assert [s.failure_class for s in got["lenient"]] == ["passed", "passed", "passed", "wrong_answer"]
+    # 8 (mode, sample) programs, one sandbox call, each distinct program once (some agree across modes)
+    distinct = {build_program(p, s.sanitized) for mode in got.values() for s in mode}
+    assert ran == [len(distinct)] and len(distinct) < 8
+    assert score(humaneval, [p], completions[:1], SANDBOX, cleanup="authors")[0].failure_class == "format"
+
+
+def test_authors_mode_reads_math_and_sql_with_the_authors_checkers(tmp_path: Path) -> None:
+    gsm = TaskData("gsm8k", "math", [], [Problem(f"g/{i}", "q", "5") for i in range(3)], answer_marker="####")
+    completions = ["#### 3\nno wait\n#### 5",  # the authors take the first ####, we the last
+                   "", "the answer is five"]
+    got = score_modes(gsm, gsm.eval, completions, modes=("authors", "lenient"))
+    assert [s.passed for s in got["authors"]] == [False, False, False]
+    assert [s.passed for s in got["lenient"]] == [True, False, False]
+    assert [s.failure_class for s in got["authors"]] == ["wrong_answer", "no_code", "format"]
+    math = TaskData("math500", "math", [], [Problem("m/0", "q", "7", meta={"solution": "so \\boxed{\\frac{1}{2}}"})])
+    got = score_modes(math, math.eval, ["\\boxed{0.5}"], modes=("authors", "lenient"))
+    assert got["authors"][0].passed and not got["lenient"][0].passed  # their gold is the solution's boxed 1/2
+    db = tmp_path / "d.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("CREATE TABLE t (a INT); INSERT INTO t VALUES (1), (2);")
+    con.commit()
+    con.close()
+    sql = TaskData("spider", "sql", [], [Problem("s/0", "q", "SELECT a FROM t ORDER BY a", meta={"db_path": str(db)})])
+    got = score_modes(sql, sql.eval, ["SELECT a FROM t ORDER BY a DESC"], modes=("authors", "lenient"))
+    # gold has ORDER BY: ours compares lists (wrong order fails), theirs sets
+    assert got["authors"][0].passed and not got["lenient"][0].passed
+    assert got["lenient"][0].failure_class == "wrong_answer" and got["authors"][0].sanitized.endswith(";")
+
+
 def test_evaluate_model_records_and_writes(toy_code: TaskData, tiny, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     problems = toy_code.train + toy_code.eval[:1]
@@ -125,17 +173,26 @@ def test_cleanup_mode_is_checked_first_recorded_and_configurable(toy_code: TaskD
         result = evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX, cleanup=mode)
         verdicts[mode] = (result.score, result.generation["cleanup"])
     assert verdicts == {"authors": (0.0, "authors"), "lenient": (1.0, "lenient")}
+    both = evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX, cleanup="authors",
+                          also=("lenient", "authors"))
+    assert (both.cleanup, list(both.by_cleanup), both.score) == ("authors", ["authors", "lenient"], 0.0)
+    assert both.by_cleanup["lenient"]["correct"] == [True] * len(problems) and both.by_cleanup["lenient"]["score"] == 1
+    assert both.by_cleanup["authors"]["failure_class"] == ["format"] * len(problems)
+    assert both.by_cleanup["authors"]["failure_classes"]["format"] == len(problems)
+    record = both.records[0]["by_cleanup"]
+    assert record["authors"]["passed"] is False and record["lenient"]["passed"] is True
+    assert record["lenient"]["sanitized"] == problems[0].answer and record["authors"]["failure_class"] == "format"
     monkeypatch.setattr("s0repro.evaluate.generation.generate", lambda *a, **k: pytest.fail("generated first"))
     with pytest.raises(UserError, match="clean-up mode 'paper'"):
         evaluate_model(tiny.model, tiny.tokenizer, toy_code, problems, gen_cfg, SANDBOX, cleanup="paper")
 
 
 def test_eval_configs_keep_lenient_as_the_default() -> None:
-    from s0repro.conf import EvalConfig
+    from s0repro.conf import EvalConfig, compose, to_settings
 
     assert EvalConfig().cleanup == "lenient"
     for path in sorted((Path(__file__).resolve().parents[2] / "conf" / "eval").glob("*.yaml")):
-        assert yaml.safe_load(path.read_text())["cleanup"] == "lenient", path.name
+        assert to_settings(compose([f"eval={path.stem}"])).eval.cleanup == "lenient", path.name
 
 
 def test_evaluation_progress_bars_name_their_phase(toy_code: TaskData, tiny, monkeypatch: pytest.MonkeyPatch,

@@ -51,6 +51,8 @@ def test_keeps_the_first_passing_sample(task: TaskData, tiny, fake_samples: list
     cfg = fake_samples[0]["cfg"]
     assert (cfg.do_sample, cfg.num_samples, cfg.temperature, cfg.top_p) == (True, 4, 0.7, 0.95)
     assert fake_samples[0]["seed"] == 42
+    assert (vs.sampling["temperature"], vs.sampling["top_p"]) == (0.7, 0.95)
+    assert vs.sampling["top_k"] == (tiny.model.generation_config.top_k or 50)  # the checkpoint's (else generate's)
 
 
 def test_unverified_control_keeps_first_samples_of_as_many_problems(task: TaskData, tiny, fake_samples) -> None:

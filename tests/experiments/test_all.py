@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_renders_everything(paper_like, tmp_path):
     paths = main(["--results", str(paper_like), "--out", str(tmp_path / "out")])
     names = sorted(p.name for p in paths)
-    assert len(names) == 32 and "claims.md" in names and "table1.png" in names
+    assert len(names) == 37 and "claims.md" in names and "table1.png" in names
+    assert {"failures.md", "mechanistic.md", "mechanistic.png"} <= set(names)
     assert all(p.stat().st_size > 0 for p in paths)
 
 

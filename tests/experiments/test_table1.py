@@ -103,3 +103,46 @@ def test_auto_scale_renders_both_scales_when_both_are_on_disk(results_dir, write
         "table1.md", "table1.tex", "table1.png", "tiny/table1.md", "tiny/table1.tex", "tiny/table1.png"}
     assert "HumanEval pass@1" in (tmp_path / "t" / "table1.md").read_text()
     assert md_row((tmp_path / "t" / "tiny" / "table1.md").read_text(), "S0")[2] == "50.0"
+
+
+def _write_scored(root, method, seed, authors, lenient, baseline="shared"):
+    """A tiny Table 1 result whose per-problem classes are given under both clean-ups (lenient primary)."""
+    import json
+
+    from s0repro.results import result_path
+
+    n = len(authors)
+    views = {mode: {"score": cls.count("passed") / n, "correct": [c == "passed" for c in cls], "failure_class": cls}
+             for mode, cls in (("authors", authors), ("lenient", lenient))}
+    payload = {"schema_version": 1, "exp": "tiny_qwen3_5", "task": "minicode", "method": method, "seed": seed,
+               "run": {"config": {}}, "train": None, "meta": {"model": {"name": "minicode_gdn", "arch": "qwen3_5"}},
+               "method_info": {}, "eval": {"metric": "pass@1", "score": views["lenient"]["score"], "n": n,
+                                           "task_ids": [f"m/{i}" for i in range(n)],
+                                           "correct": views["lenient"]["correct"], "cleanup": "lenient",
+                                           "by_cleanup": views, "baseline": baseline}}
+    path = result_path(root, "tiny_qwen3_5", "minicode", method, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload))
+
+
+def test_tiny_table1_shows_both_clean_ups_the_failure_classes_and_the_base_used(results_dir, md_row, tmp_path):
+    for seed in (0, 1):
+        _write_scored(results_dir, "none", seed, ["passed"] * 2 + ["format"] * 6 + ["wrong_answer"] * 2,
+                      ["passed"] * 6 + ["wrong_answer"] * 4)
+    _write_scored(results_dir, "s0", 0, ["passed"] * 5 + ["format"] * 3 + ["wrong_answer"] * 2,
+                  ["passed"] * 7 + ["wrong_answer"] * 3)
+    _write_scored(results_dir, "s0", 1, ["passed"] * 7 + ["format"] * 1 + ["wrong_answer"] * 2,
+                  ["passed"] * 7 + ["wrong_answer"] * 3)
+    md, _, _ = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "t"), "--scale", "tiny"])
+    text = md.read_text()
+    by_cleanup = text.split("### Table 1 by clean-up")[1].split("### ")[0]
+    # columns: method, GDN authors, GDN lenient, Mamba-2 authors, Mamba-2 lenient
+    assert md_row(by_cleanup, "S0")[1:5] == ["60.0 ± 14.1", "70.0 ± 0.0", "not run", "not run"]
+    assert md_row(by_cleanup, "baseline")[1:3] == ["20.0 ± 0.0", "60.0 ± 0.0"]
+    assert "Primary clean-up of these results (Table 1 above): lenient." in by_cleanup
+    assert md_row(text, "S0")[2] == "70.0 ± 0.0"  # the main table: the primary clean-up's scores
+    assert "Base evaluation (eval.baseline): shared (one cached greedy evaluation" in text
+    authors = text.split("clean-up 'authors'")[1].split("### ")[0]
+    # S0 vs the base of the same seed: gains 3 and 5 problems, all from format (6 -> 3, 6 -> 1)
+    assert md_row(authors, "s0")[-3:] == ["4.0", "4.0", "100 %"]
+    assert "clean-up 'lenient'" in text

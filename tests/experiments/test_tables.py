@@ -60,7 +60,18 @@ def test_scaling_sizes_and_trend(paper_like, tmp_path, md_row):
     assert md_row(text, "0.8B")[1:4] == ["14.3 ± 0.0", "16.7 ± 1.2", "+2.4 ± 1.2"]
     assert md_row(text, "4B")[3] == "+23.8 ± 1.2"  # taken from experiment qwen3_5
     assert md_row(text, "9B")[3] == "+44.0 ± 1.2"
-    assert "Gain grows with size: yes" in text
+    assert "Gain grows with size (regression of per-seed gain on log10 parameters, alpha 0.05): yes: slope +" in text
+
+
+def test_scaling_trend_is_the_slope_test_not_an_ordering(results_dir, write, tmp_path):
+    """Means that rise with size but gains that scatter across seeds: the note says the trend is not shown."""
+    for size, base, gains in (("0.8B", 12, (0, 9, 3)), ("2B", 14, (1, 10, 4)), ("9B", 27, (2, 11, 5))):
+        exp = "scaling_qwen3_5_" + size.lower().replace(".", "_")
+        for s, g in enumerate(gains):
+            write(results_dir, exp, "humaneval", "none", s, base, hub_id=f"Qwen/Qwen3.5-{size}")
+            write(results_dir, exp, "humaneval", "s0", s, base + g, hub_id=f"Qwen/Qwen3.5-{size}")
+    text = _render(scaling, results_dir, tmp_path)
+    assert "alpha 0.05): not shown: slope +" in text and "9 seed gains" in text
 
 
 @pytest.mark.parametrize("model_id,size", [("Qwen/Qwen3.5-0.8B", "0.8B"), ("qwen3_5_0_8b", "0.8B"),

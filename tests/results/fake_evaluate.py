@@ -46,25 +46,35 @@ class FakeEvaluator:
 
     @torch.no_grad()
     def evaluate(self, model, tokenizer, task: TaskData, problems: list[Problem], gen_cfg, sandbox_cfg, *,
-                 method=None, out_jsonl=None, progress: bool = True, cleanup: str = "lenient") -> EvalResult:
+                 method=None, out_jsonl=None, progress: bool = True, cleanup: str = "lenient",
+                 also: tuple[str, ...] = ()) -> EvalResult:
         self.calls["evaluate"] += 1
         self.calls["evaluate_tuned" if method is not None else "evaluate_base"] += 1
-        # one forward over all prompts back to back; a problem "passes" when the logits' argmax after its prompt is even
+        # one forward over all prompts back to back; a problem "passes" when the logits' argmax after its prompt is
+        # even, under the authors' clean-up only when it is a multiple of 4 (stricter, as their strip is)
         device = next(model.parameters()).device
         pieces = [tokenizer(p.prompt, add_special_tokens=False)["input_ids"] for p in problems]
         ends = [sum(len(x) for x in pieces[: i + 1]) - 1 for i in range(len(pieces))]
         ids = torch.tensor([[t for piece in pieces for t in piece]], device=device)
         extra = method.model_kwargs(1) if method is not None else {}
         logits = model(input_ids=ids, attention_mask=torch.ones_like(ids), **extra).logits[0]
-        correct = [bool(int(logits[end].argmax()) % 2 == 0) for end in ends]
-        records = [{"task_id": p.task_id, "passed": c, "failure_type": "passed" if c else "wrong_answer", "raw": ""}
-                   for p, c in zip(problems, correct, strict=True)]
+        tokens = [int(logits[end].argmax()) for end in ends]
+        by_mode = {m: [t % (4 if m == "authors" else 2) == 0 for t in tokens] for m in dict.fromkeys((cleanup, *also))}
+        correct = by_mode[cleanup]
+        records = [{"task_id": p.task_id, "passed": c, "failure_type": "passed" if c else "wrong_answer", "raw": "",
+                    "by_cleanup": {m: {"passed": v[i], "status": "passed" if v[i] else "failed",
+                                       "failure_class": "passed" if v[i] else "wrong_answer", "sanitized": ""}
+                                   for m, v in by_mode.items()}}
+                   for i, (p, c) in enumerate(zip(problems, correct, strict=True))]
         if out_jsonl is not None:
             Path(out_jsonl).write_text("".join(json.dumps(r) + "\n" for r in records))
         failures = Counter(r["failure_type"] for r in records)
         return EvalResult(score=sum(correct) / len(correct), correct=correct, task_ids=[p.task_id for p in problems],
                           failure_types=dict(failures), records=records,
-                          generation={"batch_size": gen_cfg.batch_size}, sandbox={"fake": True})
+                          generation={"batch_size": gen_cfg.batch_size}, sandbox={"fake": True}, cleanup=cleanup,
+                          by_cleanup={m: {"score": sum(v) / len(v), "correct": v,
+                                          "failure_class": ["passed" if x else "wrong_answer" for x in v]}
+                                      for m, v in by_mode.items()})
 
     def verified_set(self, model, tokenizer, task: TaskData, *, k: int, seed: int, verified: bool = True,
                      **_: Any) -> VerifiedSet:
