@@ -29,6 +29,7 @@ from s0repro.provenance import code_digest, digest, package_versions
 from s0repro.results.store import atomic_write_json
 
 if TYPE_CHECKING:
+    from s0repro.evaluate.sampled import SampledConfig, SampledResult
     from s0repro.evaluate.sandbox import SandboxConfig
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,11 @@ class Evaluator(Protocol):
                  sandbox_cfg: SandboxConfig, *, method: TuningMethod | None = None, out_jsonl: Path | None = None,
                  progress: bool = True, cleanup: str = "lenient") -> EvalResult: ...
 
+    def evaluate_sampled(self, model: Any, tokenizer: Any, task: TaskData, problems: list[Problem],
+                         gen_cfg: GenerationConfig, sandbox_cfg: SandboxConfig, cfg: SampledConfig, *,
+                         method: TuningMethod | None = None, seed: int = 0, out_jsonl: Path | None = None,
+                         progress: bool = True, cleanup: str = "lenient") -> SampledResult: ...
+
     def verified_set(self, model: Any, tokenizer: Any, task: TaskData, *, k: int, seed: int,
                      gen_cfg: GenerationConfig, sandbox_cfg: SandboxConfig, cache_dir: Path, verified: bool,
                      model_name: str, revision: str | None, progress: bool) -> VerifiedSet: ...
@@ -50,7 +56,7 @@ class Evaluator(Protocol):
 
 class StageEvaluator:
     """The real stages: :func:`s0repro.data.load_task`, :func:`~s0repro.evaluate.scoring.evaluate_model`,
-    :func:`~s0repro.evaluate.verified.build_verified_set`."""
+    :func:`~s0repro.evaluate.sampled.evaluate_sampled`, :func:`~s0repro.evaluate.verified.build_verified_set`."""
 
     def load_task(self, name: str, **args: Any) -> TaskData:
         from s0repro.data import load_task
@@ -63,6 +69,11 @@ class StageEvaluator:
 
         return evaluate_model(model, tokenizer, task, problems, gen_cfg, sandbox_cfg, method=method,
                               out_jsonl=out_jsonl, progress=progress, cleanup=cleanup)
+
+    def evaluate_sampled(self, model, tokenizer, task, problems, gen_cfg, sandbox_cfg, cfg, **kwargs: Any):
+        from s0repro.evaluate.sampled import evaluate_sampled
+
+        return evaluate_sampled(model, tokenizer, task, problems, gen_cfg, sandbox_cfg, cfg, **kwargs)
 
     def verified_set(self, model, tokenizer, task, **kwargs: Any) -> VerifiedSet:
         from s0repro.evaluate.verified import build_verified_set
@@ -141,7 +152,8 @@ class Session:
     def _key(self) -> str:
         """Everything a base evaluation depends on: configs, the weights themselves, versions and code."""
         s = self.settings
-        return digest([asdict(s.model), asdict(s.task), asdict(s.eval), self.fingerprint,
+        greedy = {k: v for k, v in asdict(s.eval).items() if k != "sampled"}  # the sampled one is run per seed
+        return digest([asdict(s.model), asdict(s.task), greedy, self.fingerprint,
                        self.task.source, package_versions(), code_digest()])
 
     def baseline(self) -> EvalResult:
@@ -178,6 +190,15 @@ class Session:
                                        generation_config(self.settings, sample=False), self.settings.eval.sandbox,
                                        method=method, out_jsonl=out_jsonl, progress=self.settings.progress,
                                        cleanup=self.settings.eval.cleanup)
+
+    def evaluate_sampled(self, method: TuningMethod, seed: int, out_jsonl: Path) -> SampledResult:
+        """``eval.sampled.n`` samples a problem with ``method`` attached (the frozen model for ``none``), seeded by
+        the run seed: unlike the greedy baseline this differs per seed, so it is never shared across cells."""
+        s = self.settings
+        return self.evaluator.evaluate_sampled(
+            method.model, self.loaded.tokenizer, self.task, self.task.eval, generation_config(s, sample=False),
+            s.eval.sandbox, s.eval.sampled, method=method, seed=seed, out_jsonl=out_jsonl, progress=s.progress,
+            cleanup=s.eval.cleanup)
 
     def give_back(self, method: TuningMethod) -> None:
         """Detach ``method``; if the model is not exactly the base one afterwards, load it afresh (and say so)."""
