@@ -41,7 +41,7 @@ def test_without_data_size_every_verified_solution_is_used(tmp_path, fakes):
     assert payload["train"]["num_examples"] == len(payload["train"]["train_task_ids"]) == 2
 
 
-def test_sampled_evaluation_runs_per_seed_for_every_arm_and_keeps_the_greedy_baseline_shared(tmp_path, fakes):
+def test_sampled_evaluation_runs_per_seed_for_every_arm_and_caches_only_the_base_arms(tmp_path, fakes):
     go(tmp_path, "method=none", "seed=0")  # greedy only: fills the baseline cache
     go(tmp_path, "seed=0..1", "eval=tiny_sampled", "exp_name=sampled", "~arms.state_offset", "~arms.s0_unverified")
     assert fakes["evaluate_base"] == 1  # eval.sampled is not part of the greedy baseline's cache key
@@ -60,3 +60,9 @@ def test_sampled_evaluation_runs_per_seed_for_every_arm_and_keeps_the_greedy_bas
         assert sum(json.loads(line)["passed"] for line in lines) == sum(sampled["pass_counts"])
     (greedy,) = iter_results(root, "tiny_qwen3_5")
     assert greedy["eval"]["sampled"] is None and "sampled_records" not in greedy["files"]
+    go(tmp_path, "seed=0..1", "eval=tiny_sampled", "exp_name=sampled_again", "~arms.state_offset", "~arms.s0_unverified")
+    assert fakes["evaluate_sampled"] == 10  # the tuned arms again; the base arm's samples came from the cache
+    for again in iter_results(root, "sampled_again"):
+        assert again["eval"]["sampled"]["pass_counts"] == [(again["seed"] + i) % 11 for i in range(fake_evaluate.N_EVAL)]
+        cell = root / "sampled_again/minicode" / again["method"] / f"seed_{again['seed']}"
+        assert len((cell / again["files"]["sampled_records"]).read_text().splitlines()) == 10 * fake_evaluate.N_EVAL

@@ -177,10 +177,13 @@ def _training_examples(vset: VerifiedSet, spec: RunSpec) -> list[TrainExample]:
 
 def _sampled(session: Session, spec: RunSpec, method: TuningMethod, attempt: Attempt) -> dict[str, Any] | None:
     """``eval.sampled.n > 0``: the sampled evaluation of the attached method (every arm, ``none`` included, per
-    seed); its per-sample records go to ``sampled.jsonl`` in the attempt."""
+    seed; the frozen model's is cached per seed); its per-sample records go to ``sampled.jsonl`` in the attempt."""
     if session.settings.eval.sampled.n == 0:
         return None
-    return session.evaluate_sampled(method, spec.seed, attempt.folder / SAMPLED_RECORDS).to_record()
+    out = attempt.folder / SAMPLED_RECORDS
+    if spec.method == "none":
+        return session.base_sampled(method, spec.seed, out)
+    return session.evaluate_sampled(method, spec.seed, out).to_record()
 
 
 def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: TrainConfig,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -199,6 +200,26 @@ class Session:
             method.model, self.loaded.tokenizer, self.task, self.task.eval, generation_config(s, sample=False),
             s.eval.sandbox, s.eval.sampled, method=method, seed=seed, out_jsonl=out_jsonl, progress=s.progress,
             cleanup=s.eval.cleanup)
+
+    def base_sampled(self, method: TuningMethod, seed: int, out_jsonl: Path) -> dict[str, Any]:
+        """The frozen model's sampled evaluation for one seed, as ``SampledResult.to_record()``: cached on disk like
+        the greedy baseline (its key + ``eval.sampled`` + the seed), so a sweep's experiments (alpha_qwen_a*) share
+        it. The per-sample records are cached beside it and copied to ``out_jsonl``."""
+        s = self.settings
+        stem = f"{s.model.name}-{self.task.name}-{digest([self._key(), asdict(s.eval.sampled)])}-sampled-seed_{seed}"
+        summary, records = self.cache_dir / "baseline" / f"{stem}.json", self.cache_dir / "baseline" / f"{stem}.jsonl"
+        if summary.is_file() and records.is_file() and not s.force:
+            try:
+                cached = json.loads(summary.read_text())
+                shutil.copyfile(records, out_jsonl)
+                return cached
+            except (ValueError, OSError):
+                pass  # an unreadable cache entry is recomputed and replaced
+        result = self.evaluate_sampled(method, seed, out_jsonl).to_record()
+        records.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out_jsonl, records)
+        atomic_write_json(summary, result)  # last: the summary marks a complete entry
+        return result
 
     def give_back(self, method: TuningMethod) -> None:
         """Detach ``method``; if the model is not exactly the base one afterwards, load it afresh (and say so)."""
