@@ -11,6 +11,8 @@ QWEN_ALPHAS ?= 0.03,0.05,0.07,0.1,0.15
 TINY_ALPHAS ?= 0.25,1.0,4.0
 tiny_or = $(if $(filter tiny,$(RUN_SCALE)),tiny_$(1),$(1))
 seed_arg = $(if $(SEEDS),'seed=$(SEEDS)',)
+# A sweep: Hydra's -m must come before every override (argparse: flags, then the overrides).
+SWEEP := $(PY) -m s0repro.run -m results_dir=$(RESULTS)
 
 .PHONY: reproduce-ablations reproduce-passk reproduce-layer-groups reproduce-data-size reproduce-alpha
 
@@ -29,13 +31,13 @@ reproduce-layer-groups:
 
 reproduce-data-size:
 	$(call announce,data-size sweep)
-	$(RUN) -m +exp=$(call tiny_or,data_size) train.data_size=$(DATA_SIZES) $(seed_arg)
+	$(SWEEP) +exp=$(call tiny_or,data_size) train.data_size=$(DATA_SIZES) $(seed_arg)
 	$(PY) -m experiments.data_size $(RUN_RENDER_ARGS)
 
 reproduce-alpha:
 	$(call announce,alpha sweeps)
-	$(RUN) -m +exp=$(call tiny_or,alpha_falcon) \
+	$(SWEEP) +exp=$(call tiny_or,alpha_falcon) \
 		arms.s0.method.alpha=$(if $(filter tiny,$(RUN_SCALE)),$(TINY_ALPHAS),$(FALCON_ALPHAS)) $(seed_arg)
-	$(RUN) -m +exp=$(call tiny_or,alpha_qwen) \
+	$(SWEEP) +exp=$(call tiny_or,alpha_qwen) \
 		arms.s0.method.alpha=$(if $(filter tiny,$(RUN_SCALE)),$(TINY_ALPHAS),$(QWEN_ALPHAS)) $(seed_arg)
 	$(PY) -m experiments.alpha $(RUN_RENDER_ARGS)

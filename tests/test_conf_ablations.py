@@ -52,5 +52,8 @@ def test_every_ablation_target_names_existing_experiments():
                              text=True, timeout=60)
         assert dry.returncode == 0, dry.stderr
         named = re.findall(r"\+exp=(\w+)", dry.stdout)
+        for line in dry.stdout.replace("\\\n", " ").splitlines():  # argparse: a sweep's -m before every override
+            args = line.split("s0repro.run", 1)[1].split() if "s0repro.run" in line else []
+            assert "-m" not in args[1:], line
         assert len(named) == 5 and set(named) <= exps, named
         assert all(n.startswith("tiny_") == (scale == "tiny") for n in named)
