@@ -12,7 +12,7 @@ TINY_ALPHAS ?= 0.25,1.0,4.0
 tiny_or = $(if $(filter tiny,$(RUN_SCALE)),tiny_$(1),$(1))
 seed_arg = $(if $(SEEDS),'seed=$(SEEDS)',)
 # A sweep: Hydra's -m must come before every override (argparse: flags, then the overrides).
-SWEEP := $(PY) -m s0repro.run -m results_dir=$(RESULTS)
+SWEEP = $(PY) -m s0repro.run -m results_dir=$(RESULTS)
 
 .PHONY: reproduce-ablations reproduce-passk reproduce-layer-groups reproduce-data-size reproduce-alpha
 
