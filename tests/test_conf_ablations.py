@@ -54,6 +54,6 @@ def test_every_ablation_target_names_existing_experiments():
         named = re.findall(r"\+exp=(\w+)", dry.stdout)
         for line in dry.stdout.replace("\\\n", " ").splitlines():  # argparse: a sweep's -m before every override
             args = line.split("s0repro.run", 1)[1].split() if "s0repro.run" in line else []
-            assert "-m" not in args[1:], line
+            assert "-m" not in args[1:] and (not args or "results_dir=results" in args), line
         assert len(named) == 5 and set(named) <= exps, named
         assert all(n.startswith("tiny_") == (scale == "tiny") for n in named)
