@@ -1,36 +1,43 @@
 # The paper's ablations (issue 13): sampled pass@k, layer groups, data size, alpha sweeps. Each target runs its
 # experiments (resumable: finished cells are skipped) and renders its table; `make tables` renders them all.
-#   make reproduce-ablations              all four at full scale (GPU, the paper's seeds)
-#   make reproduce-ablations SCALE=tiny   the CPU-sized versions (tiny models on minicode)
+#   make reproduce-ablations              SCALE=auto: the paper's scale where CUDA is present, the CPU-sized one otherwise
+#   make reproduce-ablations SCALE=full   all four at full scale (GPU, the paper's seeds)
+#   make reproduce-ablations SCALE=tiny   the CPU-sized versions (tiny models on minicode; 2 cores: see README)
 #   make reproduce-alpha FALCON_ALPHAS=0.07,0.65   a shorter sweep; SEEDS=... as for the other targets
 # Sweeps use Hydra's multirun (-m): one experiment per value, e.g. results/data_size_n10, results/alpha_falcon_a0.65.
 DATA_SIZES ?= 10,25,50
 FALCON_ALPHAS ?= 0.07,0.3,0.5,0.6,0.65,0.7,1.0,2.0
 QWEN_ALPHAS ?= 0.03,0.05,0.07,0.1,0.15
 TINY_ALPHAS ?= 0.25,1.0,4.0
-tiny_or = $(if $(filter tiny,$(SCALE)),tiny_$(1),$(1))
+tiny_or = $(if $(filter tiny,$(RUN_SCALE)),tiny_$(1),$(1))
 seed_arg = $(if $(SEEDS),'seed=$(SEEDS)',)
+# A sweep: Hydra's -m must come before every override (argparse: flags, then the overrides).
+SWEEP = $(PY) -m s0repro.run -m results_dir=$(RESULTS)
 
 .PHONY: reproduce-ablations reproduce-passk reproduce-layer-groups reproduce-data-size reproduce-alpha
 
 reproduce-ablations: reproduce-passk reproduce-layer-groups reproduce-data-size reproduce-alpha
-	$(PY) -m experiments.claims $(RENDER_ARGS)
+	$(PY) -m experiments.claims $(RUN_RENDER_ARGS)
 
 reproduce-passk:
+	$(call announce,pass@k table)
 	$(RUN) +exp=$(call tiny_or,passk) $(seed_arg)
-	$(PY) -m experiments.passk $(RENDER_ARGS)
+	$(PY) -m experiments.passk $(RUN_RENDER_ARGS)
 
 reproduce-layer-groups:
+	$(call announce,layer-group table)
 	$(RUN) +exp=$(call tiny_or,layer_groups) $(seed_arg)
-	$(PY) -m experiments.layer_groups $(RENDER_ARGS)
+	$(PY) -m experiments.layer_groups $(RUN_RENDER_ARGS)
 
 reproduce-data-size:
-	$(RUN) -m +exp=$(call tiny_or,data_size) train.data_size=$(DATA_SIZES) $(seed_arg)
-	$(PY) -m experiments.data_size $(RENDER_ARGS)
+	$(call announce,data-size sweep)
+	$(SWEEP) +exp=$(call tiny_or,data_size) train.data_size=$(DATA_SIZES) $(seed_arg)
+	$(PY) -m experiments.data_size $(RUN_RENDER_ARGS)
 
 reproduce-alpha:
-	$(RUN) -m +exp=$(call tiny_or,alpha_falcon) \
-		arms.s0.method.alpha=$(if $(filter tiny,$(SCALE)),$(TINY_ALPHAS),$(FALCON_ALPHAS)) $(seed_arg)
-	$(RUN) -m +exp=$(call tiny_or,alpha_qwen) \
-		arms.s0.method.alpha=$(if $(filter tiny,$(SCALE)),$(TINY_ALPHAS),$(QWEN_ALPHAS)) $(seed_arg)
-	$(PY) -m experiments.alpha $(RENDER_ARGS)
+	$(call announce,alpha sweeps)
+	$(SWEEP) +exp=$(call tiny_or,alpha_falcon) \
+		arms.s0.method.alpha=$(if $(filter tiny,$(RUN_SCALE)),$(TINY_ALPHAS),$(FALCON_ALPHAS)) $(seed_arg)
+	$(SWEEP) +exp=$(call tiny_or,alpha_qwen) \
+		arms.s0.method.alpha=$(if $(filter tiny,$(RUN_SCALE)),$(TINY_ALPHAS),$(QWEN_ALPHAS)) $(seed_arg)
+	$(PY) -m experiments.alpha $(RUN_RENDER_ARGS)

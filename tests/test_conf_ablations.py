@@ -32,7 +32,17 @@ def test_alpha_sweep_names_one_experiment_per_alpha(exp, alpha):
 
 def test_data_size_without_a_size_is_the_full_set():
     assert compose(["+exp=data_size"]).exp_name == "data_size_nall"
+    sized = compose(["+exp=tiny_data_size", "train.data_size=10"])
+    assert sized.exp_name == "tiny_data_size_n10"
+    assert {s.train.data_size for s in plan_runs(sized)} == {10}  # every arm, the base one included
     assert {s.label for s in plan_runs(compose(["+exp=tiny_data_size"]))} == {"none", "lora", "s0"}
+
+
+@pytest.mark.parametrize("exp, n, batch", [("passk", 16, 8), ("tiny_passk", 10, 16), ("tiny_alpha_qwen", 10, 16)])
+def test_sampled_experiments_draw_n_samples_on_top_of_their_greedy_eval(exp, n, batch):
+    cfg = compose([f"+exp={exp}"])
+    assert (cfg.eval.sampled.n, cfg.eval.sampled.temperature, cfg.eval.batch_size) == (n, 0.7, batch)
+    assert compose(["+exp=tiny_qwen3_5"]).eval.sampled.n == 0  # off unless an experiment asks
 
 
 def test_every_ablation_target_names_existing_experiments():
@@ -42,5 +52,8 @@ def test_every_ablation_target_names_existing_experiments():
                              text=True, timeout=60)
         assert dry.returncode == 0, dry.stderr
         named = re.findall(r"\+exp=(\w+)", dry.stdout)
+        for line in dry.stdout.replace("\\\n", " ").splitlines():  # argparse: a sweep's -m before every override
+            args = line.split("s0repro.run", 1)[1].split() if "s0repro.run" in line else []
+            assert "-m" not in args[1:] and (not args or "results_dir=results" in args), line
         assert len(named) == 5 and set(named) <= exps, named
         assert all(n.startswith("tiny_") == (scale == "tiny") for n in named)

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
 
 from s0repro.errors import UserError
+from s0repro.evaluate.sampled import SampledConfig
 from s0repro.evaluate.sandbox import SandboxConfig
 from s0repro.methods import discover
 from s0repro.models import ModelConfig
@@ -54,8 +56,11 @@ class TrainSettings(TrainConfig):
     sample_temperature: float = 0.7  # sampling for the verified set (paper: T 0.7, top_p 0.95)
     sample_top_p: float = 0.95
     sample_max_new_tokens: int | None = None  # verified-set sampling budget; None: eval.max_new_tokens
+    data_size: int | None = None  # train on this many of the seed's verified solutions (nested per seed); None: all
 
     def __post_init__(self) -> None:
+        if self.data_size is not None and self.data_size < 1:
+            raise UserError(f"train.data_size={self.data_size} must be >= 1 (or null for every verified solution)")
         if self.samples_per_problem < 1:
             raise UserError(f"train.samples_per_problem={self.samples_per_problem} must be >= 1")
         if self.sample_max_new_tokens is not None and self.sample_max_new_tokens < 1:
@@ -74,7 +79,8 @@ class TrainSettings(TrainConfig):
 
 @dataclass
 class EvalConfig:
-    """Greedy evaluation. Batch size and padding side are recorded in every result (they change greedy output)."""
+    """Greedy evaluation (and, with ``sampled.n > 0``, a sampled one after it). Batch size and padding side are
+    recorded in every result (they change greedy output)."""
 
     batch_size: int = 8
     max_new_tokens: int = 512  # the paper's budget
@@ -82,6 +88,7 @@ class EvalConfig:
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)  # the evaluate stage's own config
     cleanup: str = "lenient"  # the primary clean-up: authors | lenient | evalplus | none (evaluate/sanitize)
     baseline: str = "shared"  # shared: one cached base evaluation for every seed | per_seed: re-evaluated per seed
+    sampled: SampledConfig = field(default_factory=SampledConfig)  # n > 0: also n samples a problem, for pass@k
 
     def __post_init__(self) -> None:
         if self.padding_side not in PADDING_SIDES:
@@ -127,8 +134,15 @@ class Config:
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 
 
+def _all_if_null(value: Any) -> Any:
+    return "all" if value is None else value
+
+
 def register_configs() -> None:
-    """Put the root schema and every registered method's config dataclass in Hydra's ConfigStore."""
+    """Put the root schema and every registered method's config dataclass in Hydra's ConfigStore, and register
+    ``${all_if_null:key}`` (a sweep's experiment name: ``data_size_n${all_if_null:${train.data_size}}`` is
+    ``data_size_nall`` while the key is null; ``oc.select``'s default covers only a missing key, not a null one)."""
+    OmegaConf.register_new_resolver("all_if_null", _all_if_null, replace=True)
     store = ConfigStore.instance()
     store.store(name="config_schema", node=Config)
     for name, cls in discover().items():

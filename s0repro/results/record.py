@@ -50,8 +50,9 @@ class TrainInfo:
     n_train_problems: int
     n_correct_examples: int | None
     samples_per_problem: int
-    train_task_ids: list[str]
+    train_task_ids: list[str]  # the task ids of the examples trained on (after train.data_size), in training order
     sampling: dict[str, Any] = field(default_factory=dict)  # effective sampling of the verified set (T, top_p, ...)
+    data_size: int | None = None  # train.data_size as asked (None: every verified solution); num_examples: as used
 
 
 @dataclass
@@ -81,6 +82,7 @@ class EvalInfo:
     by_cleanup: dict[str, dict[str, Any]]
     mode: str  # paper | fast
     baseline: str  # shared | per_seed
+    sampled: dict[str, Any] | None = None  # eval.sampled.n > 0: SampledResult.to_record() (per-problem pass counts)
 
     @classmethod
     def of(cls, evaluation: EvalResult, *, kind: str, baseline_score: float, batch_size: int, padding_side: str,

@@ -34,8 +34,11 @@ from s0repro.results.store import Attempt, CellBusyError, ResultStore
 from s0repro.results.tracking import Tracker, make_tracker
 from s0repro.run.session import Evaluator, Session, build
 from s0repro.train import TrainConfig, TrainResult, train
+from s0repro.train.loop import TrainExample
+from s0repro.train.subsample import subsample
 
 log = logging.getLogger(__name__)
+SAMPLED_RECORDS = "sampled.jsonl"
 
 
 class CellsFailed(RuntimeError):
@@ -158,13 +161,32 @@ def run_cell(session: Session, spec: RunSpec, store: ResultStore, full_config: d
             tracker.finish()
 
 
-def _train_info(spec: RunSpec, tr: TrainResult, method: TuningMethod, vset: VerifiedSet) -> TrainInfo:
+def _train_info(spec: RunSpec, tr: TrainResult, method: TuningMethod, vset: VerifiedSet,
+                examples: list[TrainExample]) -> TrainInfo:
     return TrainInfo(losses=[float(x) for x in tr.losses], steps=tr.steps, seconds=tr.seconds,
                      peak_memory_mb=tr.peak_memory_mb, trainable_params=tr.trainable_params,
                      trainable_bytes=method.trainable_bytes(), verified=spec.train.verified,
                      num_examples=tr.num_examples, n_train_problems=vset.n_problems,
                      n_correct_examples=vset.n_correct, samples_per_problem=vset.k,
-                     train_task_ids=list(vset.kept_task_ids), sampling=dict(vset.sampling))
+                     train_task_ids=[e.task_id for e in examples], data_size=spec.train.data_size,
+                     sampling=dict(vset.sampling))
+
+
+def _training_examples(vset: VerifiedSet, spec: RunSpec) -> list[TrainExample]:
+    """The seed's training set cut to ``train.data_size`` (nested per seed: s0repro/train/subsample.py), so every
+    arm of a seed trains on the same examples."""
+    return subsample(vset.examples, spec.train.data_size, spec.seed)
+
+
+def _sampled(session: Session, spec: RunSpec, method: TuningMethod, attempt: Attempt) -> dict[str, Any] | None:
+    """``eval.sampled.n > 0``: the sampled evaluation of the attached method (every arm, ``none`` included, per
+    seed; the frozen model's is cached per seed); its per-sample records go to ``sampled.jsonl`` in the attempt."""
+    if session.settings.eval.sampled.n == 0:
+        return None
+    out = attempt.folder / SAMPLED_RECORDS
+    if spec.method == "none":
+        return session.base_sampled(method, spec.seed, out)
+    return session.evaluate_sampled(method, spec.seed, out).to_record()
 
 
 def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: TrainConfig,
@@ -180,25 +202,32 @@ def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: Train
     method.attach(session.loaded.model)
     try:
         if spec.method != "none":
-            result = train(method, session.loaded.tokenizer, list(vset.examples), train_cfg, on_step=tracker.log_step)
-            train_info = _train_info(spec, result, method, vset)
+            examples = _training_examples(vset, spec)
+            result = train(method, session.loaded.tokenizer, examples, train_cfg, on_step=tracker.log_step)
+            train_info = _train_info(spec, result, method, vset, examples)
             evaluation = session.evaluate(method, attempt.folder / "eval.jsonl")
+        sampled = _sampled(session, spec, method, attempt)
         method.save(artefact)
         method_info = method.describe()
     finally:
         session.give_back(method)
     ev = session.settings.eval
+    eval_info = EvalInfo.of(evaluation, kind=session.task.kind, baseline_score=baseline.score,
+                            batch_size=ev.batch_size, padding_side=ev.padding_side, max_new_tokens=ev.max_new_tokens,
+                            baseline=ev.baseline)
+    eval_info.sampled = sampled
+    files = {"eval_records": f"{attempt.name}/eval.jsonl"}
+    if sampled is not None:
+        files["sampled_records"] = f"{attempt.name}/{SAMPLED_RECORDS}"
     record = ResultRecord(
         exp=spec.exp, task=spec.task, method=spec.label, method_name=spec.method, seed=spec.seed,
         attempt=attempt.name, train=train_info,
-        eval=EvalInfo.of(evaluation, kind=session.task.kind, baseline_score=baseline.score,
-                         batch_size=ev.batch_size, padding_side=ev.padding_side, max_new_tokens=ev.max_new_tokens,
-                         baseline=ev.baseline),
+        eval=eval_info,
         method_info=method_info,
         meta={"versions": package_versions(), "hardware": hardware(), "dataset": session.task.source,
               "model": _model_meta(session.loaded)},
         artefact=f"{attempt.name}/artefact" if artefact.is_dir() else None,
-        files={"eval_records": f"{attempt.name}/eval.jsonl"},
+        files=files,
     )
     return record, evaluation.records, artefact if artefact.is_dir() else None
 
@@ -227,4 +256,6 @@ def summary_line(i: int, n: int, payload: dict[str, Any], seconds: float) -> str
         line += f" | {tr['num_examples']} examples, {tr['steps']} steps"
         if tr["losses"]:
             line += f", loss {tr['losses'][0]:.3f} -> {tr['losses'][-1]:.3f}"
+    if ev.get("sampled"):
+        line += f" | sampled pass@1 {100 * ev['sampled']['pass_at_1']:.1f}% (n {ev['sampled']['n']})"
     return line + f" | {seconds:.1f}s"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +34,7 @@ from s0repro.provenance import code_digest, digest, package_versions, seed_every
 from s0repro.results.store import atomic_write_json
 
 if TYPE_CHECKING:
+    from s0repro.evaluate.sampled import SampledConfig, SampledResult
     from s0repro.evaluate.sandbox import SandboxConfig
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,11 @@ class Evaluator(Protocol):
                  sandbox_cfg: SandboxConfig, *, method: TuningMethod | None = None, out_jsonl: Path | None = None,
                  progress: bool = True, cleanup: str = "lenient", also: tuple[str, ...] = ()) -> EvalResult: ...
 
+    def evaluate_sampled(self, model: Any, tokenizer: Any, task: TaskData, problems: list[Problem],
+                         gen_cfg: GenerationConfig, sandbox_cfg: SandboxConfig, cfg: SampledConfig, *,
+                         method: TuningMethod | None = None, seed: int = 0, out_jsonl: Path | None = None,
+                         progress: bool = True, cleanup: str = "lenient") -> SampledResult: ...
+
     def verified_set(self, model: Any, tokenizer: Any, task: TaskData, *, k: int, seed: int,
                      gen_cfg: GenerationConfig, sandbox_cfg: SandboxConfig, cache_dir: Path, verified: bool,
                      model_name: str, revision: str | None, progress: bool) -> VerifiedSet: ...
@@ -54,7 +61,7 @@ class Evaluator(Protocol):
 
 class StageEvaluator:
     """The real stages: :func:`s0repro.data.load_task`, :func:`~s0repro.evaluate.scoring.evaluate_model`,
-    :func:`~s0repro.evaluate.verified.build_verified_set`."""
+    :func:`~s0repro.evaluate.sampled.evaluate_sampled`, :func:`~s0repro.evaluate.verified.build_verified_set`."""
 
     def load_task(self, name: str, **args: Any) -> TaskData:
         from s0repro.data import load_task
@@ -67,6 +74,11 @@ class StageEvaluator:
 
         return evaluate_model(model, tokenizer, task, problems, gen_cfg, sandbox_cfg, method=method,
                               out_jsonl=out_jsonl, progress=progress, cleanup=cleanup, also=also)
+
+    def evaluate_sampled(self, model, tokenizer, task, problems, gen_cfg, sandbox_cfg, cfg, **kwargs: Any):
+        from s0repro.evaluate.sampled import evaluate_sampled
+
+        return evaluate_sampled(model, tokenizer, task, problems, gen_cfg, sandbox_cfg, cfg, **kwargs)
 
     def verified_set(self, model, tokenizer, task, **kwargs: Any) -> VerifiedSet:
         from s0repro.evaluate.verified import build_verified_set
@@ -146,7 +158,8 @@ class Session:
     def _key(self) -> str:
         """Everything a base evaluation depends on: configs, the weights themselves, versions and code."""
         s = self.settings
-        return digest([asdict(s.model), asdict(s.task), asdict(s.eval), self.fingerprint,
+        greedy = {k: v for k, v in asdict(s.eval).items() if k != "sampled"}  # the sampled one is run per seed
+        return digest([asdict(s.model), asdict(s.task), greedy, self.fingerprint,
                        self.task.source, package_versions(), code_digest()])
 
     def baseline(self, seed: int) -> EvalResult:
@@ -192,6 +205,35 @@ class Session:
                                        generation_config(self.settings, sample=False), ev.sandbox, method=method,
                                        out_jsonl=out_jsonl, progress=self.settings.progress, cleanup=ev.cleanup,
                                        also=SCORED_CLEANUPS)
+
+    def evaluate_sampled(self, method: TuningMethod, seed: int, out_jsonl: Path) -> SampledResult:
+        """``eval.sampled.n`` samples a problem with ``method`` attached (the frozen model for ``none``), seeded by
+        the run seed: unlike the greedy baseline this differs per seed, so it is never shared across cells."""
+        s = self.settings
+        return self.evaluator.evaluate_sampled(
+            method.model, self.loaded.tokenizer, self.task, self.task.eval, generation_config(s, sample=False),
+            s.eval.sandbox, s.eval.sampled, method=method, seed=seed, out_jsonl=out_jsonl, progress=s.progress,
+            cleanup=s.eval.cleanup)
+
+    def base_sampled(self, method: TuningMethod, seed: int, out_jsonl: Path) -> dict[str, Any]:
+        """The frozen model's sampled evaluation for one seed, as ``SampledResult.to_record()``: cached on disk like
+        the greedy baseline (its key + ``eval.sampled`` + the seed), so a sweep's experiments (alpha_qwen_a*) share
+        it. The per-sample records are cached beside it and copied to ``out_jsonl``."""
+        s = self.settings
+        stem = f"{s.model.name}-{self.task.name}-{digest([self._key(), asdict(s.eval.sampled)])}-sampled-seed_{seed}"
+        summary, records = self.cache_dir / "baseline" / f"{stem}.json", self.cache_dir / "baseline" / f"{stem}.jsonl"
+        if summary.is_file() and records.is_file() and not s.force:
+            try:
+                cached = json.loads(summary.read_text())
+                shutil.copyfile(records, out_jsonl)
+                return cached
+            except (ValueError, OSError):
+                pass  # an unreadable cache entry is recomputed and replaced
+        result = self.evaluate_sampled(method, seed, out_jsonl).to_record()
+        records.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out_jsonl, records)
+        atomic_write_json(summary, result)  # last: the summary marks a complete entry
+        return result
 
     def give_back(self, method: TuningMethod) -> None:
         """Detach ``method``; if the model is not exactly the base one afterwards, load it afresh (and say so)."""

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from s0repro.data.base import Problem, TaskData
+from s0repro.evaluate.sampled import SampledResult
 from s0repro.evaluate.scoring import EvalResult
 from s0repro.evaluate.verified import VerifiedSet
 from s0repro.train import TrainExample
@@ -75,6 +76,19 @@ class FakeEvaluator:
                           by_cleanup={m: {"score": sum(v) / len(v), "correct": v,
                                           "failure_class": ["passed" if x else "wrong_answer" for x in v]}
                                       for m, v in by_mode.items()})
+
+    def evaluate_sampled(self, model, tokenizer, task: TaskData, problems: list[Problem], gen_cfg, sandbox_cfg, cfg, *,
+                         method=None, seed: int = 0, out_jsonl=None, **_: Any) -> SampledResult:
+        """Problem i passes (seed + i) % (n + 1) of its n samples: the counts differ per seed, as sampling does."""
+        self.calls["evaluate_sampled"] += 1
+        counts = [(seed + i) % (cfg.n + 1) for i in range(len(problems))]
+        records = [{"task_id": p.task_id, "sample": j, "passed": j < c} for p, c in zip(problems, counts, strict=True)
+                   for j in range(cfg.n)]
+        if out_jsonl is not None:
+            Path(out_jsonl).write_text("".join(json.dumps(r) + "\n" for r in records))
+        return SampledResult(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
+                             task_ids=[p.task_id for p in problems], pass_counts=counts,
+                             pass_at_1=sum(counts) / (cfg.n * len(counts)), failure_types={}, records=records)
 
     def verified_set(self, model, tokenizer, task: TaskData, *, k: int, seed: int, verified: bool = True,
                      **_: Any) -> VerifiedSet:
