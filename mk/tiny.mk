@@ -1,18 +1,28 @@
-# Tiny pre-trained checkpoints for the CPU-sized reproduction (issue 7): `make tiny-models` builds the missing ones,
-# `make tiny-models-rebuild` all of them. Each takes ~15 min on one busy CPU thread (1000 steps); see
-# assets/tiny/<name>/build_record.json for how the shipped ones were made.
+# Tiny pre-trained checkpoints for the CPU-sized reproduction (issues 7, 14): `make tiny-models` builds the missing
+# ones, `make tiny-models-rebuild` all of them. Building them is a tool (s0repro/tools/tiny_models.py), not a pipeline
+# stage; assets/tiny/<name>/build_record.json says how each shipped one was made.
+#
+# Two stages. Stage 1 is the first build (issue 7: 1000 steps from scratch, ~12-15 min on one idle CPU thread),
+# taken as committed in TINY_STAGE1_COMMIT. Stage 2 continues it with slow-decay heads pinned in every recurrent
+# layer (s0repro/models/tiny.py says why they are needed) and the corpus's output forms.
 TINY_MODELS := minicode_gdn minicode_mamba2 minicode_transformer
-# Per-model pre-training steps (the rest are s0repro/train/pretrain.py defaults).
-TINY_STEPS_minicode_gdn := 1000
-TINY_STEPS_minicode_mamba2 := 1000
-TINY_STEPS_minicode_transformer := 1000
+TINY_STAGE1_COMMIT := 2d1e1c2
+TINY_STAGE1 := .cache/tiny-stage1
+TINY_ARGS_minicode_gdn := --steps 300 --pinned-heads 3
+TINY_ARGS_minicode_mamba2 := --steps 300 --pinned-heads 2
+TINY_ARGS_minicode_transformer := --steps 1500
 
 .PHONY: tiny-models tiny-models-rebuild tiny-memory
 
 tiny-models: $(foreach m,$(TINY_MODELS),assets/tiny/$(m)/model.safetensors)
 
-assets/tiny/%/model.safetensors:
-	$(PY) -m s0repro.train.pretrain --model conf/model/$*.yaml --out assets/tiny/$* --steps $(TINY_STEPS_$*)
+$(TINY_STAGE1)/%/model.safetensors:
+	mkdir -p $(TINY_STAGE1)/$*
+	git archive $(TINY_STAGE1_COMMIT) assets/tiny/$* | tar -x -C $(TINY_STAGE1)/$* --strip-components=3
+
+assets/tiny/%/model.safetensors: | $(TINY_STAGE1)/%/model.safetensors
+	OMP_NUM_THREADS=1 $(PY) -m s0repro.tools.tiny_models --model conf/model/$*.yaml --out assets/tiny/$* \
+		--init-from $(TINY_STAGE1)/$* $(TINY_ARGS_$*)
 
 tiny-models-rebuild:
 	rm -f $(foreach m,$(TINY_MODELS),assets/tiny/$(m)/model.safetensors)

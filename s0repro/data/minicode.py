@@ -7,7 +7,11 @@ pass@1 code score it. Expected outputs are computed by running the canonical bod
 
 Every family also has one *plausible wrong body* (an off-by-one, a flipped comparison, a wrong slice) that the hidden
 tests are guaranteed to reject. The pre-training corpus (:func:`corpus_stream`) mixes them in: that is what makes
-the tiny base models imperfect for a reason that verified supervision can fix.
+the tiny base models imperfect for a reason that verified supervision can fix. The corpus also answers in the forms
+chat models produce for "complete this function" (:data:`FORMS`: the indented body, a fenced body, the whole
+function, the whole function followed by a sentence), each a habit of some function names, so that a base model's
+outputs, right and wrong, come in those forms and the clean-up choice (the paper's fence/think stripping vs a lenient
+sanitiser) matters at tiny scale too.
 
 Splits are made over problem *keys* (family + parameters, not the function name): the 80 train and 84 eval problems
 (the paper's HumanEval 0-79 / 80-163 shape) and the pre-training corpus never share a key, and the benchmark covers
@@ -227,10 +231,46 @@ def benchmark(seed: int = 0) -> tuple[list[Problem], list[Problem]]:
     return problems[:N_TRAIN], problems[N_TRAIN:]
 
 
-def corpus_stream(seed: int, corpus_seed: int, wrong_rate: Callable[[Family], float]) -> Iterator[tuple[Problem, str]]:
-    """Endless (problem, target body) pairs from the corpus keys of split ``seed``; never a benchmark key.
+# Output forms of a completion. "function_note" (the function, then a sentence) fails the paper's clean-up, which only
+# strips think blocks and fences, and passes a lenient one (evalplus's sanitiser keeps the function); the others pass
+# both when the body is right.
+FORMS = ("body", "fenced", "function", "function_note")
 
-    With probability ``wrong_rate(family)`` the target is the family's plausible wrong body instead of the right one.
+
+def output_form(family: Family, name: str) -> str:
+    """The form the corpus mostly answers function ``name`` of ``family`` in: a habit of the name, so that a greedy
+    model shows every form on some problems. The first two names get the plain body, the third a fenced body, the
+    fourth the whole function, with a closing sentence in every fourth family (5 of 20, ~1/16 of the problems)."""
+    index = family.names.index(name)
+    if index < 2:
+        return "body"
+    if index == 2:
+        return "fenced"
+    return "function_note" if FAMILIES.index(family) % 4 == 0 else "function"
+
+
+def render_completion(problem: Problem, body: str, form: str) -> str:
+    """``body`` (an indented ``return`` line) written in ``form`` for ``problem``."""
+    if form == "body":
+        return body
+    if form == "fenced":
+        return f"```python\n{body}```\n"
+    function = problem.prompt.split("\n", 1)[0] + "\n" + body  # the prompt's signature line, then the body
+    if form == "function":
+        return function
+    if form == "function_note":
+        doc = FAMILY_BY_NAME[problem.meta["family"]].doc.format(**problem.meta["params"])
+        return function + "\nThis function returns " + doc.removeprefix("Return ") + "\n"
+    raise ValueError(f"unknown output form {form!r}; one of {FORMS}")
+
+
+def corpus_stream(seed: int, corpus_seed: int, wrong_rate: Callable[[Family], float],
+                  form_rate: float = 0.0) -> Iterator[tuple[Problem, str]]:
+    """Endless (problem, target completion) pairs from the corpus keys of split ``seed``; never a benchmark key.
+
+    With probability ``wrong_rate(family)`` the target is the family's plausible wrong body instead of the right one;
+    independently, with probability ``form_rate`` it is written in the name's habitual form (:func:`output_form`),
+    otherwise as the plain body.
     """
     _, _, corpus = split_keys(seed)
     rng = random.Random(f"minicode-corpus-{seed}-{corpus_seed}")
@@ -238,8 +278,10 @@ def corpus_stream(seed: int, corpus_seed: int, wrong_rate: Callable[[Family], fl
     while True:
         family, params = rng.choice(corpus)
         problem = make_problem(family, params, rng, f"minicode-corpus/{i}")
-        target = problem.meta["wrong_answer"] if rng.random() < wrong_rate(family) else problem.answer
-        yield problem, target
+        body = problem.meta["wrong_answer"] if rng.random() < wrong_rate(family) else problem.answer
+        # form_rate 0 draws nothing, so the stream is the one earlier checkpoints were trained on
+        form = output_form(family, problem.entry_point) if form_rate and rng.random() < form_rate else "body"
+        yield problem, render_completion(problem, body, form)
         i += 1
 
 

@@ -63,7 +63,7 @@ class SampledResult:
 def evaluate_sampled(model, tokenizer, task: TaskData, problems: list[Problem], gen_cfg: GenerationConfig,
                      sandbox_cfg: SandboxConfig, cfg: SampledConfig, *, method=None, seed: int = 0,
                      out_jsonl: str | Path | None = None, cache_path: str | Path | None = None,
-                     progress: bool = True, sanitize_mode: str = "paper") -> SampledResult:
+                     progress: bool = True, cleanup: str = "lenient") -> SampledResult:
     """Draw ``cfg.n`` samples per problem, score each, and count passes (batch size and padding from ``gen_cfg``)."""
     from s0repro.evaluate.generation import generate
 
@@ -77,7 +77,7 @@ def evaluate_sampled(model, tokenizer, task: TaskData, problems: list[Problem], 
     samples = generate(model, tokenizer, prompts, sampling, method=method, seed=seed, cache_path=cache_path,
                        progress=progress)
     flat = score(task, [p for p in problems for _ in range(cfg.n)], [s for row in samples for s in row],
-                 sandbox_cfg, sanitize_mode=sanitize_mode)
+                 sandbox_cfg, cleanup=cleanup)
     counts = [sum(s.passed for s in flat[i * cfg.n : (i + 1) * cfg.n]) for i in range(len(problems))]
     records = [{**asdict(s), "sample": j % cfg.n, "prompt_sha256": prompt_hash(prompts[j // cfg.n])}
                for j, s in enumerate(flat)]

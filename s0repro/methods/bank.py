@@ -28,8 +28,8 @@ from transformers import PreTrainedModel
 
 from s0repro.errors import UserError
 from s0repro.methods.base import ArtefactMismatchError, build_method
-from s0repro.methods.cache import InitialStateCache
 from s0repro.methods.s0 import S0Method
+from s0repro.models.cache import InitialStateCache
 from s0repro.models.padding import PaddingNeutralHooks, install_padding_neutral_decay
 from s0repro.models.recurrent import require_recurrent_layers
 

@@ -23,8 +23,8 @@ from transformers import PreTrainedModel
 
 from s0repro.errors import UserError
 from s0repro.methods.base import InferenceCost, MethodConfig, register
-from s0repro.methods.cache import InitialStateCache
 from s0repro.methods.layer_state import LayerSpec, LayerStateMethod, check_layer_spec
+from s0repro.models.cache import InitialStateCache
 from s0repro.models.padding import PaddingNeutralHooks, install_padding_neutral_decay
 from s0repro.models.recurrent import RecurrentLayer
 

@@ -10,8 +10,8 @@ is the fraction of the initial state left after the prompt: 1 = perfect memory, 
 ~1e-12 are float32 rounding; exact zeros show as 1e-300). Beside it, ``decay_only`` is what the gate alone would
 leave, ``exp(sum_t log decay_t)``: for GatedDeltaNet the gap between the two is what the delta rule overwrites. For Mamba-2 it
 is exactly ``exp(sum_t A_h dt_t)``; for GatedDeltaNet it also counts what the delta rule overwrites. Only one layer is
-probed at a time (one batch row per layer, row 0 the zero-state reference), through the same cache seam the model
-uses, so the number describes the real forward pass.
+probed at a time (one batch row per layer, row 0 the zero-state reference), through S0's own cache seam
+(:class:`s0repro.models.cache.InitialStateCache`), so the number describes the forward pass S0 tunes.
 
 Run: ``python -m s0repro.models.memory conf/model/minicode_gdn.yaml`` prints the table for a typical minicode prompt.
 """
@@ -24,34 +24,15 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from s0repro.models.cache import InitialStateCache
 from s0repro.models.recurrent import RecurrentLayer, find_recurrent_layers
 
-ALIVE = 0.01  # a head that keeps at least 1 % of its initial state after a prompt "remembers"
+ALIVE = 0.05  # a head that keeps at least 5 % of its initial state after a prompt "remembers"
 # The probe is large so that S_T(S0) - S_T(0) stands far above float32 rounding of the input-driven part of S_T:
 # the map is linear, so the ratio does not depend on the scale, and the measurable floor drops to ~1e-13.
 PROBE_SCALE = 1e6
-
-
-class _ProbeCache(DynamicCache):
-    """Hands layer ``l`` its probe state at prefill and keeps every layer's final state."""
-
-    def __init__(self, probes: dict[int, torch.Tensor], *, config) -> None:
-        super().__init__(config=config)
-        self._probes = dict(probes)
-        self.final: dict[int, torch.Tensor] = {}
-
-    def get_recurrent_state(self, layer_idx: int, state_idx: int = 0) -> torch.Tensor | None:
-        if state_idx == 0 and layer_idx in self._probes:
-            return self._probes.pop(layer_idx).clone()
-        return super().get_recurrent_state(layer_idx, state_idx)
-
-    def update_recurrent_state(self, recurrent_states: torch.Tensor, layer_idx: int, state_idx: int = 0,
-                               **kwargs) -> torch.Tensor:
-        if state_idx == 0:
-            self.final[layer_idx] = recurrent_states.detach().float().clone()
-        return super().update_recurrent_state(recurrent_states, layer_idx, state_idx, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -74,11 +55,16 @@ class SurvivalReport:
         """Heads that keep at least ``threshold`` of their initial state."""
         return sum(f >= threshold for f in self.heads())
 
+    def alive_per_layer(self, threshold: float = ALIVE) -> dict[str, int]:
+        """Per layer, the heads that keep at least ``threshold`` (S0 needs some in every layer, not just one)."""
+        return {str(layer.layer_idx): sum(f >= threshold for f in layer.fractions) for layer in self.layers}
+
     def summary(self, threshold: float = ALIVE) -> dict:
         heads = self.heads()
         return {
             "heads": len(heads),
             "alive": self.alive(threshold),
+            "alive_per_layer": self.alive_per_layer(threshold),
             "threshold": threshold,
             "max": max(heads) if heads else 0.0,
             "median": sorted(heads)[len(heads) // 2] if heads else 0.0,
@@ -97,7 +83,9 @@ class SurvivalReport:
             gate = " ".join(f"{f:8.2e}" for f in layer.decay_only)
             lines.append(f"{layer.layer_idx:>5} {layer.kind:<15} {cells}   (gate alone: {gate})")
         s = self.summary()
-        lines.append(f"{s['alive']} of {s['heads']} heads keep >= {s['threshold']:.0%} of the initial state")
+        per_layer = ", ".join(f"layer {k}: {v}" for k, v in s["alive_per_layer"].items())
+        lines.append(f"{s['alive']} of {s['heads']} heads keep >= {s['threshold']:.0%} of the initial state "
+                     f"({per_layer})")
         return "\n".join(lines)
 
 
@@ -126,7 +114,8 @@ def _probe_one(model: PreTrainedModel, layers: list[RecurrentLayer], ids: torch.
         state = torch.zeros((rows, *layer.state_shape), dtype=torch.float32)
         state[1 + j] = PROBE_SCALE * torch.randn(layer.state_shape, generator=generator)
         probes[layer.layer_idx] = state.to(device)
-    cache = _ProbeCache(probes, config=model.config)
+    start = {idx: probe.flatten(2).norm(dim=2).cpu() for idx, probe in probes.items()}  # [rows, heads]
+    cache = InitialStateCache(probes, config=model.config)
     batch = ids.to(device).expand(rows, -1)
     log_decay: dict[int, torch.Tensor] = {}
     handles = [_log_decay_hook(layer, log_decay) for layer in layers]
@@ -138,10 +127,9 @@ def _probe_one(model: PreTrainedModel, layers: list[RecurrentLayer], ids: torch.
             handle.remove()
     out = []
     for j, layer in enumerate(layers):
-        final = cache.final[layer.layer_idx]
+        final = cache.layers[layer.layer_idx].recurrent_states[0].float()  # the state after the prompt
         delta = (final[1 + j] - final[0]).flatten(1).norm(dim=1)
-        start = probes[layer.layer_idx][1 + j].flatten(1).norm(dim=1).cpu()
-        out.append((delta.cpu() / start).tolist())
+        out.append((delta.cpu() / start[layer.layer_idx][1 + j]).tolist())
     return out, [log_decay[layer.layer_idx].cpu().tolist() for layer in layers]
 
 
@@ -170,14 +158,12 @@ def state_survival(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, p
 
 
 def minicode_prompts(tokenizer: PreTrainedTokenizerBase, n: int = 4, seed: int = 0) -> list[str]:
-    """Typical prompts: the first ``n`` held-out minicode problems in the HumanEval chat format."""
-    from s0repro.data.minicode import benchmark
+    """Typical prompts: the first ``n`` held-out minicode problems, rendered as every stage renders them."""
+    from s0repro.data import render_prompt
+    from s0repro.data.minicode import load_minicode
 
-    instruction = ("Complete the following Python function. Only output the function body, no explanation. "
-                   "No markdown.\n\n")
-    _, eval_ = benchmark(seed)
-    return [tokenizer.apply_chat_template([{"role": "user", "content": instruction + p.prompt}], tokenize=False,
-                                          add_generation_prompt=True, enable_thinking=False) for p in eval_[:n]]
+    task = load_minicode(seed)
+    return [render_prompt(tokenizer, task, problem) for problem in task.eval[:n]]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
+from s0repro.conf import method_preset
 from s0repro.methods import TuningMethod, build_method
 from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
@@ -173,7 +173,7 @@ def _count_kernels(arch: str, counter: _SavedBytes) -> Iterator[None]:
 def training_footprint(cfg: ModelConfig, method_stem: str, tokens: int) -> Footprint:
     """One training forward of ``method`` (a conf/method preset) on the meta model, batch 1, ``tokens`` tokens."""
     model = meta_model(cfg)
-    preset = yaml.safe_load((REPO / "conf" / "method" / f"{method_stem}.yaml").read_text())
+    preset = method_preset(method_stem)
     method: TuningMethod = build_method(preset["name"], preset)
     called = method.attach(model)
     counter = _SavedBytes(model)

@@ -44,10 +44,10 @@ def test_decode_arms_and_the_report(tmp_path):
     arms = gpu_check.decode_arms(loaded)
     assert [a.label for a in arms] == ["base", "s0", "lora_unmerged", "lora_merged", "state_offset"]
     assert all(a.scoped and a.params > 0 for a in arms[1:])
-    decode = {"1": gpu_check._throughput(arms, 1, 2, 1, 0)}
+    decode = {"1": gpu_check.throughput(arms, 1, 2, 1, 0)}
     fam = {"model": "tiny_gdn", "layers": 4, "kernels": {}, "decode": decode,
            "kernel_vs_fallback": {m: gpu_check.compare_paths(loaded, m) for m in gpu_check.STATE_METHODS},
-           "s0_train": gpu_check._train_cost(arms[1], 1)}
+           "s0_train": gpu_check.train_cost(arms[1], 1)}
     results = {"families": {"qwen3_5": fam}}
     text = gpu_check.format_report(results)
     assert gpu_check.passed(results)

@@ -10,11 +10,15 @@ import pytest
 from s0repro.data.base import TASK_LOADERS
 from s0repro.data.minicode import (
     FAMILIES,
+    FAMILY_BY_NAME,
+    FORMS,
     N_EVAL,
     N_TRAIN,
     all_keys,
     corpus_stream,
     load_minicode,
+    output_form,
+    render_completion,
     split_keys,
 )
 from s0repro.errors import UserError
@@ -107,6 +111,39 @@ def test_corpus_wrong_rate_is_honoured():
     again = [p.prompt for p, _ in itertools.islice(corpus_stream(0, 3, lambda f: 0.5), 50)]
     other = [p.prompt for p, _ in itertools.islice(corpus_stream(0, 4, lambda f: 0.5), 50)]
     assert first == again != other
+
+
+def test_corpus_output_forms_are_habits_of_names():
+    plain = list(itertools.islice(corpus_stream(0, 3, lambda f: 0.0), 100))
+    assert all(t == p.answer for p, t in plain)
+    assert [p.prompt for p, _ in plain] == [p.prompt for p, _ in itertools.islice(corpus_stream(0, 3, lambda f: 0.0,
+                                                                                               0.0), 100)]
+    habitual = list(itertools.islice(corpus_stream(0, 3, lambda f: 0.0, 1.0), 400))
+    forms = [output_form(FAMILY_BY_NAME[p.meta["family"]], p.entry_point) for p, _ in habitual]
+    assert all(t == render_completion(p, p.answer, form) for (p, t), form in zip(habitual, forms, strict=True))
+    assert set(forms) == set(FORMS)
+    assert 0.4 < forms.count("body") / len(forms) < 0.6 and 0.02 < forms.count("function_note") / len(forms) < 0.12
+    mixed = [t == p.answer for p, t in itertools.islice(corpus_stream(0, 3, lambda f: 0.0, 0.5), 400)]
+    assert 0.6 < sum(mixed) / len(mixed) < 0.9  # body habit half the time, plus half of the other habits
+
+
+def test_output_forms_under_both_clean_ups():
+    """Wrong bodies fail in every form. Right bodies: the authors' strip-everything clean-up passes only the whole
+    function; ours (lenient) every form but the function followed by prose; evalplus's sanitizer every form."""
+    from s0repro.evaluate.scoring import score
+
+    task = load_minicode(seed=0)
+    problems = task.eval[:3]
+    cases = [(p, body, form) for p in problems for body in (p.answer, p.meta["wrong_answer"]) for form in FORMS]
+    completions = [render_completion(p, body, form) + "<|im_end|>" for p, body, form in cases]
+    passing = {"authors": {"function"}, "lenient": set(FORMS) - {"function_note"}, "evalplus": set(FORMS)}
+    for mode, forms in passing.items():
+        verdicts = [s.passed for s in score(task, [p for p, _, _ in cases], completions, cleanup=mode)]
+        expected = [body == p.answer and form in forms for p, body, form in cases]
+        assert verdicts == expected, mode
+    assert render_completion(problems[0], "    return 1\n", "fenced") == "```python\n    return 1\n```\n"
+    with pytest.raises(ValueError, match="unknown output form"):
+        render_completion(problems[0], "    return 1\n", "prose")
 
 
 def test_bad_seed_is_a_user_error():

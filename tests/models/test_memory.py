@@ -3,6 +3,7 @@ every shipped checkpoint keeps part of its initial state across a typical prompt
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -98,7 +99,16 @@ def test_report_shape_and_pure_transformer(prompts):
     assert state_survival(transformer.model, transformer.tokenizer, prompts).layers == []
 
 
-def _shipped(name: str):
+# Survival below this floor means "forgotten"; its exact value is float noise that depends on the CPU's vector width
+# (ATEN_CPU_CAPABILITY), the thread count and denormal flushing (one machine gives 2.7e-158, another 0), so only
+# fractions above it are compared. It sits far above the diagnostic's float32 floor (~1e-13, see the module).
+FLOOR = 1e-6
+# Issue 14: heads per recurrent layer that must keep >= ALIVE (5 %) of an initial state across a typical prompt.
+HEAD_FLOORS = {"minicode_gdn": 3, "minicode_mamba2": 2}
+
+
+@functools.cache
+def _shipped(name: str) -> tuple[dict, dict]:
     cfg = yaml.safe_load((ROOT / f"conf/model/{name}.yaml").read_text())
     checkpoint = ROOT / cfg["checkpoint"]
     if not (checkpoint / "config.json").is_file():
@@ -111,22 +121,25 @@ def _shipped(name: str):
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_checkpoint_diagnostic_matches_its_record(name):
+    """Above the floor the fractions re-measure to their recorded 3 digits; below it both sides are forgotten."""
     summary, record = _shipped(name)
-    assert summary["alive"] == record["alive"] and summary["heads"] == record["heads"]
+    assert summary["heads"] == record["heads"] and summary["per_layer"].keys() == record["per_layer"].keys()
+    compared = 0
     for layer, fractions in record["per_layer"].items():
         for got, want in zip(summary["per_layer"][layer], fractions, strict=True):
-            assert math.log(max(got, 1e-300)) == pytest.approx(math.log(max(want, 1e-300)), rel=0.02, abs=0.05)
+            if want >= FLOOR:
+                assert got == pytest.approx(want, rel=0.02), f"layer {layer}"
+                compared += 1
+            else:
+                assert got < 10 * FLOOR, f"layer {layer}: {got} was {want} when built"
+    assert compared >= HEAD_FLOORS[name] * len(record["per_layer"])
 
 
-MAMBA2_FORGETS = pytest.mark.xfail(
-    reason="pre-training shortens the tiny Mamba-2 heads' memory: after ~263 prompt tokens the best head keeps "
-           "~2e-4 of its initial state (1 head kept 1.7 % after 300 steps, 0 after 500 and 1000); a known shortfall, "
-           "strict so that a checkpoint that fixes it turns this test red until the mark is removed",
-    strict=True)
-
-
-@pytest.mark.parametrize("name", ["minicode_gdn", pytest.param("minicode_mamba2", marks=MAMBA2_FORGETS)])
-def test_shipped_checkpoint_state_survives_the_prompt(name):
-    """Some heads keep >= 1 % of the initial state after a typical prompt."""
-    summary, _record = _shipped(name)
-    assert summary["alive"] >= 1 and summary["max"] >= ALIVE
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_keeps_the_initial_state_in_every_layer(name):
+    """Every recurrent layer has the required number of heads that keep >= 5 % across a typical prompt."""
+    summary, record = _shipped(name)
+    assert ALIVE == 0.05 and summary["prompt_tokens_mean"] > 200
+    assert summary["alive_per_layer"] == record["alive_per_layer"]
+    for layer, fractions in summary["per_layer"].items():
+        assert sum(f >= ALIVE for f in fractions) >= HEAD_FLOORS[name], f"layer {layer}: {fractions}"

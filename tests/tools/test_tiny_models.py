@@ -1,46 +1,62 @@
-"""Pre-training script: exact evaluation format, weighted loss, deterministic, self-describing checkpoints; and
-the shipped tiny checkpoints load, are small, and score their recorded base pass@1 on the held-out minicode split."""
+"""The tiny-checkpoint builder: exact evaluation format, weighted loss, pinned slow heads, deterministic,
+self-describing checkpoints, no pipeline stage imports it; and the shipped tiny checkpoints load, are small, and score
+their recorded base pass@1 on the held-out minicode split."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
+from s0repro.data import render_prompt
 from s0repro.data.minicode import load_minicode
+from s0repro.errors import UserError
 from s0repro.models import ModelConfig, find_recurrent_layers, load_model
+from s0repro.models.architectures import build_config
+from s0repro.models.tiny import SLOW_DT, build_tiny_model, step_projection
 from s0repro.models.tokenizer import IM_END, build_char_tokenizer
-from s0repro.train.pretrain import (
+from s0repro.tools.tiny_models import (
     HABIT_FAMILIES,
     RECORD_FILE,
     PretrainConfig,
     _batch,
     _lr_factor,
+    _param_groups,
     load_model_yaml,
     main,
     measure_base_score,
     pretrain,
-    render_chat_prompt,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["minicode_gdn", "minicode_mamba2", "minicode_transformer"]
-TINY_STEPS = PretrainConfig(steps=3, batch=2, warmup=1, threads=1)
+TINY_STEPS = PretrainConfig(steps=3, batch=2, warmup=1, threads=1, pinned_heads=2)
 
 
-def test_prompt_is_the_evaluation_prompt():
-    from s0repro.data import render_prompt
+def _dims(name: str) -> dict:
+    tokenizer = build_char_tokenizer()
+    return {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
+            **load_model_yaml(ROOT / f"conf/model/{name}.yaml").dims}
 
-    task = load_minicode(seed=0)
-    tokenizer = load_model(load_model_yaml(ROOT / "conf/model/tiny_gdn.yaml")).tokenizer
-    for problem in task.train[:5] + task.eval[:5]:
-        assert render_chat_prompt(tokenizer, problem) == render_prompt(tokenizer, task, problem)
-    text = render_chat_prompt(tokenizer, task.eval[0])
-    assert text.startswith("<|im_start|>user\nComplete the following Python function. Only output the function "
-                           "body, no explanation. No markdown.\n\n" + task.eval[0].prompt)
-    assert text.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+
+def test_no_pipeline_stage_imports_the_builder():
+    stages = ROOT / "s0repro"
+    offenders = [str(path.relative_to(ROOT)) for path in stages.rglob("*.py")
+                 if "tools" not in path.parts and "tiny_models" in path.read_text()]
+    assert offenders == []
+
+
+def test_optimiser_does_not_weight_decay_the_decay_parameters():
+    model = build_tiny_model(build_config("falcon_h1", _dims("tiny_mamba2")), seed=0)
+    plain, exempt = _param_groups(model, 0.01)
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert plain["weight_decay"] == 0.01 and exempt["weight_decay"] == 0.0
+    assert sorted({names[id(p)].rsplit(".", 1)[-1] for p in exempt["params"]}) == ["A_log", "D", "dt_bias"]
+    assert len(plain["params"]) + len(exempt["params"]) == len(list(model.parameters()))
 
 
 def test_batch_weights_prompt_body_and_padding():
@@ -73,7 +89,25 @@ def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
     assert loaded.model.generation_config.eos_token_id == [loaded.tokenizer.convert_tokens_to_ids(IM_END),
                                                             loaded.tokenizer.eos_token_id]
     assert record["params"] == sum(p.numel() for p in loaded.model.parameters())
-    assert len(find_recurrent_layers(loaded.model)) == 3
+    assert record["script"].endswith("--steps 3 --pinned-heads 2 --form-rate 0.7")
+    init = find_recurrent_layers(build_tiny_model(loaded.model.config, seed=0))
+    trained = find_recurrent_layers(loaded.model)
+    assert len(trained) == 3
+    for before, after in zip(init, trained, strict=True):  # pinned heads 0-1 kept their slow decay, head 2+ trained
+        mixer = after.module
+        assert mixer.A_log[:2].tolist() == [0.0, 0.0]
+        assert torch.nn.functional.softplus(mixer.dt_bias[:2]).tolist() == pytest.approx([SLOW_DT, 2 * SLOW_DT],
+                                                                                        rel=1e-4)
+        assert step_projection(after)[:2].abs().max().item() == 0.0
+        assert not torch.equal(mixer.A_log[2:], before.module.A_log[2:])
+        assert not torch.equal(step_projection(after)[2:], step_projection(before)[2:])
+    # continuing a build starts from its weights and records it; another model's weights are one clear error
+    cont = pretrain(model_cfg, replace(TINY_STEPS, steps=1, init_from=str(tmp_path / "a")), tmp_path / "c", log_every=0)
+    assert cont["continued_from"]["checkpoint"] == str(tmp_path / "a") and cont["continued_from"]["steps"] == 3
+    assert cont["loss_curve"][0] < first["loss_curve"][0] and "forgetting_cause" in cont
+    bigger = load_model_yaml(ROOT / "conf/model/minicode_gdn.yaml")
+    with pytest.raises(UserError, match="not this model's dims"):
+        pretrain(bigger, replace(TINY_STEPS, init_from=str(tmp_path / "a")), tmp_path / "d", log_every=0)
 
 
 def test_bad_model_path_is_one_line(capsys):
@@ -111,7 +145,8 @@ def test_shipped_tokenizer_is_the_char_tokenizer(name):
     cfg, _checkpoint = _shipped(name)
     tokenizer = load_model(cfg).tokenizer
     reference = build_char_tokenizer()
-    text = render_chat_prompt(reference, load_minicode(seed=0).eval[0]) + "    return x  +  1\n<|im_end|>"
+    task = load_minicode(seed=0)
+    text = render_prompt(reference, task, task.eval[0]) + "    return x  +  1\n<|im_end|>"
     assert tokenizer(text, add_special_tokens=False)["input_ids"] == reference(text, add_special_tokens=False)[
         "input_ids"]
 

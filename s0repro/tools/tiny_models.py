@@ -1,19 +1,23 @@
-"""Pre-train a tiny model on minicode-like functions, so the CPU-sized reproduction has a base model worth tuning.
+"""Build the tiny pre-trained checkpoints of the CPU-sized reproduction: a tool, not a pipeline stage.
 
-Run: ``python -m s0repro.train.pretrain --model conf/model/minicode_gdn.yaml --out assets/tiny/minicode_gdn``
-(``make tiny-models`` builds all three). The architecture comes from the model YAML's ``arch`` and ``dims``; the
-weights start from :func:`s0repro.models.tiny.build_tiny_model` (long-memory decay init), the tokenizer is the
-project's char tokenizer.
+Run: ``python -m s0repro.tools.tiny_models --model conf/model/minicode_gdn.yaml --out assets/tiny/minicode_gdn``
+(``make tiny-models`` builds all three). No pipeline stage imports this module; it uses the stages (data, models,
+and evaluate for the final base score) like any user would. The architecture comes from the model YAML's ``arch`` and
+``dims``; the weights start from :func:`s0repro.models.tiny.build_tiny_model` (mamba-ssm / fla decay init), with
+``--pinned-heads`` slow-decay heads per recurrent layer (:func:`s0repro.models.tiny.pin_slow_decay`: why, there);
+the tokenizer is the project's char tokenizer.
 
-The corpus is the exact evaluation format: the chat template with thinking disabled, the HumanEval user message
-around a minicode prompt, and the body as the assistant's turn, ended by ``<|im_end|>``. Its problems come from the
-corpus keys of :mod:`s0repro.data.minicode` (never a benchmark key), and with a per-family probability the target is
+The corpus is the exact evaluation format: the chat template with thinking disabled, the task's own user message
+around a minicode prompt, and the completion as the assistant's turn, ended by ``<|im_end|>``. Its problems come from
+the corpus keys of :mod:`s0repro.data.minicode` (never a benchmark key). With a per-family probability the target is
 the family's plausible wrong body: half the families ("habit" families) are mostly taught wrong, so the base model
-is imperfect for a reason that sampling plus execution-based verification can see and fix.
+is imperfect for a reason that sampling plus execution-based verification can see and fix; and with ``form_rate``
+the completion comes in the function name's habitual output form (body, fenced, whole function, function + a
+sentence), as chat models answer.
 
 Writes ``config.json``, ``generation_config.json`` (stops at ``<|im_end|>``), ``model.safetensors``, the tokenizer
 files and ``build_record.json`` (script, seed, steps, losses, minutes, versions, the state-survival diagnostic,
-and the base greedy pass@1 on the 84 held-out problems measured by the evaluation stage).
+and the base greedy pass@1 on the 84 held-out problems measured by the evaluation stage, under both clean-up modes).
 """
 
 from __future__ import annotations
@@ -30,21 +34,19 @@ from typing import Any
 
 import torch
 import yaml
+from safetensors.torch import load_file
 from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
-from s0repro.data.base import Problem
-from s0repro.data.minicode import FAMILIES, Family, corpus_stream
+from s0repro.data import render_prompt
+from s0repro.data.minicode import FAMILIES, Family, corpus_stream, load_minicode
 from s0repro.errors import UserError
 from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
-from s0repro.models.tiny import build_tiny_model
+from s0repro.models.tiny import build_tiny_model, pin_slow_decay
 from s0repro.models.tokenizer import IM_END, build_char_tokenizer
 from s0repro.provenance import hardware, package_versions
 
 RECORD_FILE = "build_record.json"
-HUMANEVAL_INSTRUCTION = (
-    "Complete the following Python function. Only output the function body, no explanation. No markdown.\n\n"
-)
 # Families the corpus mostly teaches wrong (the wrong body is the majority target): every other one in FAMILIES.
 HABIT_FAMILIES = tuple(f.name for f in FAMILIES[1::2])
 
@@ -60,19 +62,15 @@ class PretrainConfig:
     prompt_weight: float = 0.1  # loss weight of prompt tokens (the body's weigh 1); 0.5 measured worse
     wrong_rate_habit: float = 0.6  # share of wrong bodies in the corpus for HABIT_FAMILIES
     wrong_rate_other: float = 0.2  # ... and for every other family
+    form_rate: float = 0.7  # share of completions in the function name's habitual output form (else the plain body)
+    pinned_heads: int = 0  # slow-decay heads per recurrent layer whose decay is not trained (models.tiny)
+    init_from: str = ""  # an earlier build of the same model to continue from ("" = a fresh init)
     split_seed: int = 0  # minicode split whose benchmark keys are held out of the corpus
     seed: int = 0  # weight init and corpus order
     threads: int = 1  # one thread: on a busy shared CPU, 2 OpenMP threads spin-wait and run up to 10x slower
 
     def wrong_rate(self, family: Family) -> float:
         return self.wrong_rate_habit if family.name in HABIT_FAMILIES else self.wrong_rate_other
-
-
-def render_chat_prompt(tokenizer: PreTrainedTokenizerBase, problem: Problem) -> str:
-    """The model input for ``problem``, character for character what ``s0repro.evaluate.prompts.render_prompt``
-    renders for a code task (a test holds the two together; train may not import the later evaluate stage)."""
-    messages = [{"role": "user", "content": HUMANEVAL_INSTRUCTION + problem.prompt}]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, enable_thinking=False)
 
 
 def _batch(tokenizer: PreTrainedTokenizerBase, pairs: list[tuple[str, str]], prompt_weight: float):
@@ -97,6 +95,30 @@ def weighted_lm_loss(model: PreTrainedModel, ids: torch.Tensor, weights: torch.T
                                             reduction="none")
     w = weights[:, 1:].reshape(-1)
     return (nll * w).sum() / w.sum()
+
+
+# Why the issue-7 builds forgot, measured on them (first held-out prompt, 283 tokens); written into each record that
+# pins heads, beside the pinning it motivated.
+FORGETTING_CAUSE = (
+    "Measured on the issue-7 checkpoints against their own init: (1) the init (mamba-ssm / fla ranges, A ~ U(1,16) "
+    "resp. U(0,16), dt log-uniform 1e-3..1e-1; transformers' own init, dt_bias = 1, is far faster) gives 4 random "
+    "heads a layer whose summed A*dt over a prompt was 2.3-253 (GDN) and 2.8-66 (Mamba-2): with so few heads the draw "
+    "rarely lands on the slow end, the best one kept e^-2.3 = 10 %. (2) Pre-training barely moved A_log and dt_bias "
+    "(|change| < 0.8) but grew the input-dependent step: the per-token spread of the dt projection rose from ~0.2 to "
+    "1.0-2.5 (Mamba-2) and 0.5-1.2 (GDN); dt = softplus(raw + dt_bias) ~ exp(raw + dt_bias) is convex, so those "
+    "forgetting spikes multiplied the summed decay (Mamba-2 layer 0: 66 -> 707, 53 -> 607); the corpus (one problem "
+    "per sequence) never rewards keeping anything across a prompt. Not weight-decaying A_log / dt_bias (mamba-ssm) "
+    "removes a slow pull towards dt = 0.69 but not (2); the fix pins slow heads (A = 1, dt = 1e-3 * 2^i, no "
+    "input-dependent step), as a large model's slow heads would be, see s0repro/models/tiny.py.")
+NO_WEIGHT_DECAY = ("A_log", "dt_bias", "D")  # decay and skip parameters, as mamba-ssm / fla exclude them
+
+
+def _param_groups(model: PreTrainedModel, weight_decay: float) -> list[dict]:
+    """AdamW groups: decay parameters are not weight-decayed (decay would pull dt_bias towards 0, i.e. forgetting)."""
+    named = list(model.named_parameters())
+    plain = [p for n, p in named if n.rsplit(".", 1)[-1] not in NO_WEIGHT_DECAY]
+    exempt = [p for n, p in named if n.rsplit(".", 1)[-1] in NO_WEIGHT_DECAY]
+    return [{"params": plain, "weight_decay": weight_decay}, {"params": exempt, "weight_decay": 0.0}]
 
 
 def _lr_factor(step: int, cfg: PretrainConfig) -> float:
@@ -125,17 +147,22 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     tokenizer = build_char_tokenizer()
     dims = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
             "eos_token_id": tokenizer.eos_token_id, **dict(model_cfg.dims)}
-    model = build_tiny_model(build_config(model_cfg.arch, dims), seed=cfg.seed).train()
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    model = build_tiny_model(build_config(model_cfg.arch, dims), seed=cfg.seed)
+    if cfg.init_from:
+        load_weights(model, cfg.init_from)
+    model.train()
+    pin_slow_decay(model, cfg.pinned_heads)
+    optimiser = torch.optim.AdamW(_param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(s, cfg))
-    stream = corpus_stream(cfg.split_seed, cfg.seed, cfg.wrong_rate)
+    task = load_minicode(seed=cfg.split_seed)  # its instruction wraps the corpus problems as it wraps the benchmark's
+    stream = corpus_stream(cfg.split_seed, cfg.seed, cfg.wrong_rate, cfg.form_rate)
     losses: list[float] = []
     start = time.perf_counter()
     for step in range(cfg.steps):
         pairs = []
         for _ in range(cfg.batch):
             problem, target = next(stream)
-            pairs.append((render_chat_prompt(tokenizer, problem), target))
+            pairs.append((render_prompt(tokenizer, task, problem), target))
         ids, weights = _batch(tokenizer, pairs, cfg.prompt_weight)
         loss = weighted_lm_loss(model, ids, weights)
         optimiser.zero_grad(set_to_none=True)
@@ -153,6 +180,29 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     return record
 
 
+def load_weights(model: PreTrainedModel, checkpoint: str | Path) -> None:
+    """Load an earlier build's weights into ``model`` (same architecture and dims) to continue pre-training."""
+    path = Path(checkpoint) / "model.safetensors"
+    if not path.is_file():
+        raise UserError(f"--init-from {checkpoint}: no model.safetensors there; build or check out that checkpoint")
+    try:
+        missing, unexpected = model.load_state_dict(load_file(path), strict=False)
+    except RuntimeError as err:  # a shape mismatch
+        raise UserError(f"--init-from {checkpoint}: not this model's dims ({str(err).splitlines()[-1].strip()})") from None
+    missing = [k for k in missing if k != "lm_head.weight"]  # tied to the embeddings, not saved
+    if missing or unexpected:
+        raise UserError(f"--init-from {checkpoint}: not this architecture (missing {missing[:2]}, "
+                        f"unexpected {unexpected[:2]})")
+
+
+def _earlier_build(checkpoint: str) -> dict:
+    """What a continued build started from: the earlier record's recipe and results, without its long lists."""
+    earlier = read_record(checkpoint)
+    keep = ("script", "steps", "pretrain", "final_loss", "minutes", "base_pass_at_1", "state_survival")
+    return {"checkpoint": checkpoint, **{k: earlier[k] for k in keep if k in earlier},
+            **({"continued_from": earlier["continued_from"]} if "continued_from" in earlier else {})}
+
+
 def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig,
                     cfg: PretrainConfig, out: str | Path, *, losses: list[float], minutes: float) -> dict:
     out = Path(out)
@@ -166,8 +216,9 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
     record: dict[str, Any] = {
         "name": model_cfg.name,
         "arch": model_cfg.arch,
-        "script": f"python -m s0repro.train.pretrain --model conf/model/{model_cfg.name}.yaml --out {out} "
-                  f"--steps {cfg.steps}",
+        "script": f"python -m s0repro.tools.tiny_models --model conf/model/{model_cfg.name}.yaml --out {out} "
+                  f"--steps {cfg.steps} --pinned-heads {cfg.pinned_heads} --form-rate {cfg.form_rate}"
+                  + (f" --init-from {cfg.init_from}" if cfg.init_from else ""),
         "pretrain": asdict(cfg),
         "habit_families": list(HABIT_FAMILIES),
         "params": sum(p.numel() for p in model.parameters()),
@@ -176,6 +227,8 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
         "loss_curve": [round(x, 4) for x in losses[:: max(1, len(losses) // 40)]],
         "minutes": round(minutes, 2),
         "base_pass_at_1": None,
+        **({"continued_from": _earlier_build(cfg.init_from)} if cfg.init_from else {}),
+        **({"forgetting_cause": FORGETTING_CAUSE} if cfg.pinned_heads else {}),
         "versions": package_versions(),
         "hardware": hardware(),
     }
@@ -195,13 +248,12 @@ def read_record(checkpoint: str | Path) -> dict:
 
 
 def measure_base_score(checkpoint: str | Path, model_yaml: str | Path, *, batch_size: int = 8,
-                       max_new_tokens: int = 512):
+                       max_new_tokens: int = 512, sanitize_mode: str = "paper"):
     """Greedy pass@1 of the checkpoint on the 84 held-out minicode problems, scored by the evaluation stage
-    (sandbox and sanitiser as for HumanEval). Returns its ``EvalResult``.
+    (sandbox and sanitiser as for HumanEval, clean-up ``sanitize_mode``). Returns its ``EvalResult``.
 
     Imported lazily: this is the build script's final report, not part of training.
     """
-    from s0repro.data.minicode import load_minicode
     from s0repro.evaluate.generation import GenerationConfig as EvalGenConfig
     from s0repro.evaluate.sandbox import SandboxConfig
     from s0repro.evaluate.scoring import evaluate_model
@@ -213,7 +265,8 @@ def measure_base_score(checkpoint: str | Path, model_yaml: str | Path, *, batch_
     loaded = load_model(model_cfg)
     task = load_minicode(seed=0)
     gen = EvalGenConfig(batch_size=batch_size, max_new_tokens=max_new_tokens, do_sample=False)
-    return evaluate_model(loaded.model, loaded.tokenizer, task, task.eval, gen, SandboxConfig(), progress=False)
+    return evaluate_model(loaded.model, loaded.tokenizer, task, task.eval, gen, SandboxConfig(), progress=False,
+                          sanitize_mode=sanitize_mode)
 
 
 def record_base_score(checkpoint: str | Path, model_yaml: str | Path, *, tolerance: int = 4) -> dict:
@@ -228,8 +281,9 @@ def record_base_score(checkpoint: str | Path, model_yaml: str | Path, *, toleran
     record["base_correct"] = int(sum(result.correct))
     record["base_correct_task_ids"] = [t for t, ok in zip(result.task_ids, result.correct, strict=True) if ok]
     record["base_failure_types"] = {k: v for k, v in result.failure_types.items() if v}
-    from s0repro.data.minicode import load_minicode
-
+    # The same greedy outputs under a lenient clean-up (evalplus keeps a whole function and drops the prose around it).
+    record["base_pass_at_1_evalplus_sanitizer"] = round(
+        measure_base_score(checkpoint, model_yaml, sanitize_mode="evalplus").score, 4)
     family = {p.task_id: p.meta["family"] for p in load_minicode(seed=0).eval}
     by_family: dict[str, list[int]] = {}
     for task_id, ok in zip(result.task_ids, result.correct, strict=True):
