@@ -74,17 +74,21 @@ class Job:
 
 
 def plan_jobs(todo: list[RunSpec]) -> list[Job]:
-    """The artefact jobs first (baseline, then each seed's training set), then the cells that read them."""
-    jobs = [Job("baseline", "baseline")]
+    """The base evaluation and each seed's sampled training set as jobs of their own, then the cells that read them.
+
+    One sampling job per seed: the verified set and the unverified control select from the same cached samples, so
+    whichever a cell needs, the other is a cheap read once that job is done.
+    """
+    artefacts, cells = [Job("baseline", "baseline")], []
     for spec in todo:
         needs = ("baseline",)
         if spec.method != "none":
-            vname = f"verified seed={spec.seed} verified={spec.train.verified}"
-            if all(job.name != vname for job in jobs):
-                jobs.append(Job("verified", vname, seed=spec.seed, verified=spec.train.verified, needs=("baseline",)))
-            needs += (vname,)
-        jobs.append(Job("cell", cell_name(spec), spec=spec, needs=needs))
-    return jobs
+            sampled = f"samples seed={spec.seed}"
+            if all(job.name != sampled for job in artefacts):
+                artefacts.append(Job("verified", sampled, seed=spec.seed, verified=spec.train.verified))
+            needs += (sampled,)
+        cells.append(Job("cell", cell_name(spec), spec=spec, needs=needs))
+    return artefacts + cells  # artefacts first: the many short cells at the end keep every worker busy to the last
 
 
 def cell_name(spec: RunSpec) -> str:
@@ -171,12 +175,15 @@ class Pool:
                 worker.process.terminate()
                 worker.process.join()
 
-    def kill(self) -> None:
+    def kill(self, grace: float) -> None:
+        """Stop now: give the workers ``grace`` seconds to end on their own (Ctrl-C reached them too, and a cell
+        interrupted in the store removes its attempt folder), then terminate them."""
+        deadline = time.monotonic() + grace
         for worker in self.workers:
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             if worker.process.is_alive():
                 worker.process.terminate()
-        for worker in self.workers:
-            worker.process.join()
+                worker.process.join()
 
     def run(self, jobs: list[Job], report: Any) -> None:
         """Run ``jobs``; ``report(job, status, value, detail, seconds)`` is called for each as it ends."""
@@ -238,8 +245,11 @@ def run_parallel(cfg: DictConfig, todo: list[RunSpec], n: int, *, root: Path, ca
     pool = Pool(min(n, len(todo)), Context(cfg, root, cache_dir, wandb_dir, full_config), evaluator)
     try:
         pool.run(jobs, report)
+    except KeyboardInterrupt:
+        pool.kill(grace=5.0)
+        raise
     except BaseException:
-        pool.kill()  # Ctrl-C or a bad-input error: stop everything now
+        pool.kill(grace=0.0)  # bad input: nothing a worker still does is worth keeping
         raise
     pool.close()
     outcome.payloads = [by_name[cell_name(s)] for s in todo if cell_name(s) in by_name]
