@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from s0repro.conf import compose, to_settings
+from s0repro.conf import compose, plan_runs, to_settings
 from s0repro.run import CellsFailed
 from s0repro.run import run as run_with
-from s0repro.run.workers import pool_size
+from s0repro.run.workers import plan_jobs, pool_size
 from tests.results import fake_evaluate
 
 ARGS = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1"]
@@ -85,3 +85,14 @@ def test_the_default_is_one_worker_per_core_for_tiny_cpu_runs_and_one_otherwise(
     assert pool_size(tiny) == len(os.sched_getaffinity(0))
     assert pool_size(to_settings(compose(["model=tiny_gdn", "model.device=cpu", "workers=3"]))) == 3
     assert pool_size(to_settings(compose(["model=tiny_gdn", "model.device=cuda"]))) == 1
+
+
+def test_shared_artefacts_are_one_job_each_and_come_before_the_cells_that_read_them():
+    args = ARGS[:6]
+    jobs = plan_jobs(plan_runs(compose(args), args))
+    assert [j.name for j in jobs[:3]] == ["baseline", "samples seed=0", "samples seed=1"]  # one per seed, not per arm
+    cells = jobs[3:]
+    assert len(cells) == 10 and all(j.kind == "cell" for j in cells)
+    for job in cells:
+        expected = ("baseline",) if job.spec.method == "none" else ("baseline", f"samples seed={job.spec.seed}")
+        assert job.needs == expected, job.name
