@@ -24,7 +24,7 @@ from tests.results import fake_evaluate
 from tests.results.wandb_file import read_back
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1"]
+TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "workers=1"]
 
 
 EVALUATOR = fake_evaluate.FakeEvaluator()

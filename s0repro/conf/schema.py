@@ -103,6 +103,7 @@ class EvalConfig:
 _TRAIN_HINTS = typing.get_type_hints(TrainSettings)
 ArmTrain = dataclasses.make_dataclass(
     "ArmTrain", [(f.name, _TRAIN_HINTS[f.name] | None, None) for f in dataclasses.fields(TrainSettings)])
+ArmTrain.__module__ = __name__  # picklable by name: worker processes receive run specs
 
 
 @dataclass
@@ -124,6 +125,7 @@ class Config:
     cache_dir: str | None = None  # baseline evaluations and sampled training sets; None: <results_dir>/.cache
     progress: bool = True
     threads: int | None = None  # torch CPU threads; None: 1 for tiny models (10x faster on a busy 2-core box), else torch's
+    workers: int | None = None  # cells run at once, each in its own process; None: one per core for tiny CPU runs, else 1
     model: ModelConfig = field(default_factory=ModelConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     method: Any = None  # one method config (conf/method/<name>.yaml); with an exp it narrows the arms

@@ -33,6 +33,7 @@ from s0repro.results.schema import CorruptResultError
 from s0repro.results.store import Attempt, CellBusyError, ResultStore
 from s0repro.results.tracking import Tracker, make_tracker
 from s0repro.run.session import Evaluator, Session, build
+from s0repro.run.workers import cell_name, pool_size, run_parallel
 from s0repro.train import TrainConfig, TrainResult, train
 from s0repro.train.loop import TrainExample
 from s0repro.train.subsample import subsample
@@ -110,10 +111,16 @@ def run_experiment(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] =
     wandb_dir = _absolute(settings.logger.dir) if settings.logger.dir else Path.cwd()
     session = Session(settings, cache_dir, evaluator)
     session.check_methods(todo)
+    workers = pool_size(settings)
+    if workers > 1 and len(todo) > 1:
+        outcome = run_parallel(cfg, todo, workers, root=root, cache_dir=cache_dir, wandb_dir=wandb_dir,
+                               full_config=full_config, evaluator=evaluator)
+        _raise_failed(outcome.failed, len(todo))
+        return outcome.payloads
     payloads, failed = [], []
     for i, spec in enumerate(todo, start=1):
         clock = time.perf_counter()
-        name = "/".join(map(str, spec.key[:3])) + f" seed={spec.seed}"
+        name = cell_name(spec)
         try:
             payload = run_cell(session, spec, store, full_config, wandb_dir)
         except CellBusyError as err:
@@ -128,10 +135,14 @@ def run_experiment(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] =
             continue
         payloads.append(payload)
         print(summary_line(i, len(todo), payload, time.perf_counter() - clock), flush=True)
-    if failed:
-        raise CellsFailed(f"{len(failed)} of {len(todo)} cells failed ({', '.join(failed[:5])}); nothing was written "
-                          "for them, re-running the same command retries only those")
+    _raise_failed(failed, len(todo))
     return payloads
+
+
+def _raise_failed(failed: list[str], n: int) -> None:
+    if failed:
+        raise CellsFailed(f"{len(failed)} of {n} cells failed ({', '.join(failed[:5])}); nothing was written "
+                          "for them, re-running the same command retries only those")
 
 
 def run_cell(session: Session, spec: RunSpec, store: ResultStore, full_config: dict[str, Any],

@@ -3,8 +3,8 @@
 Paper protocol (S0): Adam, lr 1e-3, 20 steps, each step a full pass over all ~48 verified solutions with gradient
 accumulation at micro-batch 1; loss = cross-entropy on completion tokens only, mean per example then over examples;
 plus the method's regulariser (S0: 5e-4 * sum ||S0||_F^2); gradient-norm clip 1.0. LoRA's preset instead takes 50
-steps of one example each (``batch=1``). ``micro_batch`` examples share one forward, right-padded: padding after
-a causal sequence cannot reach its earlier positions, and each example's loss is still its own mean, so any
+steps of one example each (``batch=1``). ``micro_batch`` examples share one forward, right-padded (examples of similar length together): padding
+after a causal sequence cannot reach its earlier positions, and each example's loss is still its own mean, so any
 micro-batch gives the same gradient as 1 (the paper's) up to float rounding — tested — only faster.
 """
 
@@ -72,18 +72,37 @@ def _collate(items: list[tuple[list[int], list[int]]], pad_id: int, device: torc
 
 
 def completion_loss(
-    method: TuningMethod, ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor | None = None
+    method: TuningMethod, ids: torch.Tensor, labels: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
+    all_logits: bool = False,
 ) -> torch.Tensor:
-    """Per-example mean cross-entropy over completion tokens, shape [batch]."""
+    """Per-example mean cross-entropy over completion tokens, shape [batch].
+
+    Only the positions that predict a completion token (from the first to the last in the batch) go through the LM
+    head; the prompt's logits would be thrown away. ``all_logits=True`` is the plain reference: logits everywhere,
+    masked afterwards (tests compare the two, gradients included).
+    """
     mask = torch.ones_like(ids) if attention_mask is None else attention_mask
-    logits = method.model(input_ids=ids, attention_mask=mask, **method.model_kwargs(ids.shape[0], training=True)).logits
-    shift_logits = logits[:, :-1].float()
-    shift_labels = labels[:, 1:]
+    targets = labels[:, 1:]
+    kwargs = method.model_kwargs(ids.shape[0], training=True)
+    if all_logits:
+        logits = method.model(input_ids=ids, attention_mask=mask, **kwargs).logits[:, :-1]
+    else:
+        scored = (targets != -100).any(dim=0).nonzero().squeeze(1)
+        keep = torch.arange(int(scored[0]), int(scored[-1]) + 1, device=ids.device)
+        logits = method.model(input_ids=ids, attention_mask=mask, logits_to_keep=keep, **kwargs).logits
+        targets = targets[:, keep]
     token_loss = torch.nn.functional.cross_entropy(
-        shift_logits.transpose(1, 2), shift_labels, ignore_index=-100, reduction="none"
+        logits.float().transpose(1, 2), targets, ignore_index=-100, reduction="none"
     )
-    counted = (shift_labels != -100).sum(dim=1)
+    counted = (targets != -100).sum(dim=1)
     return token_loss.sum(dim=1) / counted
+
+
+def micro_batches(batch: list[int], lengths: list[int], size: int) -> list[list[int]]:
+    """``batch`` in groups of ``size``, shortest examples first: similar lengths share a forward, so little of it is
+    padding. The step's gradient is a sum over its examples, so their order does not change it (beyond rounding)."""
+    ordered = sorted(batch, key=lambda i: lengths[i])
+    return [ordered[at : at + size] for at in range(0, len(ordered), size)]
 
 
 def _peak_memory_mb(device: torch.device) -> float:
@@ -106,6 +125,7 @@ def train(
     params = method.trainable_parameters()
     device = params[0].device
     encoded = [_encode(tokenizer, ex) for ex in examples]
+    lengths = [len(ids) for ids, _ in encoded]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     optimiser = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     order = torch.Generator().manual_seed(cfg.seed)
@@ -123,9 +143,8 @@ def train(
             batch, queue = queue[: cfg.batch], queue[cfg.batch :]
         optimiser.zero_grad(set_to_none=True)
         step_loss = 0.0
-        size = max(1, cfg.micro_batch)
-        for start_at in range(0, len(batch), size):
-            chunk = _collate([encoded[i] for i in batch[start_at : start_at + size]], pad_id, device)
+        for group in micro_batches(batch, lengths, max(1, cfg.micro_batch)):
+            chunk = _collate([encoded[i] for i in group], pad_id, device)
             loss = completion_loss(method, *chunk).sum() / len(batch)
             loss.backward()
             step_loss += loss.item()
