@@ -95,9 +95,9 @@ def test_score_modes_scores_each_clean_up_and_runs_each_distinct_program_once(
     ran: list[int] = []
     real = scoring.run_programs
 
-    def counting(programs, cfg, progress=False):
+    def counting(programs, cfg, progress=False, desc="sandbox"):
         ran.append(len(programs))
-        return real(programs, cfg, progress=progress)
+        return real(programs, cfg, progress=progress, desc=desc)
 
     monkeypatch.setattr(scoring, "run_programs", counting)
     got = score_modes(humaneval, [p] * 4, completions, SANDBOX, modes=("authors", "lenient"))
