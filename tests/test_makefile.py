@@ -6,6 +6,7 @@ for a GPU machine.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,10 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 
 def make_n(*args: str) -> str:
-    done = subprocess.run(["make", "-n", *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+    # A clean environment for make: under `make test` the inherited MAKELEVEL/MAKEFLAGS add "Entering directory" lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
