@@ -73,15 +73,20 @@ class Job:
     needs: tuple[str, ...] = ()
 
 
-def plan_jobs(todo: list[RunSpec]) -> list[Job]:
-    """The base evaluation and each seed's sampled training set as jobs of their own, then the cells that read them.
+def plan_jobs(todo: list[RunSpec], *, per_seed_baseline: bool = False) -> list[Job]:
+    """The base evaluation (one, or one per seed with ``eval.baseline=per_seed``) and each seed's sampled training
+    set as jobs of their own, then the cells that read them.
 
     One sampling job per seed: the verified set and the unverified control select from the same cached samples, so
     whichever a cell needs, the other is a cheap read once that job is done.
     """
-    artefacts, cells = [Job("baseline", "baseline")], []
+    artefacts: list[Job] = [] if per_seed_baseline else [Job("baseline", "baseline", seed=todo[0].seed if todo else 0)]
+    cells = []
     for spec in todo:
-        needs = ("baseline",)
+        base = f"baseline seed={spec.seed}" if per_seed_baseline else "baseline"
+        if all(job.name != base for job in artefacts):
+            artefacts.append(Job("baseline", base, seed=spec.seed))
+        needs = (base,)
         if spec.method != "none":
             sampled = f"samples seed={spec.seed}"
             if all(job.name != sampled for job in artefacts):
@@ -108,7 +113,7 @@ def _do(job: Job, ctx: Context, evaluator: Any) -> dict[str, Any] | None:
         _SESSIONS.clear()
         session = _SESSIONS[settings.exp_name] = Session(settings, ctx.cache_dir, evaluator)
     if job.kind == "baseline":
-        session.baseline()
+        session.baseline(job.seed)
         return None
     if job.kind == "verified":
         session.verified_set(job.seed, job.verified)
@@ -220,7 +225,7 @@ def run_parallel(cfg: DictConfig, todo: list[RunSpec], n: int, *, root: Path, ca
     """Run ``todo`` on ``n`` worker processes; prints a line per cell as the serial loop does."""
     from s0repro.run.cells import summary_line
 
-    jobs = plan_jobs(todo)
+    jobs = plan_jobs(todo, per_seed_baseline=to_settings(cfg).eval.baseline == "per_seed")
     outcome, by_name, count = Outcome(), {}, [0]
 
     def report(job: Job, status: str, value: Any, detail: str, seconds: float) -> None:

@@ -96,3 +96,7 @@ def test_shared_artefacts_are_one_job_each_and_come_before_the_cells_that_read_t
     for job in cells:
         expected = ("baseline",) if job.spec.method == "none" else ("baseline", f"samples seed={job.spec.seed}")
         assert job.needs == expected, job.name
+    per_seed = plan_jobs(plan_runs(compose(args), args), per_seed_baseline=True)
+    assert [j.name for j in per_seed if j.kind == "baseline"] == ["baseline seed=0", "baseline seed=1"]
+    assert [j.seed for j in per_seed if j.kind == "baseline"] == [0, 1]
+    assert all(j.needs[0] == f"baseline seed={j.spec.seed}" for j in per_seed if j.kind == "cell")
