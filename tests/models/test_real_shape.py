@@ -12,13 +12,13 @@ import copy
 
 import pytest
 import torch
-import yaml
 
+from s0repro.conf import method_preset
 from s0repro.methods import build_method
 from s0repro.models import find_recurrent_layers
 from s0repro.models.real_shape import build_real_shape, pattern_depth, real_shape_dims
 from s0repro.train import TrainConfig, TrainExample, train
-from tests.conftest import REPO, model_config
+from tests.conftest import model_config
 
 HUB_MODELS = ["qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "qwen2_5_3b"]
 LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}
@@ -39,8 +39,7 @@ SCALING_METHODS = ["none", "s0"]
 
 def _methods(name: str) -> list[tuple[str, dict]]:
     """(registry name, conf/method preset) of every method the model is run with."""
-    presets = [yaml.safe_load((REPO / "conf" / "method" / f"{stem}.yaml").read_text())
-               for stem in METHODS.get(name, SCALING_METHODS)]
+    presets = [method_preset(stem) for stem in METHODS.get(name, SCALING_METHODS)]
     return [(preset["name"], preset) for preset in presets]
 
 
