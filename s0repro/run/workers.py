@@ -80,20 +80,18 @@ def plan_jobs(todo: list[RunSpec], *, per_seed_baseline: bool = False) -> list[J
     One sampling job per seed: the verified set and the unverified control select from the same cached samples, so
     whichever a cell needs, the other is a cheap read once that job is done.
     """
-    artefacts: list[Job] = [] if per_seed_baseline else [Job("baseline", "baseline", seed=todo[0].seed if todo else 0)]
+    artefacts: dict[str, Job] = {}  # by name, in first-needed order (one lookup a cell, not a scan)
     cells = []
     for spec in todo:
         base = f"baseline seed={spec.seed}" if per_seed_baseline else "baseline"
-        if all(job.name != base for job in artefacts):
-            artefacts.append(Job("baseline", base, seed=spec.seed))
+        artefacts.setdefault(base, Job("baseline", base, seed=spec.seed))
         needs = (base,)
         if spec.method != "none":
             sampled = f"samples seed={spec.seed}"
-            if all(job.name != sampled for job in artefacts):
-                artefacts.append(Job("verified", sampled, seed=spec.seed, verified=spec.train.verified))
+            artefacts.setdefault(sampled, Job("verified", sampled, seed=spec.seed, verified=spec.train.verified))
             needs += (sampled,)
         cells.append(Job("cell", cell_name(spec), spec=spec, needs=needs))
-    return artefacts + cells  # artefacts first: the many short cells at the end keep every worker busy to the last
+    return [*artefacts.values(), *cells]  # artefacts first: the many short cells at the end keep every worker busy to the last
 
 
 def cell_name(spec: RunSpec) -> str:
