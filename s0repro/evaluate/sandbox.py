@@ -15,7 +15,10 @@ with no sandbox. Here every program gets, from the outside in:
   program cost more than a typical test program; now they are paid once per worker. A program that runs into a
   time limit costs its server, killed with all it holds; the next program starts a new one. Without namespaces the
   server still forks a waiter for each program (so the program's parent is never the harness) and kills the
-  waiter's process group afterwards.
+  waiter's process group afterwards. Per program also a fresh System V IPC namespace and, where the server is root
+  of a user namespace (an unprivileged harness), a user namespace of its own, so that the server's capabilities
+  never reach a program; the server is not dumpable. What programs of one worker do share, being forks of one
+  interpreter: its string-hash seed (drawn when the server starts; a fresh interpreter drew one per program).
 - when the harness runs as root: a fresh random unprivileged uid per program (its scratch dir chowned to it), so it
   cannot read or write root's files and RLIMIT_NPROC applies (the kernel never enforces it for root).
 - rlimits: address space, CPU seconds, file size, number of processes, no core files. A program that hits one of
@@ -52,6 +55,7 @@ import os
 import queue
 import random
 import re
+import resource
 import secrets
 import selectors
 import shutil
@@ -82,8 +86,9 @@ ENV_ALLOWLIST = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE|SESSION)", re.IGNORECASE)
 UID_RANGE = (200_000, 2_000_000_000)  # random unprivileged uid per program when running as root
 PROGRAM_NAME = "main.py"
-# A program must be able to import the standard library after the uid drop (a python under /root cannot).
-PROBE = ("import traceback, signal, socket, fractions, decimal, statistics, hashlib, heapq, itertools, re, sys\n"
+# A program must be able to import the standard library after the uid drop (a python under /root cannot); the
+# modules are ones the server does not import itself.
+PROBE = ("import fractions, decimal, statistics, hashlib, heapq, json, bisect, string, sys\n"  # none preloaded
          "print(sys.version.split()[0])\n")
 
 
@@ -237,6 +242,8 @@ def _plan(python: str | None) -> _Plan:
 
 
 def _rlimits(cfg: SandboxConfig, nproc: int) -> dict[str, list[int]]:
+    hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    nproc = nproc if hard == resource.RLIM_INFINITY else min(nproc, hard)  # an unprivileged user cannot raise it
     cpu = math.ceil(cfg.timeout_s)
     mem = cfg.memory_mb * 2**20
     fsize = cfg.file_size_mb * 2**20
@@ -411,6 +418,7 @@ class _Server:
         server_cfg = marshal.dumps({"sys_path": _installation_path() if own else [],
                                     "prefixes": [sys.base_prefix, sys.prefix] if own else [],
                                     "private": list(PRIVATE_DIRS) if plan.prefix else [],
+                                    "userns": "-r" in plan.prefix,
                                     "host_tmp": tempfile.gettempdir()}).hex()
         flags = ("-I", "-S", "-B") if own else ("-I", "-B")
         args = [str(theirs.fileno()), server_cfg]
@@ -444,13 +452,8 @@ class _Server:
         try:
             _write_all(source, program.encode())
             try:
-                if self.proc is None:
-                    self._start()
-                launched = time.monotonic()
-                clock = _ChargedClock(self.proc.pid, launched) if self.cfg.charged_limit_s is not None else None
-                socket.send_fds(self.control, [request], [source, out_w, err_w, report])
+                launched, clock = self._send(request, [source, out_w, err_w, report])
             except OSError as e:
-                self.kill()
                 return ExecResult("error", None, "", "", time.perf_counter() - start, f"cannot start: {e}")
             finally:
                 for fd in (source, out_w, err_w):
@@ -470,6 +473,23 @@ class _Server:
         status, detail = _classify(found, rc, hit)
         return ExecResult(status, rc, out, err, time.perf_counter() - start, detail, (found or {}).get("exc", ""),
                           {"compile": "compile", "exception": "run"}.get((found or {}).get("kind"), ""))
+
+    def _send(self, request: bytes, fds: list[int]) -> tuple[float, _ChargedClock | None]:
+        """Hand the request to the server (a new one if there is none, or if the last one died between programs);
+        returns when it was sent and the program's clock."""
+        for attempt in range(2):
+            try:
+                if self.proc is None:
+                    self._start()
+                launched = time.monotonic()
+                clock = _ChargedClock(self.proc.pid, launched) if self.cfg.charged_limit_s is not None else None
+                socket.send_fds(self.control, [request], fds)
+                return launched, clock
+            except OSError:
+                self.kill()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def kill(self) -> None:
         """End the server and everything it started (inside a pid namespace killing ``unshare`` suffices; without

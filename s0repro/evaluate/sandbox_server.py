@@ -49,7 +49,8 @@ import traceback  # imported once here, not in every failing program: a third of
 import types
 
 MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
-CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC, CLONE_NEWUSER = 0x00020000, 0x20000000, 0x08000000, 0x10000000
+PR_SET_DUMPABLE = 4
 MODULE_NAME = "__candidate__"
 PROGRAM_NAME = "main.py"
 MAX_REQUEST = 1 << 16
@@ -117,7 +118,9 @@ def run_program(path: str, rfd: int, token: str) -> None:
     main_pid = getpid()
 
     def report(kind: str, **info: object) -> None:
-        line = repr({"token": token, "kind": kind, "main": getpid() == main_pid, **info}) + "\n"  # a literal
+        if getpid() != main_pid:  # a fork of the program says nothing: its line would show the parent the token
+            return
+        line = repr({"token": token, "kind": kind, "main": True, **info}) + "\n"  # a literal
         write(rfd, line.encode())
 
     def flush() -> None:
@@ -203,8 +206,14 @@ def keeper(libc, cfg: dict, req: dict, fds: list[int]) -> None:
     prog_fd, out_fd, err_fd, rfd = fds
     namespaces = bool(cfg["private"])
     if namespaces:
-        if libc.unshare(CLONE_NEWNS | CLONE_NEWPID):
+        own_user = cfg["userns"]  # unprivileged harness: the server is root of a user namespace, so the program
+        # gets one of its own, or it would hold the server's capabilities (its mounts, its memory, its network)
+        if libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (CLONE_NEWUSER if own_user else 0)):
             os._exit(96)
+        if own_user:
+            for name, text in (("setgroups", "deny"), ("uid_map", "0 0 1"), ("gid_map", "0 0 1")):
+                with open(f"/proc/self/{name}", "w") as f:
+                    f.write(text)
         prepare_mounts(libc, cfg["private"], req["uid"] is not None, cfg["python_dirs"])
     scratch = _scratch_dir("/tmp" if namespaces else cfg["host_tmp"], req["uid"])
     path = os.path.join(scratch, PROGRAM_NAME)
@@ -229,11 +238,10 @@ def keeper(libc, cfg: dict, req: dict, fds: list[int]) -> None:
 
 def serve(control: socket.socket, cfg: dict) -> None:
     """Run requests until end of file on ``control``; each answer is the keeper's exit code."""
-    libc = None
-    if cfg["private"]:
-        import ctypes
+    import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no program of the same uid may read or write this process's memory
     while True:
         try:
             msg, fds, _, _ = socket.recv_fds(control, MAX_REQUEST, 4)
@@ -264,10 +272,8 @@ def serve(control: socket.socket, cfg: dict) -> None:
 
 def main() -> None:
     control_fd, cfg = int(sys.argv[1]), marshal.loads(bytes.fromhex(sys.argv[2]))
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    sys.stdin = open(os.devnull)  # noqa: SIM115 - every program's stdin for its whole life
+    # stdin: fd 0 is /dev/null (the harness starts the server so, and each waiter puts it there again) and sys.stdin
+    # stays the interpreter's own object on it, as in a fresh interpreter (replacing or closing it is harmless)
     if cfg["sys_path"]:  # started with -S (site's start-up is most of an interpreter's): the harness's own path,
         import site  # and the builtins site adds (exit, quit, help, ...), without its slow .pth processing
 

@@ -316,3 +316,85 @@ def test_interpreter_is_bound_read_only_and_its_hiding_dir_stays_hidden() -> Non
     hidden = not os.stat(home_secret).st_mode & 0o001
     expected = sorted({Path(sys.base_prefix).resolve().parts[2]}) if hidden else sorted(os.listdir(home_secret))
     assert ast.literal_eval(listing) == expected  # only the way to the interpreter, nothing else of e.g. /root
+
+
+# -- one server, many programs (issue 11): what a program leaves must not reach the next one --------------------------
+
+def test_a_program_may_replace_or_close_stdin() -> None:
+    """``sys.stdin`` is the interpreter's own object on /dev/null, not a descriptor the sandbox needs."""
+    replaced, closed = run(["import sys, io\nsys.stdin = io.StringIO('5\\n')\nassert int(input()) == 5\n",
+                            "import sys\nassert sys.stdin.fileno() == 0\nsys.stdin.close()\nprint('ok')\n"])
+    assert (replaced.status, closed.status, closed.stdout) == ("passed", "passed", "ok\n"), (replaced, closed)
+
+
+def test_a_forked_child_cannot_hand_its_parent_a_pass() -> None:
+    """A fork of the program writes no report, so the parent never sees the sentinel to forge an ``end`` with."""
+    forge = ("import os, ast\nif os.fork() == 0:\n    pass\nelse:\n    os.wait()\n"
+             "    lines = os.pread(3, 4096, 0).decode().splitlines()\n"
+             "    if lines:\n        rec = ast.literal_eval(lines[0]); rec.update(main=True, kind='end')\n"
+             "        os.write(3, (repr(rec) + '\\n').encode())\n    os._exit(0)\n"
+             "assert False, 'never passes honestly'\n")
+    (res,) = run([forge])
+    assert res.status == "failed", res
+
+
+@pytest.mark.skipif(not NAMESPACES, reason="no namespaces: System V IPC is shared")
+def test_system_v_shared_memory_does_not_outlive_its_program() -> None:
+    key = 0x5EED0000 + uuid.uuid4().int % 0xFFFF
+    shm = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\n")
+    leave = shm + f"sid = libc.shmget({key}, 4096, 0o1000 | 0o666)\nassert sid >= 0\n"
+    find = shm + f"assert libc.shmget({key}, 0, 0) < 0, 'left by an earlier program'\n"
+    one = SandboxConfig(timeout_s=1.0, wall_factor=1.0, workers=1)  # one server: the second program follows the first
+    assert [r.status for r in run([leave, find], one)] == ["passed", "passed"]
+
+
+def test_a_server_that_died_between_programs_is_replaced() -> None:
+    import signal
+
+    cfg = SandboxConfig(timeout_s=1.0, wall_factor=1.0, workers=1)
+    server = sandbox._Server(isolation_plan(cfg), cfg, None)
+    try:
+        assert server.run("print(1)\n").status == "passed"
+        for pid in sandbox._process_tree(server.proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        res = server.run("print(2)\n")
+        assert (res.status, res.stdout) == ("passed", "2\n"), res
+    finally:
+        server.close()
+
+
+def test_programs_of_one_server_share_its_hash_seed_and_nothing_it_imported_matters() -> None:
+    """Every program is a fork of its worker's server, so string hashing is seeded once per server (documented);
+    the modules a program imports start fresh in each program."""
+    program = "import sys\nprint(hash('s0repro'), 'json' in sys.modules)\nimport json\n"
+    first, second = run([program, program], SandboxConfig(timeout_s=1.0, wall_factor=1.0, workers=1))
+    assert first.stdout == second.stdout and first.stdout.split()[1] == "False"
+
+
+def test_nproc_limit_is_capped_at_the_hard_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unprivileged harness cannot raise RLIMIT_NPROC above its hard limit; asking for more failed every probe."""
+    monkeypatch.setattr(sandbox.resource, "getrlimit", lambda which: (100, 200))
+    assert sandbox._rlimits(FAST, 1 << 20)["RLIMIT_NPROC"] == [200, 200]
+
+
+@pytest.mark.skipif(not NAMESPACES or os.geteuid() != 0, reason="drives the unprivileged plan from root")
+def test_unprivileged_plan_gives_each_program_its_own_user_namespace() -> None:
+    """Without the uid drop the server is root of a user namespace; a program that tries to join the server's mount
+    namespace (to mount over the standard library for the next program) is refused."""
+    plan = sandbox._Plan((shutil.which("unshare"), "-r", *sandbox.UNSHARE_FLAGS), sys.executable, False)
+    attack = ("import os, ctypes\n"
+              "def ppid(p):\n    return int([l for l in open(f'/proc/{p}/status') if l.startswith('PPid:')][0].split()[1])\n"
+              "server = ppid(ppid(ppid(int(os.readlink('/proc/self')))))\n"
+              "libc = ctypes.CDLL(None, use_errno=True)\n"
+              "fd = os.open(f'/proc/{server}/ns/mnt', os.O_RDONLY)\n"
+              "assert libc.setns(fd, 0) != 0, 'joined the server mount namespace'\n")
+    cfg = SandboxConfig(timeout_s=2.0, workers=1)
+    server = sandbox._Server(plan, cfg, None)
+    try:
+        res = server.run(attack)
+        assert res.status in ("error", "passed") and res.exc_type in ("", "PermissionError"), res
+        assert server.run("import json\nassert json.loads('1') == 1\n").status == "passed"
+    finally:
+        server.close()
