@@ -2,6 +2,7 @@
 
     python -m benchmarks.train_step                          # tiny GatedDeltaNet, 55 minicode examples, micro-batch 16
     python -m benchmarks.train_step --model minicode_mamba2 --rounds 5
+    python -m benchmarks.train_step --sizes 16 8 4 2       # the loop's path at several micro-batch sizes
 
 Arms: ``reference`` (micro-batches in the given order, logits at every position, masked afterwards), ``sorted``
 (micro-batches of similar length, :func:`s0repro.train.loop.micro_batches`) and ``fast`` (sorted, and the LM head
@@ -9,6 +10,10 @@ only at positions that predict a completion token: the loop's path). The example
 with their reference solutions, rendered as the verified set renders them. Clock: this process's CPU time on one
 torch thread (wall time on a shared box measures the neighbours); each round times every arm once, the order rotating,
 and the ratio is the median over rounds of reference seconds / arm seconds, quartiles beside it.
+
+``--sizes A B ...`` times the loop's path (``fast``) at each micro-batch size instead, the order rotating each
+round, as ratios to the first size: the gradient is the same at every size, only the speed differs (on a 2-core CPU
+smaller forwards stay in cache; with two workers the cores also share it, so run two copies at once to see that).
 """
 
 from __future__ import annotations
@@ -42,6 +47,22 @@ def step_seconds(method, encoded, pad_id: int, size: int, *, sort: bool, all_log
     return time.process_time() - start
 
 
+def compare_sizes(method, encoded, pad_id: int, sizes: list[int], rounds: int) -> None:
+    """The loop's path at each micro-batch size, rotating; ratio = first size's seconds / this size's, per round."""
+    for size in sizes:  # warm-up
+        step_seconds(method, encoded, pad_id, size, sort=True, all_logits=False)
+    seconds: dict[int, list[float]] = {size: [] for size in sizes}
+    for round_ in range(rounds):
+        shift = round_ % len(sizes)
+        for size in sizes[shift:] + sizes[:shift]:
+            seconds[size].append(step_seconds(method, encoded, pad_id, size, sort=True, all_logits=False))
+    for size in sizes:
+        ratios = [a / b for a, b in zip(seconds[sizes[0]], seconds[size], strict=True)]
+        s = summary(ratios, "median", "q")
+        print(f"  micro-batch {size:3d} {statistics.median(seconds[size]):.3f} s/step (CPU, median of {rounds})  "
+              f"speed-up vs {sizes[0]} x{s['median']:.2f} (quartiles {s['q_q1']:.2f}-{s['q_q3']:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="minicode_gdn")
@@ -49,6 +70,7 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=55)
     parser.add_argument("--micro-batch", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", help="compare the loop's path at these micro-batch sizes")
     args = parser.parse_args()
     torch.set_num_threads(1)
     loaded = load(args.model, "cpu")
@@ -65,6 +87,9 @@ def main() -> None:
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     print(f"{args.model}: {len(encoded)} examples, {sum(lengths)} tokens "
           f"({sum(len(ids) - labels.count(-100) for ids, labels in encoded)} completion), micro-batch {args.micro_batch}")
+    if args.sizes:
+        compare_sizes(method, encoded, pad, args.sizes, args.rounds)
+        return
     names = list(ARMS)
     for name in names:  # warm-up: allocator, first-call costs
         step_seconds(method, encoded, pad, args.micro_batch, sort=ARMS[name][0], all_logits=ARMS[name][1])

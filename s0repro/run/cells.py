@@ -16,13 +16,13 @@ import os
 import socket
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from s0repro.conf import NotInExperiment, RunSpec, expand_suite, plan_runs, to_settings
+from s0repro.conf import Config, NotInExperiment, RunSpec, expand_suite, plan_runs, to_settings
 from s0repro.errors import UserError, one_line
 from s0repro.evaluate.verified import VerifiedSet
 from s0repro.methods import TuningMethod, method_config
@@ -33,7 +33,7 @@ from s0repro.results.schema import CorruptResultError
 from s0repro.results.store import Attempt, CellBusyError, ResultStore
 from s0repro.results.tracking import Tracker, make_tracker
 from s0repro.run.session import Evaluator, Session, build
-from s0repro.run.workers import cell_name, pool_size, run_parallel
+from s0repro.run.workers import Context, cell_name, pool_size, run_parallel
 from s0repro.train import TrainConfig, TrainResult, train
 from s0repro.train.loop import TrainExample
 from s0repro.train.subsample import subsample
@@ -50,22 +50,22 @@ def run(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] = (), *,
         evaluator: Evaluator | None = None) -> list[dict[str, Any]]:
     """Run every planned cell that is not finished yet; returns the payloads of the cells run here.
 
-    ``evaluator``: the data and evaluate stages the session drives (default: the real ones).
+    A suite runs its experiments one after another, or with workers all in one pool. ``evaluator``: the data and
+    evaluate stages the session drives (default: the real ones).
     """
     members = expand_suite(cfg, cli_overrides)
     if len(members) == 1 and members[0][0] is cfg:
         return run_experiment(cfg, cli_overrides, evaluator=evaluator)
-    payloads, failures = [], []
+    prepared = []
     for member_cfg, member_overrides in members:
         try:
-            payloads += run_experiment(member_cfg, member_overrides, evaluator=evaluator)
+            experiment = _prepare(member_cfg, member_overrides, evaluator)
         except NotInExperiment as err:
             print(f"{member_cfg.exp_name}: skipped ({err})", flush=True)
-        except CellsFailed as err:
-            failures.append(f"{member_cfg.exp_name}: {err}")
-    if failures:
-        raise CellsFailed("; ".join(failures))
-    return payloads
+            continue
+        if experiment is not None:
+            prepared.append(experiment)
+    return _run_experiments(prepared, evaluator)
 
 
 def _absolute(path: str) -> Path:
@@ -73,9 +73,34 @@ def _absolute(path: str) -> Path:
     return p if p.is_absolute() else Path.cwd() / p
 
 
+@dataclass
+class _Experiment:
+    """One experiment's unfinished cells, with what running them needs."""
+
+    settings: Config
+    todo: list[RunSpec]
+    context: Context
+    store: ResultStore
+    workers: int
+
+    def session(self, evaluator: Evaluator | None) -> Session:
+        """The experiment's session (loads its model), after attaching each method once: an impossible pairing
+        (S0 on a Transformer) fails before any of its cells runs."""
+        session = Session(self.settings, self.context.cache_dir, evaluator)
+        session.check_methods(self.todo)
+        return session
+
+
 def run_experiment(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] = (), *,
                    evaluator: Evaluator | None = None) -> list[dict[str, Any]]:
     """One experiment (one model): every planned cell that is not finished yet."""
+    experiment = _prepare(cfg, cli_overrides, evaluator)
+    return [] if experiment is None else _run_experiments([experiment], evaluator)
+
+
+def _prepare(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...],
+             evaluator: Evaluator | None) -> _Experiment | None:
+    """Plan the experiment and say what is finished; None: nothing to run (or a dry run, which writes nothing)."""
     settings = to_settings(cfg)
     specs = plan_runs(cfg, cli_overrides)
     root = _absolute(settings.results_dir)
@@ -103,26 +128,46 @@ def run_experiment(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...] =
         for spec in specs:
             state = "to run" if spec in pending else "finished"
             print(f"  {'/'.join(map(str, spec.key[:3]))} seed={spec.seed}: {state}", flush=True)
-        return []
+        return None
     if not todo:
-        return []
+        return None
     full_config = OmegaConf.to_container(cfg, resolve=True)
     cache_dir = _absolute(settings.cache_dir) if settings.cache_dir else root / ".cache"
     wandb_dir = _absolute(settings.logger.dir) if settings.logger.dir else Path.cwd()
-    session = Session(settings, cache_dir, evaluator)
-    session.check_methods(todo)
-    workers = pool_size(settings)
-    if workers > 1 and len(todo) > 1:
-        outcome = run_parallel(cfg, todo, workers, root=root, cache_dir=cache_dir, wandb_dir=wandb_dir,
-                               full_config=full_config, evaluator=evaluator)
-        _raise_failed(outcome.failed, len(todo))
+    return _Experiment(settings, todo, Context(cfg, root, cache_dir, wandb_dir, full_config), store,
+                       pool_size(settings))
+
+
+def _run_experiments(experiments: list[_Experiment], evaluator: Evaluator | None) -> list[dict[str, Any]]:
+    """With workers (every experiment's ``workers`` > 1, more than one cell): all in one pool. Else one experiment
+    after the other, one cell after the other; a failed cell costs only itself either way."""
+    total = sum(len(e.todo) for e in experiments)
+    if experiments and total > 1 and all(e.workers > 1 for e in experiments):
+        for experiment in experiments:
+            experiment.session(evaluator)  # the check alone: each worker builds its own sessions
+        outcome = run_parallel([(e.context, e.todo) for e in experiments], min(e.workers for e in experiments),
+                               evaluator=evaluator)
+        _raise_failed(outcome.failed, total)
         return outcome.payloads
+    payloads, failures = [], []
+    for experiment in experiments:
+        try:
+            payloads += _run_serially(experiment, experiment.session(evaluator))
+        except CellsFailed as err:
+            failures.append(f"{experiment.settings.exp_name}: {err}" if len(experiments) > 1 else str(err))
+    if failures:
+        raise CellsFailed("; ".join(failures))
+    return payloads
+
+
+def _run_serially(experiment: _Experiment, session: Session) -> list[dict[str, Any]]:
+    todo, ctx = experiment.todo, experiment.context
     payloads, failed = [], []
     for i, spec in enumerate(todo, start=1):
         clock = time.perf_counter()
         name = cell_name(spec)
         try:
-            payload = run_cell(session, spec, store, full_config, wandb_dir)
+            payload = run_cell(session, spec, experiment.store, ctx.full_config, ctx.wandb_dir)
         except CellBusyError as err:
             print(f"[{i}/{len(todo)}] {name}: skipped, {err}", flush=True)
             continue

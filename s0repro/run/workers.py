@@ -2,7 +2,10 @@
 
 Cells of one experiment share nothing but read-only artefacts: the base evaluation and one sampled training set
 per (seed, verified). Those are jobs of their own, run first; a cell is dispatched once the artefacts it reads are
-on disk, and every worker's :class:`~s0repro.run.session.Session` then reads them from the cache instead of
+on disk, the longest cells first (full-pass training before one-example steps before none), so that the short ones
+fill the cores at the end. A suite (``+exp=tiny_table1``) runs all its experiments in one pool, one after the other
+in the job list: a worker that finds nothing left of the first experiment starts on the second (and loads its
+model) instead of idling until the last cell of the first has ended, and every worker's :class:`~s0repro.run.session.Session` then reads them from the cache instead of
 recomputing (both are written atomically, so a reader sees the whole file or none). Every cell seeds itself
 (``seed_everything``) and each worker runs on one torch thread, so a cell's numbers do not depend on which process
 ran it or what ran before: serial and parallel runs write the same result files (tested).
@@ -17,6 +20,7 @@ no result behind (:mod:`s0repro.results.store`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import multiprocessing as mp
 import os
@@ -32,6 +36,7 @@ from omegaconf import DictConfig
 
 from s0repro.conf import Config, RunSpec, to_settings
 from s0repro.errors import UserError, one_line
+from s0repro.methods import method_config
 from s0repro.results.store import CellBusyError, ResultStore
 
 log = logging.getLogger(__name__)
@@ -63,7 +68,8 @@ class Context:
 
 @dataclass(frozen=True)
 class Job:
-    """A shared artefact (``baseline``, ``verified``) or a cell; ``needs`` names the jobs it must wait for."""
+    """A shared artefact (``baseline``, ``verified``) or a cell of experiment ``exp``; ``needs`` names the jobs of
+    the same experiment it must wait for."""
 
     kind: str
     name: str
@@ -71,11 +77,20 @@ class Job:
     seed: int = 0
     verified: bool = True
     needs: tuple[str, ...] = ()
+    exp: str = ""
+
+
+def training_passes(spec: RunSpec) -> tuple[int, int]:
+    """How long a cell trains, for ordering: (full passes over the training set, examples seen otherwise)."""
+    if spec.method == "none":
+        return (0, 0)
+    train = spec.train.resolve(method_config(spec.method, spec.method_config), spec.seed, False)
+    return (train.steps, 0) if train.batch <= 0 else (0, train.steps * train.batch)
 
 
 def plan_jobs(todo: list[RunSpec], *, per_seed_baseline: bool = False) -> list[Job]:
     """The base evaluation (one, or one per seed with ``eval.baseline=per_seed``) and each seed's sampled training
-    set as jobs of their own, then the cells that read them.
+    set as jobs of their own, then the cells that read them, longest training first.
 
     One sampling job per seed: the verified set and the unverified control select from the same cached samples, so
     whichever a cell needs, the other is a cheap read once that job is done.
@@ -91,6 +106,7 @@ def plan_jobs(todo: list[RunSpec], *, per_seed_baseline: bool = False) -> list[J
             artefacts.setdefault(sampled, Job("verified", sampled, seed=spec.seed, verified=spec.train.verified))
             needs += (sampled,)
         cells.append(Job("cell", cell_name(spec), spec=spec, needs=needs))
+    cells.sort(key=lambda job: training_passes(job.spec), reverse=True)  # stable: plan order among equals
     return [*artefacts.values(), *cells]  # artefacts first: the many short cells at the end keep every worker busy to the last
 
 
@@ -102,6 +118,8 @@ _SESSIONS: dict[str, Any] = {}
 
 
 def _do(job: Job, ctx: Context, evaluator: Any) -> dict[str, Any] | None:
+    """Run one job in this worker; its experiment's session (model, task, caches) is kept until the next
+    experiment's job arrives."""
     from s0repro.run.cells import run_cell
     from s0repro.run.session import Session
 
@@ -119,13 +137,13 @@ def _do(job: Job, ctx: Context, evaluator: Any) -> dict[str, Any] | None:
     return run_cell(session, job.spec, ResultStore(ctx.root), ctx.full_config, ctx.wandb_dir)
 
 
-def _serve(conn: Connection, ctx: Context, evaluator: Any) -> None:
+def _serve(conn: Connection, contexts: dict[str, Context], evaluator: Any) -> None:
     """A worker: run jobs from the pipe until told to stop; every outcome goes back as ``(status, value, detail)``."""
     torch.set_num_threads(1)  # the session may set its configured count; by default tiny runs use one
     try:
         while (job := conn.recv()) is not None:
             try:
-                conn.send(("ok", _do(job, ctx, evaluator), ""))
+                conn.send(("ok", _do(job, contexts[job.exp], evaluator), ""))
             except CellBusyError as err:
                 conn.send(("busy", str(err), ""))
             except UserError as err:
@@ -153,16 +171,17 @@ class Outcome:
 
 
 class Pool:
-    """``n`` spawned workers for one experiment; :meth:`run` dispatches jobs as their inputs become ready."""
+    """``n`` spawned workers for the experiments in ``contexts``; :meth:`run` dispatches jobs as their inputs become
+    ready."""
 
-    def __init__(self, n: int, ctx: Context, evaluator: Any) -> None:
-        self.ctx, self.evaluator = ctx, evaluator
+    def __init__(self, n: int, contexts: dict[str, Context], evaluator: Any) -> None:
+        self.contexts, self.evaluator = contexts, evaluator
         self.mp = mp.get_context("spawn")  # fork would copy torch's thread pools and the parent's model
         self.workers = [self._start() for _ in range(n)]
 
     def _start(self) -> _Worker:
         parent, child = self.mp.Pipe()
-        process = self.mp.Process(target=_serve, args=(child, self.ctx, self.evaluator), daemon=True)
+        process = self.mp.Process(target=_serve, args=(child, self.contexts, self.evaluator), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -194,7 +213,7 @@ class Pool:
         while pending or any(w.job for w in self.workers):
             for worker in self.workers:
                 if worker.job is None:
-                    job = next((j for j in pending if all(n in done for n in j.needs)), None)
+                    job = next((j for j in pending if all((j.exp, n) in done for n in j.needs)), None)
                     if job is None:
                         break
                     pending.remove(job)
@@ -214,16 +233,19 @@ class Pool:
                         f"{worker.process.exitcode})", ""
                     self.workers[i] = self._start()
                 worker.job = None
-                done.add(job.name)  # a failed artefact job: its cells try again themselves, and report it
+                done.add((job.exp, job.name))  # a failed artefact job: its cells try again themselves, and report it
                 report(job, status, value, detail, seconds)
 
 
-def run_parallel(cfg: DictConfig, todo: list[RunSpec], n: int, *, root: Path, cache_dir: Path, wandb_dir: Path,
-                 full_config: dict[str, Any], evaluator: Any) -> Outcome:
-    """Run ``todo`` on ``n`` worker processes; prints a line per cell as the serial loop does."""
+def run_parallel(experiments: list[tuple[Context, list[RunSpec]]], n: int, *, evaluator: Any) -> Outcome:
+    """Run each experiment's ``todo`` on ``n`` worker processes, the experiments' jobs in their order; prints a line
+    per cell as the serial loop does."""
     from s0repro.run.cells import summary_line
 
-    jobs = plan_jobs(todo, per_seed_baseline=to_settings(cfg).eval.baseline == "per_seed")
+    contexts = {to_settings(ctx.cfg).exp_name: ctx for ctx, _ in experiments}
+    jobs = [dataclasses.replace(job, exp=name) for name, (ctx, todo) in zip(contexts, experiments, strict=True)
+            for job in plan_jobs(todo, per_seed_baseline=to_settings(ctx.cfg).eval.baseline == "per_seed")]
+    todo = [spec for _, specs in experiments for spec in specs]
     outcome, by_name, count = Outcome(), {}, [0]
 
     def report(job: Job, status: str, value: Any, detail: str, seconds: float) -> None:
@@ -245,7 +267,7 @@ def run_parallel(cfg: DictConfig, todo: list[RunSpec], n: int, *, root: Path, ca
             outcome.failed.append(job.name)
             print(f"{head}: FAILED ({value})", flush=True)
 
-    pool = Pool(min(n, len(todo)), Context(cfg, root, cache_dir, wandb_dir, full_config), evaluator)
+    pool = Pool(min(n, len(todo)), contexts, evaluator)
     try:
         pool.run(jobs, report)
     except KeyboardInterrupt:

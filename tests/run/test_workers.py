@@ -100,3 +100,29 @@ def test_shared_artefacts_are_one_job_each_and_come_before_the_cells_that_read_t
     assert [j.name for j in per_seed if j.kind == "baseline"] == ["baseline seed=0", "baseline seed=1"]
     assert [j.seed for j in per_seed if j.kind == "baseline"] == [0, 1]
     assert all(j.needs[0] == f"baseline seed={j.spec.seed}" for j in per_seed if j.kind == "cell")
+
+
+def test_cells_that_train_longest_are_dispatched_first():
+    """Full passes over the training set (S0, the state offset) before LoRA's one-example steps before none: the
+    short cells fill the cores at the end instead of a long one running alone."""
+    args = ARGS[:6]
+    cells = [j for j in plan_jobs(plan_runs(compose(args), args)) if j.kind == "cell"]
+    order = [(j.spec.label, j.spec.seed) for j in cells]
+    full_pass = [(label, seed) for seed in (0, 1) for label in ("state_offset", "s0", "s0_unverified")]
+    assert sorted(order[:6]) == sorted(full_pass) and [seed for _, seed in order[:6]] == [0, 0, 0, 1, 1, 1]
+    assert order[6:] == [("lora", 0), ("lora", 1), ("none", 0), ("none", 1)]
+
+
+def test_a_suite_runs_in_one_pool_with_the_serial_results(tmp_path, one_thread):
+    """Both experiments of the tiny Table 1 go through the same two workers (no second pool, no idle core between
+    the experiments), and the results equal the serial run's."""
+    args = ["+exp=tiny_table1", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1",
+            "method=s0"]
+    for root, workers in ((tmp_path / "serial", 1), (tmp_path / "parallel", 2)):
+        run_args = [*args, f"results_dir={root}", f"workers={workers}"]
+        payloads = run_with(compose(run_args), run_args, evaluator=fake_evaluate.FakeEvaluator())
+        assert sorted((p["exp"], p["seed"]) for p in payloads) == [(e, s) for e in ("tiny_falcon_h1", "tiny_qwen3_5")
+                                                                   for s in (0, 1)]
+    parallel = [json.loads(p.read_text()) for p in (tmp_path / "parallel").rglob("result.json")]
+    assert len({p["run"]["pid"] for p in parallel}) == 2  # two workers for four cells of two experiments
+    assert comparable(tmp_path / "serial") == comparable(tmp_path / "parallel")
