@@ -475,21 +475,25 @@ class _Server:
                           {"compile": "compile", "exception": "run"}.get((found or {}).get("kind"), ""))
 
     def _send(self, request: bytes, fds: list[int]) -> tuple[float, _ChargedClock | None]:
-        """Hand the request to the server (a new one if there is none, or if the last one died between programs);
-        returns when it was sent and the program's clock."""
-        for attempt in range(2):
-            try:
-                if self.proc is None:
-                    self._start()
-                launched = time.monotonic()
-                clock = _ChargedClock(self.proc.pid, launched) if self.cfg.charged_limit_s is not None else None
-                socket.send_fds(self.control, [request], fds)
-                return launched, clock
-            except OSError:
-                self.kill()
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        """Hand the request to the server (a new one if there is none, or if the last one died between programs:
+        once more, on a fresh server); returns when it was sent and the program's clock."""
+        try:
+            return self._send_once(request, fds)
+        except OSError:
+            self.kill()
+        try:
+            return self._send_once(request, fds)
+        except OSError:
+            self.kill()
+            raise
+
+    def _send_once(self, request: bytes, fds: list[int]) -> tuple[float, _ChargedClock | None]:
+        if self.proc is None:
+            self._start()
+        launched = time.monotonic()
+        clock = _ChargedClock(self.proc.pid, launched) if self.cfg.charged_limit_s is not None else None
+        socket.send_fds(self.control, [request], fds)
+        return launched, clock
 
     def kill(self) -> None:
         """End the server and everything it started (inside a pid namespace killing ``unshare`` suffices; without
