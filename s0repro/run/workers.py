@@ -2,13 +2,14 @@
 
 Cells of one experiment share nothing but read-only artefacts: the base evaluation and one sampled training set
 per (seed, verified). Those are jobs of their own, run first; a cell is dispatched once the artefacts it reads are
-on disk, the longest cells first (full-pass training before one-example steps before none), so that the short ones
-fill the cores at the end. A suite (``+exp=tiny_table1``) runs all its experiments in one pool, one after the other
-in the job list: a worker that finds nothing left of the first experiment starts on the second (and loads its
-model) instead of idling until the last cell of the first has ended, and every worker's :class:`~s0repro.run.session.Session` then reads them from the cache instead of
-recomputing (both are written atomically, so a reader sees the whole file or none). Every cell seeds itself
-(``seed_everything``) and each worker runs on one torch thread, so a cell's numbers do not depend on which process
-ran it or what ran before: serial and parallel runs write the same result files (tested).
+on disk, and every worker's :class:`~s0repro.run.session.Session` then reads them from the cache instead of
+recomputing (both are written atomically, so a reader sees the whole file or none). The longest cells go first
+(full-pass training before one-example steps before none), so that the short ones fill the cores at the end. A
+suite (``+exp=tiny_table1``) runs all its experiments in one pool, one after the other in the job list: a worker
+that finds nothing left of the first experiment starts on the second (and loads its model) instead of idling until
+the last cell of the first has ended. Every cell seeds itself (``seed_everything``) and each worker runs on one
+torch thread, so a cell's numbers do not depend on which process ran it or what ran before: serial and parallel
+runs write the same result files (tested).
 
 The pool is a few ``spawn``-ed processes driven over pipes, not :class:`concurrent.futures.ProcessPoolExecutor`:
 the parent knows which job each worker holds, so a worker that dies (killed, out of memory, a crash in native code)
