@@ -113,16 +113,27 @@ def test_cells_that_train_longest_are_dispatched_first():
     assert order[6:] == [("lora", 0), ("lora", 1), ("none", 0), ("none", 1)]
 
 
-def test_a_suite_runs_in_one_pool_with_the_serial_results(tmp_path, one_thread):
-    """Both experiments of the tiny Table 1 go through the same two workers (no second pool, no idle core between
+def test_a_suite_runs_in_one_pool_with_the_serial_results(tmp_path, one_thread, monkeypatch):
+    """Both experiments of the tiny Table 1 go through one pool of two workers (no second pool, no idle core between
     the experiments), and the results equal the serial run's."""
+    from s0repro.run import workers
+
+    pools = []
+
+    class Counted(workers.Pool):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pools.append(self)
+
+    monkeypatch.setattr(workers, "Pool", Counted)
     args = ["+exp=tiny_table1", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1",
             "method=s0"]
-    for root, workers in ((tmp_path / "serial", 1), (tmp_path / "parallel", 2)):
-        run_args = [*args, f"results_dir={root}", f"workers={workers}"]
+    for root, workers_n in ((tmp_path / "serial", 1), (tmp_path / "parallel", 2)):
+        run_args = [*args, f"results_dir={root}", f"workers={workers_n}"]
         payloads = run_with(compose(run_args), run_args, evaluator=fake_evaluate.FakeEvaluator())
         assert sorted((p["exp"], p["seed"]) for p in payloads) == [(e, s) for e in ("tiny_falcon_h1", "tiny_qwen3_5")
                                                                    for s in (0, 1)]
+    assert len(pools) == 1 and len(pools[0].workers) == 2  # one pool for four cells of two experiments
     parallel = [json.loads(p.read_text()) for p in (tmp_path / "parallel").rglob("result.json")]
-    assert len({p["run"]["pid"] for p in parallel}) == 2  # two workers for four cells of two experiments
+    assert {p["run"]["pid"] for p in parallel} <= {w.process.pid for w in pools[0].workers}
     assert comparable(tmp_path / "serial") == comparable(tmp_path / "parallel")
