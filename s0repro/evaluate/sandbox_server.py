@@ -164,10 +164,10 @@ def run_program(path: str, rfd: int, token: str) -> None:
 
 
 def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.pread(fd, 1 << 20, sum(map(len, chunks))):
-        chunks.append(chunk)
-    return b"".join(chunks)
+    data = bytearray()
+    while chunk := os.pread(fd, 1 << 20, len(data)):
+        data += chunk
+    return bytes(data)
 
 
 def _scratch_dir(root: str, uid: int | None) -> str:

@@ -394,7 +394,8 @@ def test_unprivileged_plan_gives_each_program_its_own_user_namespace() -> None:
     server = sandbox._Server(plan, cfg, None)
     try:
         res = server.run(attack)
-        assert res.status in ("error", "passed") and res.exc_type in ("", "PermissionError"), res
+        # refused at the open (no access to the server's namespaces) or at setns (no capability there)
+        assert res.status == "passed" or (res.status, res.exc_type) == ("error", "PermissionError"), res
         assert server.run("import json\nassert json.loads('1') == 1\n").status == "passed"
     finally:
         server.close()
