@@ -1,34 +1,40 @@
-"""`make gpu-check`: the paper's kernel path on one CUDA GPU, with random weights at real width (no network needed).
+"""`make gpu-check`: the recurrent kernels on one CUDA GPU, with random weights at real width (no network needed).
 
-    python -m benchmarks.gpu_check            # from the repo root, after `pip install -e '.[gpu]' --no-build-isolation`
+    python -m benchmarks.gpu_check --out results/gpu_check.json      # from the repo root, on a CUDA machine
+    make gpu-bundle && make gpu-command                               # the same check on the lent GPU machine
 
-Models: Qwen3.5-4B (GatedDeltaNet, fla kernels) and Falcon-H1-7B (Mamba-2, mamba-ssm kernels) built from their
-recorded dims at real width, head layout, vocabulary and bf16, depth cut to one layer pattern
-(s0repro/models/real_shape.py; ``--layers`` for more). Three checks, about 2-4 minutes on one GPU:
+Models are data (``MODELS``): the paper's two families, Qwen3.5-4B (GatedDeltaNet, fla) and Falcon-H1-7B (Mamba-2,
+mamba-ssm), plus one Mamba-1 and one KDA model where this s0repro supports them (otherwise recorded as skipped, with
+the reason). Each is built from its recorded dims at real width, head layout, vocabulary and bf16, depth cut to one
+layer pattern (s0repro/models/real_shape.py; ``--layers`` for more). Two halves, about 3-5 minutes on an H100:
 
-(a) kernel vs torch fallback, both on the GPU, same weights and the same random state (fp32): logits and the
-    gradient with respect to the state, for S0 and for the state offset. transformers binds the kernels into the
-    module-level scan functions at import; the fallback run swaps those names back to the torch reference functions
-    (s0repro/models/kernels.py).
-    Pass: ||logits_kernel - logits_fallback|| <= 0.1 x ||logits_fallback(state) - logits_fallback(no state)|| (the
-    paths agree far better than the state's own effect, so a path that ignored the state would fail), and the
-    gradient's relative error <= 0.1 (bf16 weights on both paths; the number itself is recorded).
-(b) greedy decode tokens/s of base, S0, LoRA unmerged / merged and the state offset at batch 1 and 8, ratios to base
-    measured side by side (benchmarks/overhead.py's pairing: each round a method next to a fresh base run).
-(c) seconds per S0 training step (one example, batch 1) and the allocator's peak memory.
+(a) for S0 and the state offset, kernel vs torch fallback on the same GPU, same weights, same random state: logits
+    and the gradient with respect to the state (the fallback swaps transformers' kernelized module-level functions
+    back to their torch bodies, s0repro/models/kernels.py); and on the kernel path, left-padded batched greedy
+    generation against each prompt alone. Pass: ||logits_kernel - logits_fallback|| <= 0.1 x the state's own effect
+    on the fallback logits (a path that ignored the state would fail), the gradient's relative error <= 0.1, and the
+    padded rows give the tokens of the lone runs.
+(b) greedy decode tokens/s of base, S0 and LoRA unmerged at batch 1 and 8, ratios to base measured side by side
+    (benchmarks/common.py's pairing); then seconds per S0 training step (one example, batch 1) and the allocator's
+    peak memory.
 
-Writes ``results/gpu_check.json`` and prints a table. Without CUDA or without the kernels it stops with one line
-(exit 2). Not part of CI.
+The JSON (``--out``) is rewritten as soon as each piece is measured, so a timeout keeps what was measured; its
+``status`` says how far it got. Without CUDA it stops with one line (exit 2) after every import has succeeded.
+docs/gpu.md explains the fields and the expected ranges. Not part of CI.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import gc
 import json
+import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,45 +42,88 @@ import torch
 
 from benchmarks.common import LORA_PRESET, Arm, method_config, throughput
 from benchmarks.overhead import train_cost
-from s0repro.errors import UserError
+from s0repro.errors import UserError, one_line
 from s0repro.methods import build_method
 from s0repro.models import ModelConfig
-from s0repro.models.kernels import kernels_selected, torch_fallback
+from s0repro.models.architectures import CONFIG_CLASSES
+from s0repro.models.kernels import KERNELIZED, kernels_selected, torch_fallback
 from s0repro.models.loading import LoadedModel
-from s0repro.models.real_shape import build_real_shape
+from s0repro.models.real_shape import build_real_shape, pattern_depth
 from s0repro.provenance import hardware, package_versions
 
 REPO = Path(__file__).resolve().parents[1]
-FAMILIES = {"qwen3_5": "qwen3_5_4b", "falcon_h1": "falcon_h1_7b"}  # conf/model/<name>.yaml
-KERNEL_PACKAGES = {"fla": "flash-linear-attention", "mamba_ssm": "mamba-ssm", "causal_conv1d": "causal-conv1d"}
 LOGITS_VS_EFFECT = 0.1  # kernel-vs-fallback logits gap, as a fraction of the state's effect on the logits
 GRAD_REL = 0.1  # relative error of the gradient with respect to the state
 STATE_METHODS = {"s0": {"alpha": 1.0}, "state_offset": {}}
 CHECK_TOKENS = 128
+PADDED_PROMPTS = ("def add(a, b):\n    return", "x = [1, 2, 3]\nprint(len(x))\n# the answer is")
+PADDED_NEW_TOKENS = 16
+# Distributions the bundle carries (benchmarks/gpu_bundle.py) or the machine must have; recorded with their paths.
+KERNEL_DISTS = ("torch", "triton", "transformers", "peft", "hydra-core", "omegaconf", "flash-linear-attention",
+                "fla-core", "mamba-ssm", "causal-conv1d")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model the check builds: its conf/model file and the kernelized functions that must run a kernel."""
+
+    key: str
+    config: str  # conf/model/<config>.yaml
+    kernels: tuple[str, ...]  # names in s0repro.models.kernels.KERNELIZED[arch] that must be bound to a kernel
+
+
+# causal-conv1d (CUDA-compiled) is not carried, so the convolutions are never required; Mamba-1's full-sequence
+# scan (selective_scan_fn) needs mamba-ssm's CUDA extension, so only its decode step is a Triton kernel.
+MODELS = (
+    ModelEntry("qwen3_5", "qwen3_5_4b", ("torch_chunk_gated_delta_rule", "torch_recurrent_gated_delta_rule")),
+    ModelEntry("falcon_h1", "falcon_h1_7b", ("mamba2_chunk_scan", "mamba2_selective_state_update")),
+    ModelEntry("mamba1", "falcon_mamba_7b", ("mamba_selective_state_update",)),
+    ModelEntry("kda", "kimi_linear_48b", ("chunk_kimi_delta_attention", "recurrent_kimi_delta_attention")),
+)
 
 
 class GpuCheckError(UserError):
-    """This machine cannot run the GPU check (no CUDA, or the kernels are not installed)."""
+    """This machine cannot run the GPU check (no CUDA device)."""
 
 
-def preflight(*, cuda: bool | None = None, find_spec: Callable[[str], Any] = importlib.util.find_spec) -> None:
-    """One clear line when there is no CUDA device or a kernel package is missing."""
+def model_config(name: str) -> ModelConfig:
+    return ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml")
+
+
+def unsupported(entry: ModelEntry) -> str | None:
+    """Why this s0repro cannot build ``entry`` at real width (None: it can)."""
+    path = REPO / "conf" / "model" / f"{entry.config}.yaml"
+    if not path.is_file():
+        return f"{path.relative_to(REPO)} not found: this s0repro does not support the family yet"
+    cfg = model_config(entry.config)
+    if cfg.arch not in CONFIG_CLASSES or cfg.arch not in KERNELIZED:
+        return f"architecture {cfg.arch!r} is not in s0repro's config builder or kernel table"
+    try:
+        pattern_depth(cfg)
+    except KeyError:
+        return f"architecture {cfg.arch!r} has no layer pattern in s0repro.models.real_shape"
+    return None
+
+
+def preflight(*, cuda: bool | None = None) -> None:
+    """One clear line when there is no CUDA device (every import has already succeeded by then)."""
     if not (torch.cuda.is_available() if cuda is None else cuda):
-        raise GpuCheckError("needs a CUDA GPU and this machine has none (torch sees no CUDA device); it is not part of CI")
-    missing = [dist for module, dist in KERNEL_PACKAGES.items() if find_spec(module) is None]
-    if missing:
-        raise GpuCheckError(f"needs the GPU kernels; missing {', '.join(missing)}: "
-                            "pip install -e '.[gpu]' --no-build-isolation")
+        raise GpuCheckError("needs a CUDA GPU and this machine has none (torch sees no CUDA device); "
+                            "the imports succeeded; it is not part of CI")
 
 
-def _state_run(loaded: LoadedModel, method_name: str, ids: torch.Tensor, scale: float, seed: int = 0):
-    """Logits and the state's gradient for one forward with a random state of ``scale`` (0 = no state)."""
-    method = build_method(method_name, STATE_METHODS[method_name])
-    model = method.attach(loaded.model)
+def _random_state(method, scale: float, seed: int = 0) -> None:
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in method.trainable_parameters():
             p.copy_((scale * torch.randn(p.shape, generator=gen)).to(p))
+
+
+def _state_run(loaded: LoadedModel, method_name: str, ids: torch.Tensor, scale: float):
+    """Logits and the state's gradient for one forward with a random state of ``scale`` (0 = no state)."""
+    method = build_method(method_name, STATE_METHODS[method_name])
+    model = method.attach(loaded.model)
+    _random_state(method, scale)
     logits = model(input_ids=ids, **method.model_kwargs(ids.shape[0], training=True)).logits.float()
     logits.square().mean().backward()
     grads = torch.cat([p.grad.flatten() for p in method.trainable_parameters()])
@@ -83,12 +132,12 @@ def _state_run(loaded: LoadedModel, method_name: str, ids: torch.Tensor, scale: 
 
 
 def compare_paths(loaded: LoadedModel, method_name: str) -> dict[str, Any]:
-    """(a) for one state method: kernel vs torch fallback on the same GPU, judged against the state's effect."""
+    """Kernel vs torch fallback for one state method on the same device, judged against the state's effect."""
     arch = loaded.config.arch
     ids = torch.randint(0, len(loaded.tokenizer), (1, CHECK_TOKENS), generator=torch.Generator().manual_seed(0))
     ids = ids.to(loaded.device)
     kernel_logits, kernel_grad = _state_run(loaded, method_name, ids, 1.0)
-    with torch_fallback(arch):
+    with torch_fallback(arch):  # attached inside the block: the state offset wraps the fallback functions
         ref_logits, ref_grad = _state_run(loaded, method_name, ids, 1.0)
         zero_logits, _ = _state_run(loaded, method_name, ids, 0.0)
     effect = (ref_logits - zero_logits).norm().item()
@@ -99,72 +148,184 @@ def compare_paths(loaded: LoadedModel, method_name: str) -> dict[str, Any]:
             "passed": gap <= LOGITS_VS_EFFECT * effect and grad_rel <= GRAD_REL}
 
 
-def decode_arms(loaded: LoadedModel) -> list[Arm]:
-    """(b) base and every method on one model copy, each attached only around its own timed runs."""
+def padded_generation(loaded: LoadedModel, method_name: str) -> dict[str, Any]:
+    """Left-padded batched greedy generation with a random state vs each prompt alone (the kernel path)."""
+    tok, model = loaded.tokenizer, loaded.model
+    method = build_method(method_name, STATE_METHODS[method_name])
+    method.attach(model)
+    _random_state(method, 1.0)
+    greedy = dict(max_new_tokens=PADDED_NEW_TOKENS, min_new_tokens=PADDED_NEW_TOKENS, do_sample=False,
+                  pad_token_id=tok.pad_token_id)
+
+    def run(prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        enc = tok(prompts, return_tensors="pt", padding=True).to(loaded.device)
+        with torch.no_grad():
+            out = model.generate(**enc, **greedy, **method.model_kwargs(len(prompts)), return_dict_in_generate=True,
+                                 output_logits=True)
+        return out.sequences[:, -PADDED_NEW_TOKENS:], out.logits[0].float()
+
+    try:
+        batched, batched_first = run(list(PADDED_PROMPTS))
+        alone = [run([p]) for p in PADDED_PROMPTS]
+    finally:
+        method.detach()
+    equal = [bool(torch.equal(batched[i], tokens[0])) for i, (tokens, _) in enumerate(alone)]
+    first_rel = max(((batched_first[i] - first[0]).norm() / first[0].norm()).item()
+                    for i, (_, first) in enumerate(alone))
+    return {"tokens_equal": equal, "first_step_logits_rel": first_rel, "passed": all(equal)}
+
+
+def decode_arms(loaded: LoadedModel) -> tuple[list[Arm], dict[str, str]]:
+    """Base, S0 and LoRA unmerged on one model copy, each method attached only around its own timed runs."""
     plans = [("s0", "s0", method_config("s0"))]
-    lora = method_config(LORA_PRESET[loaded.config.arch])
-    plans += [("lora_unmerged", "lora", {**lora, "merge": False}), ("lora_merged", "lora", {**lora, "merge": True}),
-              ("state_offset", "state_offset", method_config("state_offset"))]
+    skipped = {}
+    preset = LORA_PRESET.get(loaded.config.arch)
+    if preset is None:
+        skipped["lora_unmerged"] = f"no LoRA preset for {loaded.config.arch} in benchmarks/common.py"
+    else:
+        plans.append(("lora_unmerged", "lora", {**method_config(preset), "merge": False}))
     arms = [Arm("base", None, loaded.model, loaded.tokenizer)]
     for label, name, config in plans:
         method = build_method(name, config)
         method.attach(loaded.model)
         params = method.num_trainable_parameters()
         arms.append(Arm(label, method, method.detach(), loaded.tokenizer, scoped=True, params=params))
-    return arms
+    return arms, skipped
 
 
-def model_config(name: str) -> ModelConfig:
-    return ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml")
+class Report:
+    """The result file, rewritten (atomically) after every measured piece."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.data: dict[str, Any] = {"status": "started", "models": {}, "meta": {}}
+
+    def model(self, key: str) -> dict[str, Any]:
+        return self.data["models"].setdefault(key, {})
+
+    def save(self, status: str | None = None) -> None:
+        if status is not None:
+            self.data["status"] = status
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, self.out)
 
 
-def check_family(arch: str, args: argparse.Namespace) -> dict[str, Any]:
-    cfg = model_config(FAMILIES[arch])
-    loaded = build_real_shape(cfg, layers=args.layers, vocab_size=cfg.dims["vocab_size"], device="cuda")
-    kernels = kernels_selected(arch)
-    off = [name for name, chosen in kernels.items() if chosen is False]
+def installed() -> dict[str, dict[str, str]]:
+    """Version and install folder of each package the check depends on (the bundle's target folder or the image)."""
+    found = {}
+    for name in KERNEL_DISTS:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found[name] = {"version": dist.version, "location": str(Path(str(dist.locate_file(""))).resolve())}
+    return found
+
+
+def build(entry: ModelEntry, layers: int | None) -> LoadedModel:
+    cfg = model_config(entry.config)
+    return build_real_shape(cfg, layers=layers, vocab_size=cfg.dims["vocab_size"], device="cuda")
+
+
+def release() -> None:
+    """Return a finished half's model to the allocator before the next one is built."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def half_a(entry: ModelEntry, args: argparse.Namespace, report: Report) -> None:
+    """Kernel vs fallback and padded generation for one model, each method saved as soon as it is measured."""
+    loaded = build(entry, args.layers)
+    result = report.model(entry.key)
+    result.update(model=loaded.config.name, arch=loaded.config.arch, layers=loaded.model.config.num_hidden_layers)
+    off = [name for name in entry.kernels if not result["kernels"].get(name)]
     if off:
-        raise GpuCheckError(f"transformers runs the torch fallback for {', '.join(off)} ({arch}); "
-                            "reinstall the gpu extra against this CUDA torch")
-    paths = {m: compare_paths(loaded, m) for m in STATE_METHODS}
-    arms = decode_arms(loaded)
-    decode = {str(b): throughput(arms, b, args.new_tokens, args.repeats, args.warmup) for b in args.batches}
-    s0_arm = next(a for a in arms if a.label == "s0")
-    return {"model": cfg.name, "layers": loaded.model.config.num_hidden_layers, "kernels": kernels,
-            "kernel_vs_fallback": paths, "decode": decode, "s0_train": train_cost(s0_arm, args.train_steps)}
+        result["error"] = f"transformers runs the torch fallback for {', '.join(off)}: the bundle's kernels are missing"
+        report.save()
+        return
+    for method in STATE_METHODS:
+        result.setdefault("kernel_vs_fallback", {})[method] = compare_paths(loaded, method)
+        report.save()
+        result.setdefault("padded_generation", {})[method] = padded_generation(loaded, method)
+        report.save()
+
+
+def half_b(entry: ModelEntry, args: argparse.Namespace, report: Report) -> None:
+    """Decode tokens/s of base, S0 and LoRA unmerged per batch, then one S0 training step's time and peak memory."""
+    loaded = build(entry, args.layers)
+    result = report.model(entry.key)
+    arms, skipped = decode_arms(loaded)
+    result["decode_skipped"] = skipped
+    for batch in args.batches:
+        result.setdefault("decode", {})[str(batch)] = throughput(arms, batch, args.new_tokens, args.repeats,
+                                                                 args.warmup)
+        report.save()
+    torch.cuda.reset_peak_memory_stats()
+    result["s0_train"] = train_cost(next(a for a in arms if a.label == "s0"), args.train_steps)
+    report.save()
+
+
+def passed(results: dict[str, Any]) -> bool:
+    """Every measured model's kernel-vs-fallback and padded-generation verdicts, and no model with an error."""
+    verdicts = [r["passed"] for fam in results["models"].values()
+                for part in ("kernel_vs_fallback", "padded_generation") for r in fam.get(part, {}).values()]
+    errors = [fam for fam in results["models"].values() if "error" in fam]
+    return bool(verdicts) and all(verdicts) and not errors
 
 
 def format_report(results: dict[str, Any]) -> str:
-    """The printed table: (a) per family and method, (b) tokens/s and ratios, (c) step time."""
-    lines = ["(a) kernel vs torch fallback (pass: gap <= "
-             f"{LOGITS_VS_EFFECT} x state effect, grad rel <= {GRAD_REL})",
-             f"{'family':<12}{'method':<14}{'gap/effect':>11}{'logits rel':>12}{'grad rel':>10}  result"]
-    for arch, fam in results["families"].items():
-        for method, r in fam["kernel_vs_fallback"].items():
-            lines.append(f"{arch:<12}{method:<14}{r['gap_over_effect']:>11.2e}{r['logits_rel']:>12.2e}"
-                         f"{r['grad_rel']:>10.2e}  {'pass' if r['passed'] else 'FAIL'}")
+    """The printed table: (a) per model and method, (b) tokens/s and ratios, step time and peak memory."""
+    lines = [f"(a) kernel vs torch fallback (pass: gap <= {LOGITS_VS_EFFECT} x state effect, grad rel <= {GRAD_REL}; "
+             "padded batch == alone)",
+             f"{'model':<12}{'method':<14}{'gap/effect':>11}{'logits rel':>12}{'grad rel':>10}  {'padded':<8}result"]
+    for key, fam in results["models"].items():
+        if "skipped" in fam or "error" in fam:
+            lines.append(f"{key:<12}{fam.get('skipped') or fam['error']}")
+            continue
+        for method, r in fam.get("kernel_vs_fallback", {}).items():
+            pad = fam.get("padded_generation", {}).get(method, {})
+            ok = r["passed"] and pad.get("passed", False)
+            lines.append(f"{key:<12}{method:<14}{r['gap_over_effect']:>11.2e}{r['logits_rel']:>12.2e}"
+                         f"{r['grad_rel']:>10.2e}  {str(pad.get('passed', '-')):<8}{'pass' if ok else 'FAIL'}")
     lines.append("(b) greedy decode, bf16: tokens/s (ratio to base, median of side-by-side pairs)")
-    for fam in results["families"].values():
+    for key, fam in results["models"].items():
+        if "decode" not in fam:
+            continue
         batches = list(fam["decode"])
-        lines.append(f"{fam['model']} ({fam['layers']} layers)  " + "  ".join(f"batch {b}" for b in batches))
+        lines.append(f"{key} ({fam['layers']} layers)  " + "  ".join(f"batch {b}" for b in batches))
         for label in fam["decode"][batches[0]]:
             cells = "  ".join(f"{fam['decode'][b][label]['tokens_per_s']:8.1f} "
                               f"({fam['decode'][b][label]['ratio_to_base']:.3f})" for b in batches)
             lines.append(f"  {label:<15}{cells}")
-    lines.append("(c) S0 training step (one example, batch 1)")
-    for fam in results["families"].values():
-        t = fam["s0_train"]
-        lines.append(f"  {fam['model']:<15}{t['train_step_s']:.3f} s/step  peak {t['peak_memory_mb']:.0f} MB")
+        if fam.get("s0_train"):
+            t = fam["s0_train"]
+            lines.append(f"  S0 train step  {t['train_step_s']:.3f} s  peak {t['peak_memory_mb']:.0f} MB")
     return "\n".join(lines)
 
 
-def passed(results: dict[str, Any]) -> bool:
-    return all(r["passed"] for fam in results["families"].values() for r in fam["kernel_vs_fallback"].values())
+def run_halves(entries: list[ModelEntry], args: argparse.Namespace, report: Report,
+               halves: tuple[Callable[..., None], ...] = (half_a, half_b)) -> None:
+    """Each half over every model, in order; a model that fails records its one-line error and the rest go on."""
+    for half, status in zip(halves, ("half (a) done", "half (b) done"), strict=True):
+        for entry in entries:
+            if "error" in report.model(entry.key):
+                continue
+            try:
+                half(entry, args, report)
+            except Exception as err:  # noqa: BLE001 -- a diagnostic run: record one model's failure, go on
+                traceback.print_exc()  # into the log: on the lent machine it is the only place to learn the cause
+                report.model(entry.key)["error"] = f"{half.__name__}: {one_line(err, with_type=True)}"
+                report.save()
+            release()
+        report.save(status)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--models", nargs="+", default=[m.key for m in MODELS], choices=[m.key for m in MODELS])
     parser.add_argument("--layers", type=int, default=None, help="depth (default: one layer pattern)")
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--new-tokens", type=int, default=64)
@@ -173,22 +334,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-steps", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "results" / "gpu_check.json")
     args = parser.parse_args(argv)
+    report = Report(args.out)
+    report.data["meta"] = {"hardware": hardware(), "versions": package_versions(), "installed": installed(),
+                           "check_tokens": CHECK_TOKENS, "new_tokens": args.new_tokens, "repeats": args.repeats,
+                           "tolerances": {"logits_vs_effect": LOGITS_VS_EFFECT, "grad_rel": GRAD_REL}}
+    entries = []
+    for entry in (m for m in MODELS if m.key in args.models):
+        reason = unsupported(entry)
+        if reason:
+            report.model(entry.key)["skipped"] = reason
+        else:  # which functions transformers bound to a kernel is known at import, before any GPU work
+            report.model(entry.key)["kernels"] = kernels_selected(model_config(entry.config).arch)
+            entries.append(entry)
     try:
         preflight()
-        started = time.perf_counter()
-        results = {"families": {arch: check_family(arch, args) for arch in args.families}}
     except GpuCheckError as err:
+        report.save("no CUDA")
         print(f"gpu-check: {err}", file=sys.stderr)
         return 2
-    results["meta"] = {"seconds": round(time.perf_counter() - started, 1), "check_tokens": CHECK_TOKENS,
-                       "tolerances": {"logits_vs_effect": LOGITS_VS_EFFECT, "grad_rel": GRAD_REL},
-                       "new_tokens": args.new_tokens, "repeats": args.repeats, "hardware": hardware(),
-                       "versions": package_versions()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(format_report(results))
-    print(f"wrote {args.out} in {results['meta']['seconds']} s")
-    return 0 if passed(results) else 1
+    started = time.perf_counter()
+    report.save("running")
+    run_halves(entries, args, report)
+    report.data["meta"]["seconds"] = round(time.perf_counter() - started, 1)
+    report.data["passed"] = passed(report.data)
+    report.save("done")
+    print(format_report(report.data))
+    print(f"wrote {args.out} in {report.data['meta']['seconds']} s")
+    return 0 if report.data["passed"] else 1
 
 
 if __name__ == "__main__":

@@ -23,6 +23,16 @@ KERNELIZED = {
     "falcon_h1": ("transformers.models.falcon_h1.modeling_falcon_h1",
                   ("mamba2_chunk_scan", "mamba2_selective_state_update", "mamba2_split_conv1d_scan_combined",
                    "causal_conv1d_fn", "causal_conv1d_update")),
+    # Mamba-1 and KDA (kimi_linear): their module-level names in transformers 5.24, for the GPU check
+    "mamba": ("transformers.models.mamba.modeling_mamba",
+              ("mamba_inner_fn", "mamba_selective_scan", "mamba_selective_state_update", "causal_conv1d_fn",
+               "causal_conv1d_update")),
+    "falcon_mamba": ("transformers.models.falcon_mamba.modeling_falcon_mamba",
+                     ("mamba_inner_fn", "mamba_selective_scan", "mamba_selective_state_update", "causal_conv1d_fn",
+                      "causal_conv1d_update")),
+    "kimi_linear": ("transformers.models.kimi_linear.modeling_kimi_linear",
+                    ("chunk_kimi_delta_attention", "recurrent_kimi_delta_attention", "causal_conv1d_fn",
+                     "causal_conv1d_update")),
 }
 
 

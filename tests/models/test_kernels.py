@@ -10,7 +10,7 @@ import torch
 from s0repro.models.kernels import KERNELIZED, kernels_selected, torch_fallback
 
 
-@pytest.mark.parametrize("arch", ["qwen3_5", "falcon_h1"])
+@pytest.mark.parametrize("arch", sorted(KERNELIZED))
 def test_torch_fallback_swaps_the_kernelized_functions_and_restores_them(arch):
     module_name, names = KERNELIZED[arch]
     module = importlib.import_module(module_name)
