@@ -1,0 +1,180 @@
+"""`make gpu-bundle` and the one device command: the limits it must fit, and a rehearsal of it here without CUDA.
+
+The rehearsal (slow) builds the bundle (or keeps the wheels already in .whl/), makes a plain venv, and runs the very
+command string the device gets, with only SITE (the target folder) and OUT pointing into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from benchmarks import gpu_bundle
+
+REPO = Path(__file__).resolve().parents[2]
+DEVICE_PACKAGES = Path(__file__).with_name("device_packages.txt")
+CARRIED = ("transformers", "peft", "hydra-core", "omegaconf", "flash-linear-attention", "fla-core", "mamba-ssm")
+
+
+def normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_command_fits_the_device_limits():
+    cmd = gpu_bundle.command()
+    assert len(cmd) <= gpu_bundle.COMMAND_LIMIT and len(gpu_bundle.CARRY) <= 8
+    assert "--no-index --no-deps" in cmd and "--target ${SITE:-/tmp/s0site} .whl/*.whl" in cmd
+    assert "PYTHONPATH=${SITE:-/tmp/s0site}:$PWD" in cmd and "set -o pipefail" in cmd
+    # what comes back: plain files at the top of $OUT (at most 8, at most 2 folders down)
+    outs = re.findall(r"\$OUT/(\S+)", cmd)
+    assert set(outs) == {"gpu_check.json", "gpu_check.log"} and all("/" not in o for o in outs)
+    # the check's own limit leaves the install a minute inside the 8 minutes, and the rerun inside the 10 of a call
+    assert gpu_bundle.CHECK_SECONDS + 30 <= 8 * 60
+    assert f"timeout {gpu_bundle.CHECK_SECONDS} python3 -m benchmarks.gpu_check" in cmd
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_gpu_command_prints_exactly_the_command():
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    done = subprocess.run(["make", "--no-print-directory", "-s", "gpu-command", f"PY={sys.executable}"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == gpu_bundle.command()
+
+
+def test_versions_come_from_this_venv_and_the_gpu_pins():
+    pins = gpu_bundle.wanted(["regex==2026.12.2"])
+    assert pins["transformers"] == metadata.version("transformers") and pins["mamba-ssm"] == "2.3.2.post1"
+    assert pins["regex"] == "2026.12.2"
+    with pytest.raises(gpu_bundle.BundleError, match="NAME==VERSION"):
+        gpu_bundle.wanted(["regex"])
+
+
+def test_fill_keeps_wheels_there_replaces_other_versions_and_refuses_strangers(tmp_path, monkeypatch):
+    made = []
+
+    def fake(dist, version, dest):
+        made.append(dist)
+        (dest / f"{dist.replace('-', '_')}-{version}-py3-none-any.whl").write_bytes(b"x")
+
+    monkeypatch.setattr(gpu_bundle, "download", fake)
+    monkeypatch.setattr(gpu_bundle, "build", fake)
+    (tmp_path / "omegaconf-2.3.1-py3-none-any.whl").write_bytes(b"kept")
+    (tmp_path / "hydra_core-1.3.0-py3-none-any.whl").write_bytes(b"old")
+    (tmp_path / "mamba_ssm-2.3.2.post1+noext-py3-none-any.whl").write_bytes(b"built")
+    pins = {"omegaconf": "2.3.1", "hydra-core": "1.3.8", "mamba-ssm": "2.3.2.post1", "fla-core": "0.6.0"}
+    wheels = gpu_bundle.fill(tmp_path, pins)
+    assert made == ["hydra-core", "fla-core"]  # present ones (the local +noext label included) are kept
+    assert sorted(p.name for p in wheels) == ["fla_core-0.6.0-py3-none-any.whl", "hydra_core-1.3.8-py3-none-any.whl",
+                                              "mamba_ssm-2.3.2.post1+noext-py3-none-any.whl",
+                                              "omegaconf-2.3.1-py3-none-any.whl"]
+    (tmp_path / "numpy-2.0.0-cp312-cp312-manylinux_2_28_x86_64.whl").write_bytes(b"?")
+    with pytest.raises(gpu_bundle.BundleError, match="numpy-2.0.0"):
+        gpu_bundle.fill(tmp_path, pins)
+
+
+def test_patched_mamba_root_imports_without_the_cuda_extension(tmp_path):
+    """The unpatched root fails on the missing extension; the patched one imports, Triton modules reachable."""
+    pkg = tmp_path / "mamba_ssm"
+    (pkg / "ops").mkdir(parents=True)
+    (pkg / "ops" / "__init__.py").write_text("")
+    (pkg / "ops" / "selective_scan_interface.py").write_text("import selective_scan_cuda\n")
+    (pkg / "ops" / "ssd.py").write_text("KERNEL = 'triton'\n")
+    (pkg / "__init__.py").write_text('__version__ = "2.3.2.post1"\n\n'
+                                     "from mamba_ssm.ops.selective_scan_interface import selective_scan_fn\n")
+    probe = "import mamba_ssm, mamba_ssm.ops.ssd as s; print(mamba_ssm.__version__, s.KERNEL)"
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+
+    assert "selective_scan_cuda" in run().stderr
+    gpu_bundle.patch_mamba_root(tmp_path)
+    done = run()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2.3.2.post1", "triton"]
+
+
+def test_tree_size_counts_what_travels(tmp_path):
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("/.whl/\n")
+    (tmp_path / "a.py").write_bytes(b"x" * 1000)
+    (tmp_path / ".whl").mkdir()
+    (tmp_path / ".whl" / "big.whl").write_bytes(b"x" * 10_000)
+    assert gpu_bundle.tree_bytes(tmp_path) == 1000 + len("/.whl/\n")  # the ignored bundle is counted apart
+
+
+def test_an_oversized_bundle_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    wheel = tmp_path / "transformers-5.24.0-py3-none-any.whl"
+    wheel.write_bytes(b"x" * 2048)
+    monkeypatch.setattr(gpu_bundle, "fill", lambda folder, pins: [wheel])
+    monkeypatch.setattr(gpu_bundle, "TREE_LIMIT", 1024)
+    assert gpu_bundle.main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gpu-bundle: working tree + bundle is") and "\n" not in err
+
+
+def _module_files(python: Path, env: dict[str, str]) -> dict[str, str]:
+    code = ("import json, sys, benchmarks.gpu_check; print(json.dumps({n: getattr(m, '__file__', None) "
+            "for n, m in list(sys.modules.items())}))")
+    done = subprocess.run([str(python), "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_rehearsal_the_device_command_in_a_plain_venv_fails_only_at_no_cuda(tmp_path):
+    """Exactly the command's steps, CUDA absent: the bundle installs, every import succeeds, one line says no CUDA."""
+    pytest.importorskip("torch")
+    wheels = gpu_bundle.fill(gpu_bundle.BUNDLE, gpu_bundle.wanted())
+    assert sum(p.stat().st_size for p in wheels) + gpu_bundle.tree_bytes() <= gpu_bundle.TREE_LIMIT
+    plain = tmp_path / "venv"
+    venv.create(plain, with_pip=True)
+    # The plain venv sees this venv's packages (torch and the image's stack) the way the device's python3 sees its own.
+    purelib = sysconfig.get_paths()["purelib"]
+    plain_lib = next((plain / "lib").glob("python3*/site-packages"))
+    (plain_lib / "project_venv.pth").write_text(purelib + "\n")
+    site, out = tmp_path / "site", tmp_path / "out"
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PATH=f"{plain / 'bin'}:{env['PATH']}", SITE=str(site), OUT=str(out), CUDA_VISIBLE_DEVICES="")
+    done = subprocess.run(["bash", "-c", gpu_bundle.command()], cwd=REPO, capture_output=True, text=True, timeout=900,
+                          env=env)
+    log = (out / "gpu_check.log").read_text().strip().splitlines()
+    assert done.returncode == 2, (done.stdout + done.stderr)[-3000:]
+    assert len(log) == 1 and log[0].startswith("gpu-check: needs a CUDA GPU") and "imports succeeded" in log[0]
+    result = json.loads((out / "gpu_check.json").read_text())
+    assert result["status"] == "no CUDA"
+    installed = result["meta"]["installed"]
+    for dist in CARRIED:  # each carried package was imported from the target folder, at the bundle's version
+        assert Path(installed[dist]["location"]) == site.resolve(), dist
+    assert installed["transformers"]["version"] == gpu_bundle.wanted()["transformers"]
+    assert installed["mamba-ssm"]["version"].endswith("+noext")
+    assert Path(installed["torch"]["location"]) != site.resolve()
+    # Nothing the check imports comes from outside the standard library, the bundle and the device's image.
+    env["PYTHONPATH"] = f"{site}:{REPO}"
+    allowed = {normal(line) for line in DEVICE_PACKAGES.read_text().splitlines() if line and not line.startswith("#")}
+    owners = metadata.packages_distributions()
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    leaks = set()
+    for name, file in _module_files(plain / "bin" / "python3", env).items():
+        if file is None:
+            continue
+        path = Path(file).resolve()
+        if path.is_relative_to(site.resolve()) or path.is_relative_to(REPO) or (
+                path.is_relative_to(stdlib) and "site-packages" not in path.parts):
+            continue
+        dists = {normal(d) for d in owners.get(name.split(".")[0], [])}
+        if not dists & allowed:
+            leaks.add(f"{name.split('.')[0]} ({', '.join(sorted(dists)) or 'no distribution'})")
+    assert not leaks, f"imported from neither the bundle nor the device image: {sorted(leaks)}"
