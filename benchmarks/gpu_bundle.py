@@ -166,22 +166,25 @@ def tree_bytes(repo: Path = REPO) -> int:
     return sum(p.stat().st_size for p in files if p.is_file())
 
 
-def command() -> str:
-    """The one command for the device tool: install the bundle, run the check, keep its JSON and log in $OUT."""
+def command(check_args: str = "") -> str:
+    """The one command for the device tool: install the bundle, run the check, keep its JSON and log in $OUT.
+
+    ``check_args`` go to the check (a rerun of part of it, e.g. ``--models falcon_h1 --repeats 3``)."""
     site = "${SITE:-/tmp/s0site}"  # the rehearsal sets SITE to a fresh folder; the device uses the default
     return (f"python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target {site} "
             f".whl/*.whl || exit 3; export PYTHONPATH={site}:$PWD PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1; "
             f"set -o pipefail; timeout {CHECK_SECONDS} python3 -m benchmarks.gpu_check --out $OUT/gpu_check.json "
-            "2>&1 | tee $OUT/gpu_check.log")
+            f"{check_args + ' ' if check_args else ''}2>&1 | tee $OUT/gpu_check.log")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--command", action="store_true", help="print the device command only")
     parser.add_argument("--extra", nargs="*", default=[], help="more wheels, NAME==VERSION")
+    parser.add_argument("--check-args", default="", help="arguments for the check in the printed command")
     args = parser.parse_args(argv)
     if args.command:
-        print(command())
+        print(command(args.check_args))
         return 0
     try:
         wheels = fill(BUNDLE, wanted(args.extra))
@@ -196,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu-bundle: {err}", file=sys.stderr)
         return 2
     print(f"run it with the device tool, carry={list(CARRY)}, timeout_s=600:")
-    print(command())
+    print(command(args.check_args))
     return 0
 
 

@@ -3,7 +3,8 @@
 # reduced depth, so no network is needed. docs/gpu.md says what it measures and how to read the result.
 #   make gpu-check      here, on a CUDA machine with the gpu extra installed; writes results/gpu_check.json
 #   make gpu-bundle     fill the git-ignored .whl/ with the wheels the lent GPU machine lacks (checks 64 MiB)
-#   make gpu-command    print the one command that installs .whl/ there and runs the check (carry .whl)
+#   make gpu-command    print the one command that installs .whl/ there and runs the check (carry .whl);
+#                       GPU_CHECK_ARGS="--models falcon_h1" puts arguments for the check into it (a partial rerun)
 # Without CUDA the check stops with one line (exit 2). Not in CI.
 GPU_CHECK_ARGS ?=
 GPU_BUNDLE_EXTRA ?=
@@ -17,4 +18,4 @@ gpu-bundle:
 	$(PY) -m benchmarks.gpu_bundle $(if $(GPU_BUNDLE_EXTRA),--extra $(GPU_BUNDLE_EXTRA),)
 
 gpu-command:
-	@$(PY) -m benchmarks.gpu_bundle --command
+	@$(PY) -m benchmarks.gpu_bundle --command $(if $(GPU_CHECK_ARGS),--check-args "$(GPU_CHECK_ARGS)",)

@@ -50,6 +50,10 @@ def test_make_gpu_command_prints_exactly_the_command():
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == gpu_bundle.command()
+    rerun = subprocess.run(["make", "--no-print-directory", "-s", "gpu-command", f"PY={sys.executable}",
+                            "GPU_CHECK_ARGS=--models falcon_h1 --repeats 3"], cwd=REPO, capture_output=True,
+                           text=True, timeout=120, env=env).stdout.strip()
+    assert "gpu_check.json --models falcon_h1 --repeats 3 2>&1 | tee" in rerun and len(rerun) <= 2000
 
 
 def test_versions_come_from_this_venv_and_the_gpu_pins():
