@@ -265,7 +265,6 @@ def half_b(entry: ModelEntry, args: argparse.Namespace, report: Report) -> None:
         result.setdefault("decode", {})[str(batch)] = throughput(arms, batch, args.new_tokens, args.repeats,
                                                                  args.warmup)
         report.save()
-    torch.cuda.reset_peak_memory_stats()
     result["s0_train"] = train_cost(next(a for a in arms if a.label == "s0"), args.train_steps)
     report.save()
 

@@ -112,6 +112,31 @@ def test_each_piece_is_on_disk_as_soon_as_measured(tmp_path):
     assert "decode" not in final["models"]["one"] and final["models"]["two"]["decode"] == {"1": {}}
 
 
+@pytest.mark.slow
+def test_both_halves_fill_the_file_in_order(tmp_path, monkeypatch):
+    """The real halves on a tiny model standing in for the GPU build: every field docs/gpu.md describes is there."""
+    loaded = tiny("tiny_gdn")
+    monkeypatch.setattr(gpu_check, "build", lambda entry, layers: loaded)
+    monkeypatch.setattr(gpu_check, "STATE_METHODS", {"s0": {"alpha": 1.0}})  # one method keeps it short
+    report = gpu_check.Report(tmp_path / "gpu_check.json")
+    entry = gpu_check.ModelEntry("qwen3_5", "tiny_gdn", ("torch_chunk_gated_delta_rule",))
+    report.model("qwen3_5")["kernels"] = {"torch_chunk_gated_delta_rule": True}  # as if fla were bound
+    args = SimpleNamespace(layers=None, batches=[1], new_tokens=2, repeats=1, warmup=0, train_steps=1)
+    gpu_check.run_halves([entry], args, report)
+    result = json.loads(report.out.read_text())
+    fam = result["models"]["qwen3_5"]
+    assert result["status"] == "half (b) done" and result["elapsed_s"] > 0 and "error" not in fam
+    assert fam["model"] == "tiny_gdn" and fam["layers"] == loaded.model.config.num_hidden_layers
+    assert fam["kernel_vs_fallback"]["s0"]["passed"] and fam["padded_generation"]["s0"]["passed"]
+    assert set(fam["decode"]["1"]) == {"base", "s0", "lora_unmerged"} and fam["decode_skipped"] == {}
+    assert fam["s0_train"]["train_step_s"] > 0 and fam["s0_train"]["trainable_params"] > 0
+    report.model("qwen3_5")["kernels"] = {"torch_chunk_gated_delta_rule": False}  # fla missing: named, not run
+    del report.data["models"]["qwen3_5"]["kernel_vs_fallback"]
+    gpu_check.half_a(entry, args, report)
+    assert "torch fallback for torch_chunk_gated_delta_rule" in report.model("qwen3_5")["error"]
+    assert "kernel_vs_fallback" not in report.model("qwen3_5")
+
+
 def test_real_width_build_plan():
     """What the GPU builds: the paper's two hybrids at real width, one layer pattern deep, real vocabulary."""
     for entry in gpu_check.MODELS[:2]:
