@@ -9,7 +9,8 @@ the git-ignored ``.whl/`` beside the working tree; together they must stay under
 named (we name one: ``.whl``). The bundle, at this project's versions:
 
 - transformers (carried at our pin: the S0 cache seam and the padding hooks rely on 5.24's hybrid-cache internals;
-  its runtime dependencies tokenizers 0.23, huggingface-hub 1.3x and safetensors 0.8 are already there) and peft;
+  its runtime dependencies tokenizers 0.23, huggingface-hub 1.3x and safetensors 0.8 are already there), peft, and
+  regex (transformers checks its version at import; the image's is not known);
 - hydra-core, omegaconf and antlr4-python3-runtime (sdist only: built into a wheel here), because method presets are
   composed by Hydra;
 - flash-linear-attention and fla-core (pure Python, Triton kernels);
@@ -21,7 +22,7 @@ named (we name one: ``.whl``). The bundle, at this project's versions:
   not carried) the convolutions and the fused training-mode ``mamba_split_conv1d_scan_combined`` stay on torch.
 
 Versions: those installed in this project's venv for the packages it has (so the rehearsal runs what the tests run),
-and the pins below for the GPU-only ones. ``EXTRA`` (``make gpu-bundle GPU_BUNDLE_EXTRA="regex==2026.12.2"``) adds
+and the pins below for the GPU-only ones. ``EXTRA`` (``make gpu-bundle GPU_BUNDLE_EXTRA="NAME==VERSION"``) adds
 a wheel if the machine turns out to lack one.
 """
 
@@ -45,7 +46,8 @@ TREE_LIMIT = 64 * 2**20  # working tree + carried paths, per call
 COMMAND_LIMIT = 2000  # characters of one device command
 CARRY = (".whl",)  # the extra paths the command needs (at most 8)
 CHECK_SECONDS = 450  # the check's own limit: with the install it ends inside 8 minutes
-FROM_VENV = ("transformers", "peft", "hydra-core", "omegaconf", "antlr4-python3-runtime")
+# regex: transformers 5.24 checks regex>=2025.10.22 at import, and the image's version is not known.
+FROM_VENV = ("transformers", "peft", "regex", "hydra-core", "omegaconf", "antlr4-python3-runtime")
 GPU_PINS = {"flash-linear-attention": "0.6.0", "fla-core": "0.6.0", "mamba-ssm": "2.3.2.post1"}
 SDIST_ONLY = ("antlr4-python3-runtime", "mamba-ssm")  # built into wheels here
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
