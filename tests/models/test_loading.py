@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from s0repro.models import ModelLoadError, load_model
-from tests.conftest import REPO, model_config, tiny
+from tests.conftest import model_config, tiny
 
 
 def test_tiny_models_are_frozen_and_seeded():
