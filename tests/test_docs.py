@@ -7,7 +7,7 @@ A fenced block's info string says what happens to it:
   block is what it prints, compared line for line (so such a block must be ``slow``: it runs as written).
 - ```` ```bash ````: every command is checked without doing its work. ``make T ...`` by ``make -n`` and a dry run of
   every ``python -m s0repro.run`` line that prints; ``python -m s0repro.run ...`` by a dry run (``dry_run=true``,
-  results in a temporary folder); ``python -m pytest ...`` by collecting; any other ``python -m M ...`` by
+  results in a temporary folder); ``python -m pytest <file> -m <marker>`` by its file carrying that marker; any other ``python -m M ...`` by
   ``M --help``, which must name each ``--option`` the command uses (or the module declares it).
 - ```` ```bash gpu ```` / ```` ```bash no-ci ````: not run in CI (a GPU, a network or an account).
 
