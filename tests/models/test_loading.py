@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from s0repro.models import ModelLoadError, load_model
-from tests.conftest import REPO, model_config, tiny
+from tests.conftest import model_config, tiny
 
 
 def test_tiny_models_are_frozen_and_seeded():
@@ -64,12 +64,3 @@ def test_a_shipped_model_loads_by_name_or_path_from_any_directory(tmp_path, monk
     with pytest.raises(ModelLoadError, match="no model config 'tiny_gdm'.*tiny_gdn"):
         load_model("tiny_gdm")
 
-
-def test_the_readme_s0_snippet_runs_from_a_temporary_directory(tmp_path, monkeypatch):
-    readme = (REPO / "README.md").read_text()
-    snippet = readme.split("## Tune S0 in five lines", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
-    monkeypatch.chdir(tmp_path)
-    scope: dict = {}
-    exec(compile(snippet.replace("steps=20", "steps=2"), "README.md", "exec"), scope)  # noqa: S102
-    assert (tmp_path / "my_task_state" / "s0_state.safetensors").is_file()
-    assert scope["lm"].config.name == "tiny_gdn"
