@@ -33,6 +33,16 @@ class InitialStateCache(DynamicCache):
             return state
         return super().get_recurrent_state(layer_idx, state_idx)
 
+    def pending_state(self, layer_idx: int) -> torch.Tensor | None:
+        """The initial state layer ``layer_idx`` will be handed at prefill, or None (already handed out / none)."""
+        if layer_idx >= len(self.layers) or not self.layers[layer_idx].has_previous_state[0]:
+            return self._initial_states.get(layer_idx)
+        return None
+
+    def replace_pending(self, layer_idx: int, state: torch.Tensor) -> None:
+        """Hand out ``state`` instead of the pending one (a padding correction computed per batch row)."""
+        self._initial_states[layer_idx] = state
+
     def update_recurrent_state(
         self, recurrent_states: torch.Tensor, layer_idx: int, state_idx: int = 0, **kwargs
     ) -> torch.Tensor:
