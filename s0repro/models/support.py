@@ -69,7 +69,8 @@ TINY_WIDTH: dict[str, dict[str, Any]] = {
     "falcon_mamba": {"state_size": 8, "expand": 2, "conv_kernel": 4, "time_step_rank": 8},
     "jamba": {**_ATTN, "mamba_d_state": 8, "mamba_d_conv": 4, "mamba_expand": 2, "mamba_dt_rank": 8},
 }
-_TINY_COMMON = {"hidden_size": 64, "intermediate_size": 128, "max_position_embeddings": 256}
+# initializer_range 0.1 (not 0.02): a random tiny model's state then visibly moves its logits (as in tiny_mamba2)
+_TINY_COMMON = {"hidden_size": 64, "intermediate_size": 128, "max_position_embeddings": 256, "initializer_range": 0.1}
 
 
 def support_config(model_type: str, *, vocab_size: int, pad_token_id: int, eos_token_id: int,
