@@ -39,12 +39,16 @@ READS_STATE = "get_recurrent_state"
 
 
 def called_names(cls: type) -> frozenset[str]:
-    """Every global and attribute name the class's own methods refer to (decorators unwrapped)."""
+    """Every global and attribute name the methods of the class and its bases (not torch's) refer to, decorators
+    unwrapped."""
     names: set[str] = set()
-    for value in vars(cls).values():
-        fn = inspect.unwrap(value) if callable(value) else None
-        if isinstance(fn, types.FunctionType):
-            names.update(fn.__code__.co_names)
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("torch") or klass is object:
+            continue
+        for value in vars(klass).values():
+            fn = inspect.unwrap(value) if callable(value) else None
+            if isinstance(fn, types.FunctionType):
+                names.update(fn.__code__.co_names)
     return frozenset(names)
 
 

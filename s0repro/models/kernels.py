@@ -23,6 +23,12 @@ KERNELIZED = {
     "falcon_h1": ("transformers.models.falcon_h1.modeling_falcon_h1",
                   ("mamba2_chunk_scan", "mamba2_selective_state_update", "mamba2_split_conv1d_scan_combined",
                    "causal_conv1d_fn", "causal_conv1d_update")),
+    "mamba": ("transformers.models.mamba.modeling_mamba",
+              ("mamba_selective_scan", "mamba_selective_state_update", "mamba_inner_fn", "causal_conv1d_fn",
+               "causal_conv1d_update")),
+    "kimi_linear": ("transformers.models.kimi_linear.modeling_kimi_linear",
+                    ("chunk_kimi_delta_attention", "recurrent_kimi_delta_attention", "causal_conv1d_fn",
+                     "causal_conv1d_update")),
 }
 
 

@@ -79,6 +79,17 @@ class _Live(threading.local):
 _LIVE = _Live()
 
 
+def push_initial_state(state: torch.Tensor | None, mask: torch.Tensor | None = None) -> None:
+    """From now until :func:`pop_initial_state`, the wrapped scan starts from ``state`` ([batch, channels, N]; None:
+    from zero, as unwrapped); ``mask`` [batch, T] marks real tokens (pads neither decay nor write)."""
+    _LIVE.stack.append(None if state is None else _Pending(state, mask))
+
+
+def pop_initial_state() -> None:
+    if _LIVE.stack:
+        _LIVE.stack.pop()
+
+
 def wrap_scan(original: Callable) -> Callable:
     """Wrap ``mamba_selective_scan`` so that a live initial state enters as its exact effect."""
     @functools.wraps(original)
@@ -109,11 +120,10 @@ def install_entry_hooks(mixer: nn.Module, pending_state: Callable[[object, int],
         hidden = args[0] if args else kwargs.get("hidden_states")
         cache = kwargs.get("cache")
         state = pending_state(cache, mixer.layer_idx) if cache is not None and hidden.shape[1] > 1 else None
-        _LIVE.stack.append(None if state is None else _Pending(state, kwargs.get("attention_mask")))
+        push_initial_state(state, kwargs.get("attention_mask"))
 
     def leave(_module: nn.Module, _args: tuple, _kwargs: dict, _output: object) -> None:
-        if _LIVE.stack:
-            _LIVE.stack.pop()
+        pop_initial_state()
 
     return [mixer.register_forward_pre_hook(enter, with_kwargs=True),
             mixer.register_forward_hook(leave, with_kwargs=True, always_call=True)]

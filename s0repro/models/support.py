@@ -24,13 +24,15 @@ _GDN_PAIR = {"num_hidden_layers": 2, "layer_types": ["linear_attention", "full_a
 _M2 = {"mamba_n_heads": 4, "mamba_d_head": 32, "mamba_d_state": 16, "mamba_n_groups": 1, "mamba_d_conv": 4,
        "mamba_chunk_size": 16, "mamba_expand": 2}
 
+# MoE rows route every token to both experts: top-1 routing would make the finite-difference checks step across a
+# routing boundary
 # config class (by model_type) per supported row; qwen3_5 rows use the text-only configs of the VL checkpoints
 CONFIG_TYPE = {"qwen3_5": "qwen3_5_text", "qwen3_5_moe": "qwen3_5_moe_text"}
 
 STRUCTURE: dict[str, dict[str, Any]] = {
     "qwen3_5": _GDN_PAIR,
-    "qwen3_5_moe": {**_GDN_PAIR, "num_experts": 2, "num_experts_per_tok": 1},
-    "qwen3_next": {**_GDN_PAIR, "num_experts": 2, "num_experts_per_tok": 1},
+    "qwen3_5_moe": {**_GDN_PAIR, "num_experts": 2, "num_experts_per_tok": 2},
+    "qwen3_next": {**_GDN_PAIR, "num_experts": 2, "num_experts_per_tok": 2},
     "olmo_hybrid": _GDN_PAIR,
     "falcon_h1": {"num_hidden_layers": 1},
     "bamba": {"num_hidden_layers": 2, "attn_layer_indices": [1]},
