@@ -31,8 +31,8 @@ from s0repro.methods.base import ArtefactMismatchError, build_method
 from s0repro.methods.s0 import S0Method
 from s0repro.models.cache import InitialStateCache
 from s0repro.models.padding import PaddingNeutralHooks
-from s0repro.models.seams import install_initial_state_seams
 from s0repro.models.recurrent import require_recurrent_layers
+from s0repro.models.seams import install_initial_state_seams
 
 
 class S0Bank:

@@ -26,8 +26,8 @@ from s0repro.methods.base import InferenceCost, MethodConfig, register
 from s0repro.methods.layer_state import LayerSpec, LayerStateMethod, check_layer_spec
 from s0repro.models.cache import InitialStateCache
 from s0repro.models.padding import PaddingNeutralHooks
-from s0repro.models.seams import install_initial_state_seams
 from s0repro.models.recurrent import RecurrentLayer
+from s0repro.models.seams import install_initial_state_seams
 
 # The authors' values for GatedDeltaNet and Mamba-2. They publish none for the other two kinds, so each takes the value
 # of the kind whose state it reads out the same way: KDA is GatedDeltaNet's delta rule (L2-normalised q and k, read

@@ -31,6 +31,7 @@ from torch.utils.hooks import RemovableHandle
 from s0repro.models.cache import InitialStateCache
 from s0repro.models.families import pad_targets
 from s0repro.models.recurrent import RecurrentLayer, find_recurrent_layers
+from s0repro.models.scan_patch import ScanPatch
 
 # softplus(-1e4) and sigmoid(-1e4) are exactly 0 in fp32 and bf16, and -1e4 is finite in fp16.
 NEUTRAL_PREACTIVATION = -1.0e4
@@ -45,7 +46,7 @@ class _MaskHolder:
 class PaddingNeutralHooks:
     """Handles of the installed hooks; ``remove()`` restores the model exactly."""
 
-    handles: list[RemovableHandle] = field(default_factory=list)
+    handles: list[RemovableHandle | ScanPatch] = field(default_factory=list)  # hooks, and scan wrappers (seams)
 
     def remove(self) -> None:
         for handle in self.handles:

@@ -24,11 +24,11 @@ _GDN_PAIR = {"num_hidden_layers": 2, "layer_types": ["linear_attention", "full_a
 _M2 = {"mamba_n_heads": 4, "mamba_d_head": 32, "mamba_d_state": 16, "mamba_n_groups": 1, "mamba_d_conv": 4,
        "mamba_chunk_size": 16, "mamba_expand": 2}
 
-# MoE rows route every token to both experts: top-1 routing would make the finite-difference checks step across a
-# routing boundary
 # config class (by model_type) per supported row; qwen3_5 rows use the text-only configs of the VL checkpoints
 CONFIG_TYPE = {"qwen3_5": "qwen3_5_text", "qwen3_5_moe": "qwen3_5_moe_text"}
 
+# MoE rows route every token to both experts: top-1 routing would make the finite-difference checks step across a
+# routing boundary
 STRUCTURE: dict[str, dict[str, Any]] = {
     "qwen3_5": _GDN_PAIR,
     "qwen3_5_moe": {**_GDN_PAIR, "num_experts": 2, "num_experts_per_tok": 2},
@@ -76,12 +76,13 @@ _TINY_COMMON = {"hidden_size": 64, "intermediate_size": 128, "max_position_embed
 
 
 def support_config(model_type: str, *, vocab_size: int, pad_token_id: int, eos_token_id: int,
-                   real_width: bool = False) -> PretrainedConfig:
-    """The config of ``model_type``'s test model; an unknown or refused type is a ValueError naming the supported."""
+                   real_width: bool = False, **overrides: Any) -> PretrainedConfig:
+    """The config of ``model_type``'s test model (``overrides``: any other config keywords, e.g. more layers); an
+    unknown or refused type is a ValueError naming the supported."""
     if model_type not in STRUCTURE:
         why = f" ({REFUSED[model_type]})" if model_type in REFUSED else ""
         raise ValueError(f"model type {model_type!r} is not supported{why}; supported: {', '.join(SUPPORTED_TYPES)}")
     width = {} if real_width else {**_TINY_COMMON, **TINY_WIDTH[model_type]}
-    return CONFIG_MAPPING[CONFIG_TYPE.get(model_type, model_type)](
-        **STRUCTURE[model_type], **width, vocab_size=vocab_size, pad_token_id=pad_token_id,
-        eos_token_id=eos_token_id, bos_token_id=eos_token_id, tie_word_embeddings=True)
+    fields = {**STRUCTURE[model_type], **width, "vocab_size": vocab_size, "pad_token_id": pad_token_id,
+              "eos_token_id": eos_token_id, "bos_token_id": eos_token_id, "tie_word_embeddings": True, **overrides}
+    return CONFIG_MAPPING[CONFIG_TYPE.get(model_type, model_type)](**fields)

@@ -49,10 +49,10 @@ class Row:
     passed: dict[str, bool]
 
 
-def build(model_type: str, tokenizer: PreTrainedTokenizerBase, seed: int = 0) -> PreTrainedModel:
-    """A frozen fp32 tiny model of ``model_type``, deterministic in ``seed``."""
+def build(model_type: str, tokenizer: PreTrainedTokenizerBase, seed: int = 0, **overrides) -> PreTrainedModel:
+    """A frozen fp32 tiny model of ``model_type``, deterministic in ``seed`` (``overrides``: config keywords)."""
     config = support_config(model_type, vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
-                            eos_token_id=tokenizer.eos_token_id)
+                            eos_token_id=tokenizer.eos_token_id, **overrides)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     init_long_memory(model, torch.Generator().manual_seed(seed))

@@ -57,9 +57,11 @@ def test_detection_is_by_scan_function_not_class_name():
 @pytest.mark.parametrize("model_type", ["falcon_h1", "mamba"])
 def test_a_one_token_prompt_trains(model_type):
     """The single-step update writes its state in place; the gradient must still reach S0, and equal the one the
-    same prompt gives through the full scan path (two tokens, the first of which is then masked out as padding)."""
+    same prompt gives through the full scan path (two tokens, the first of which is then masked out as padding).
+    Two layers: only then does the step's decay depend on S0 (through layer 0), so autograd keeps the state that the
+    step overwrites, and backward raised before the fix."""
     tok = build_char_tokenizer()
-    model = build(model_type, tok)
+    model = build(model_type, tok, num_hidden_layers=2)
     method = build_method("s0", {"alpha": 1.0, "alpha_mode": "train_and_inference"})
     method.attach(model)
     gen = torch.Generator().manual_seed(1)
