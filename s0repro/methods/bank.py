@@ -30,8 +30,9 @@ from s0repro.errors import UserError
 from s0repro.methods.base import ArtefactMismatchError, build_method
 from s0repro.methods.s0 import S0Method
 from s0repro.models.cache import InitialStateCache
-from s0repro.models.padding import PaddingNeutralHooks, install_padding_neutral_decay
+from s0repro.models.padding import PaddingNeutralHooks
 from s0repro.models.recurrent import require_recurrent_layers
+from s0repro.models.seams import install_initial_state_seams
 
 
 class S0Bank:
@@ -44,7 +45,7 @@ class S0Bank:
         # per layer: [1 + tasks, heads, k, v] fp32; row 0 is the zero state of rows without a task
         self._table = {l.layer_idx: torch.zeros((1, *l.state_shape), device=self._device) for l in self.layers}
         self._rows: dict[str, int] = {}  # task name -> its row in every table
-        self._hooks: PaddingNeutralHooks | None = install_padding_neutral_decay(model)
+        self._hooks: PaddingNeutralHooks | None = install_initial_state_seams(model)
 
     @property
     def tasks(self) -> list[str]:

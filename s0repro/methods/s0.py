@@ -4,12 +4,12 @@ Per recurrent layer one fp32 state, zero-initialised (so the untrained method *i
 :class:`InitialStateCache` before the prompt is processed, in training forwards and in ``generate()`` alike.
 
 Scale. The authors' code trains the raw state and multiplies it by ``alpha`` only at inference (0.07 for
-GatedDeltaNet, 0.65 for Mamba-2), optionally ``alpha * S0 / ||S0||_F`` per layer; the paper's Algorithm 1 applies
-``alpha`` during training too. Both are here: ``alpha_mode="inference_only"`` (the code's, our default) or
+GatedDeltaNet, 0.65 for Mamba-2; ``DEFAULT_ALPHA`` for the other kinds), optionally ``alpha * S0 / ||S0||_F`` per
+layer; the paper's Algorithm 1 applies ``alpha`` during training too. Both are here: ``alpha_mode="inference_only"`` (the code's, our default) or
 ``"train_and_inference"``, and ``normalize``. ``alpha=None`` takes the family default.
 
 Left padding is made harmless by :mod:`s0repro.models.padding` (pad positions do not decay the state), installed on
-attach and removed on detach. Gradient checkpointing drops the cache silently, so it is refused.
+attach with the other seams (:mod:`s0repro.models.seams`) and removed on detach. Gradient checkpointing drops the cache silently, so it is refused.
 """
 
 from __future__ import annotations
@@ -25,10 +25,15 @@ from s0repro.errors import UserError
 from s0repro.methods.base import InferenceCost, MethodConfig, register
 from s0repro.methods.layer_state import LayerSpec, LayerStateMethod, check_layer_spec
 from s0repro.models.cache import InitialStateCache
-from s0repro.models.padding import PaddingNeutralHooks, install_padding_neutral_decay
+from s0repro.models.padding import PaddingNeutralHooks
 from s0repro.models.recurrent import RecurrentLayer
+from s0repro.models.seams import install_initial_state_seams
 
-DEFAULT_ALPHA = {"gated_deltanet": 0.07, "mamba2": 0.65}
+# The authors' values for GatedDeltaNet and Mamba-2. They publish none for the other two kinds, so each takes the value
+# of the kind whose state it reads out the same way: KDA is GatedDeltaNet's delta rule (L2-normalised q and k, read
+# out as S^T q / sqrt(K)) with a per-channel instead of per-head decay; Mamba-1 is Mamba-2's selective SSM (read out
+# by C, no normalisation) with a per-channel instead of per-head step.
+DEFAULT_ALPHA = {"gated_deltanet": 0.07, "mamba2": 0.65, "kda": 0.07, "mamba1": 0.65}
 ALPHA_MODES = ("inference_only", "train_and_inference")
 
 
@@ -37,7 +42,7 @@ class S0Config(MethodConfig):
     name: str = "s0"
     lr: float = 1e-3  # paper: Adam, lr 1e-3
     steps: int = 20  # paper: 20 full passes over the ~48 verified solutions
-    alpha: float | None = None  # None: 0.07 (GatedDeltaNet) / 0.65 (Mamba-2), the authors' defaults
+    alpha: float | None = None  # None: the kind's DEFAULT_ALPHA (the authors': 0.07 GatedDeltaNet, 0.65 Mamba-2)
     alpha_mode: str = "inference_only"  # the authors' code; "train_and_inference" is the paper's Algorithm 1
     normalize: bool = False  # alpha * S0 / ||S0||_F per layer (the authors' MATH-500 / Spider runs)
     l2: float = 5e-4  # lambda * sum ||S0||_F^2
@@ -70,7 +75,7 @@ class S0Method(LayerStateMethod):
         if getattr(model, "is_activation_checkpointing", False):
             raise UserError("S0 tuning cannot run with gradient checkpointing: it drops the cache that carries S0")
         self._attach_states(model)
-        self._hooks = install_padding_neutral_decay(model)
+        self._hooks = install_initial_state_seams(model)
         self.model = self.base_model = model
         return model
 
@@ -98,7 +103,7 @@ class S0Method(LayerStateMethod):
     def model_kwargs(self, batch_size: int, *, training: bool = False) -> dict[str, Any]:
         model = self._require_attached()
         initial = {
-            l.layer_idx: self.effective_state(l, training=training).unsqueeze(0).expand(batch_size, -1, -1, -1)
+            l.layer_idx: self.effective_state(l, training=training).unsqueeze(0).expand(batch_size, *l.state_shape)
             .contiguous()
             for l in self.layers
         }

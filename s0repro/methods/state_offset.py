@@ -3,8 +3,8 @@
 One fp32 offset per recurrent layer, the same shape as S0 and zero-initialised. Where S0 changes only where the
 recurrence *starts*, the offset enters the output at *every* step, prefill and decode alike:
 
-- GatedDeltaNet:  o_t = (S_t + dS)^T q_t  = S_t^T q_t + dS^T q_t
-- Mamba-2:        y_t = C_t (h_t + h')    = C_t h_t  + C_t h'
+- GatedDeltaNet, KDA:  o_t = (S_t + dS)^T q_t  = S_t^T q_t + dS^T q_t
+- Mamba-2, Mamba-1:    y_t = C_t (h_t + h')    = C_t h_t  + C_t h'
 
 so the method is "the base scan, plus one extra read-out term" -- that extra matmul per token is its per-step cost.
 
@@ -76,6 +76,11 @@ def gdn_offset_readout(query: torch.Tensor, offset: torch.Tensor, *, qk_l2norm: 
         q = q * torch.rsqrt((q * q).sum(dim=-1, keepdim=True) + QK_L2NORM_EPS)
     q = q * q.shape[-1] ** -0.5
     return torch.einsum("bthk,hkv->bthv", q, offset.float())
+
+
+def mamba1_offset_readout(c: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+    """C h' per token and channel. c [B, N, T] (or [B, N] for one step); offset [D, N]; returns [B, D, T] / [B, D]."""
+    return torch.einsum("bn...,dn->bd...", c.float(), offset.float())
 
 
 def mamba2_offset_readout(c: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
@@ -154,6 +159,32 @@ def _wrap_mamba2_fused(original: Callable) -> Callable:
     return fused_or_decline
 
 
+def _wrap_mamba1_scan(original: Callable) -> Callable:
+    @functools.wraps(original)
+    def scan_with_offset(hidden_states, dt, A, B, C, *args, **kwargs):
+        out = original(hidden_states, dt, A, B, C, *args, **kwargs)
+        offset = _LIVE.offset
+        if offset is None:
+            return out
+        y, rest = (out[0], out[1:]) if isinstance(out, tuple) else (out, None)
+        y = y + _gated(mamba1_offset_readout(C, offset), kwargs.get("z")).to(y.dtype)  # [B, D, T]
+        return y if rest is None else (y, *rest)
+
+    return scan_with_offset
+
+
+def _wrap_mamba1_step(original: Callable) -> Callable:
+    @functools.wraps(original)
+    def state_update_with_offset(state, hidden_states, dt, A, B, C, *args, **kwargs):
+        out = original(state, hidden_states, dt, A, B, C, *args, **kwargs)
+        offset = _LIVE.offset
+        if offset is None:
+            return out
+        return out + _gated(mamba1_offset_readout(C, offset), kwargs.get("z")).to(out.dtype)  # [B, D]
+
+    return state_update_with_offset
+
+
 SCAN_WRAPPERS: dict[str, dict[str, Callable[[Callable], Callable]]] = {
     "gated_deltanet": {
         "torch_chunk_gated_delta_rule": _wrap_gdn,
@@ -164,11 +195,22 @@ SCAN_WRAPPERS: dict[str, dict[str, Callable[[Callable], Callable]]] = {
         "mamba2_selective_state_update": _wrap_mamba2_step,
         "mamba2_split_conv1d_scan_combined": _wrap_mamba2_fused,
     },
+    "kda": {  # the same read-out as GatedDeltaNet (q L2-normalised in the kernel, scaled by K^-1/2)
+        "chunk_kimi_delta_attention": _wrap_gdn,
+        "recurrent_kimi_delta_attention": _wrap_gdn,
+    },
+    "mamba1": {
+        "mamba_selective_scan": _wrap_mamba1_scan,
+        "mamba_selective_state_update": _wrap_mamba1_step,
+        "mamba_inner_fn": _wrap_mamba2_fused,  # fused training path (kernel only): declined, as for Mamba-2
+    },
 }
 # the names a mixer must call for the term to reach every step (the fused one is optional: kernel only)
 _REQUIRED = {
     "gated_deltanet": ["torch_chunk_gated_delta_rule", "torch_recurrent_gated_delta_rule"],
     "mamba2": ["mamba2_chunk_scan", "mamba2_selective_state_update"],
+    "kda": ["chunk_kimi_delta_attention", "recurrent_kimi_delta_attention"],
+    "mamba1": ["mamba_selective_scan", "mamba_selective_state_update"],
 }
 _ORIGINALS: dict[tuple[str, str], Callable] = {}
 _USERS: dict[str, int] = {}

@@ -90,8 +90,11 @@ class SurvivalReport:
 
 
 def _log_decay_hook(layer: RecurrentLayer, sink: dict[int, torch.Tensor]):
-    """A forward hook on the projection that produces the step size; stores sum_t log(decay) per head (row 0)."""
+    """A forward hook on the projection that produces the step size; stores sum_t log(decay) per head (row 0).
+    None for KDA and Mamba-1, whose decay is per channel (their ``decay_only`` is left empty)."""
     mixer = layer.module
+    if layer.kind not in ("gated_deltanet", "mamba2"):
+        return None
 
     if layer.kind == "gated_deltanet":  # g = -exp(A_log) * softplus(a + dt_bias); decay = exp(g)
         def hook(_module, _inputs, a):
@@ -100,7 +103,7 @@ def _log_decay_hook(layer: RecurrentLayer, sink: dict[int, torch.Tensor]):
         return mixer.in_proj_a.register_forward_hook(hook)
 
     def hook(_module, _inputs, projected):  # Mamba-2: decay = exp(A * softplus(dt + dt_bias)), dt after mup
-        raw = (projected * mixer.mup_vector)[0, :, -mixer.num_heads:].float()
+        raw = (projected * getattr(mixer, "mup_vector", 1.0))[0, :, -mixer.num_heads:].float()  # mup: Falcon-H1
         sink[layer.layer_idx] = (-mixer.A_log.float().exp() * F.softplus(raw + mixer.dt_bias)).sum(0)
     return mixer.in_proj.register_forward_hook(hook)
 
@@ -118,7 +121,7 @@ def _probe_one(model: PreTrainedModel, layers: list[RecurrentLayer], ids: torch.
     cache = InitialStateCache(probes, config=model.config)
     batch = ids.to(device).expand(rows, -1)
     log_decay: dict[int, torch.Tensor] = {}
-    handles = [_log_decay_hook(layer, log_decay) for layer in layers]
+    handles = [h for h in (_log_decay_hook(layer, log_decay) for layer in layers) if h is not None]
     try:
         with torch.no_grad():
             model(input_ids=batch, attention_mask=torch.ones_like(batch), cache=cache, use_cache=True)
@@ -130,7 +133,8 @@ def _probe_one(model: PreTrainedModel, layers: list[RecurrentLayer], ids: torch.
         final = cache.layers[layer.layer_idx].recurrent_states[0].float()  # the state after the prompt
         delta = (final[1 + j] - final[0]).flatten(1).norm(dim=1)
         out.append((delta.cpu() / start[layer.layer_idx][1 + j]).tolist())
-    return out, [log_decay[layer.layer_idx].cpu().tolist() for layer in layers]
+    return out, [log_decay[layer.layer_idx].cpu().tolist() if layer.layer_idx in log_decay else []
+                 for layer in layers]
 
 
 def state_survival(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, prompts: list[str], *,
@@ -142,16 +146,17 @@ def state_survival(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, p
         return SurvivalReport(layers=[], prompt_tokens=[])
     generator = torch.Generator().manual_seed(seed)
     logs = [[0.0] * layer.state_shape[0] for layer in layers]
-    decay_logs = [[0.0] * layer.state_shape[0] for layer in layers]
+    decay_logs: list[list[float]] = [[] for _ in layers]
     lengths = []
     for prompt in prompts:
         ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]])
         lengths.append(ids.shape[1])
         fractions, log_decays = _probe_one(model, layers, ids, generator)
         for j, (per_head, decays) in enumerate(zip(fractions, log_decays, strict=True)):
-            for h, (f, d) in enumerate(zip(per_head, decays, strict=True)):
+            for h, f in enumerate(per_head):
                 logs[j][h] += math.log(max(f, 1e-300)) / len(prompts)
-                decay_logs[j][h] += max(d, -690.0) / len(prompts)
+            decay_logs[j] = [acc + max(d, -690.0) / len(prompts)
+                             for acc, d in zip(decay_logs[j] or [0.0] * len(decays), decays, strict=True)]
     result = [LayerSurvival(layer.layer_idx, layer.kind, [math.exp(x) for x in logs[j]],
                             [math.exp(x) for x in decay_logs[j]]) for j, layer in enumerate(layers)]
     return SurvivalReport(layers=result, prompt_tokens=lengths)

@@ -6,12 +6,17 @@ care; a learned initial state S0 fades by decay^pad_len, so a short prompt in a 
 weaker S0 than it sees alone. (The authors' batched evaluations suffer from this.)
 
 Our mechanism: at pad positions we drive the step size to zero by writing a large negative pre-activation into the
-projections that produce it, so the decay is exp(0) = 1 and the write is zero:
-- GatedDeltaNet: ``in_proj_a`` -> softplus(a + dt_bias) = 0 so g = 0; ``in_proj_b`` -> sigmoid(b) = 0 so beta = 0.
-- Mamba-2 (Falcon-H1): the dt slice of ``in_proj`` -> softplus(dt + dt_bias) = 0 so dA = 1 and dt * B * x = 0.
-Because only the projections' outputs change, the torch fallback and the fla / mamba-ssm kernels see the same thing.
-The mask reaches the mixer as its ``attention_mask`` kwarg (transformers trims it to the local sequence and passes
-None for decode steps and unpadded batches, in which case the hooks do nothing).
+projections that produce it (which ones, per kind: :func:`s0repro.models.families.pad_targets`), so the decay is
+exp(0) = 1 and the write is zero. Because only the projections' outputs change, the torch fallback and the fla /
+mamba-ssm kernels see the same thing. The mask reaches the mixer as its ``attention_mask`` kwarg (transformers trims it
+to the local sequence and passes None for decode steps and unpadded batches, in which case the hooks do nothing).
+
+Two kinds need more than the projections:
+- Mamba-2 mixers that clamp dt to at least ``time_step_min`` (Nemotron-H, Zamba2: ``time_step_limit[0] > 0``) still
+  decay by exp(A * t_min) at every pad. There the state a padded row is handed is divided by exactly that decay,
+  exp(A * t_min * pads), so the state that reaches the row's first real token is its S0 (the zero state of an
+  untuned row is untouched).
+- Mamba-1 has no projection to reach (see :mod:`s0repro.models.mamba1`, which zeroes dt at pads where S0 enters).
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
+from s0repro.models.cache import InitialStateCache
+from s0repro.models.families import pad_targets
 from s0repro.models.recurrent import RecurrentLayer, find_recurrent_layers
+from s0repro.models.scan_patch import ScanPatch
 
 # softplus(-1e4) and sigmoid(-1e4) are exactly 0 in fp32 and bf16, and -1e4 is finite in fp16.
 NEUTRAL_PREACTIVATION = -1.0e4
@@ -38,7 +46,7 @@ class _MaskHolder:
 class PaddingNeutralHooks:
     """Handles of the installed hooks; ``remove()`` restores the model exactly."""
 
-    handles: list[RemovableHandle] = field(default_factory=list)
+    handles: list[RemovableHandle | ScanPatch] = field(default_factory=list)  # hooks, and scan wrappers (seams)
 
     def remove(self) -> None:
         for handle in self.handles:
@@ -62,21 +70,33 @@ def _fill_pads(holder: _MaskHolder, columns: slice) -> Callable:
     return hook
 
 
+def _undo_pad_floor(mixer: nn.Module, cache: object, mask: torch.Tensor) -> None:
+    """Divide a padded row's pending initial state by the decay its pads will apply at dt = time_step_min."""
+    if not isinstance(cache, InitialStateCache):
+        return
+    state = cache.pending_state(mixer.layer_idx)
+    if state is None:
+        return
+    pads = (~mask.to(torch.bool)).sum(dim=1).to(torch.float32)  # [batch]
+    log_decay = -torch.exp(mixer.A_log.float()) * float(mixer.time_step_limit[0])  # per pad step, [heads]
+    scale = torch.exp(-pads[:, None] * log_decay[None, :]).to(state.device)  # [batch, heads]
+    cache.replace_pending(mixer.layer_idx, state * scale.view(*scale.shape, *([1] * (state.dim() - 2))))
+
+
 def _install_one(layer: RecurrentLayer) -> list[RemovableHandle]:
     holder = _MaskHolder()
     mixer = layer.module
+    floor = layer.kind == "mamba2" and float(getattr(mixer, "time_step_limit", (0.0,))[0]) > 0
 
     def capture(_module: nn.Module, args: tuple, kwargs: dict) -> None:
         # Every mixer call overwrites the mask (decode steps pass None), so no stale mask outlives its forward.
         holder.mask = kwargs.get("attention_mask")
+        if floor and holder.mask is not None and not holder.mask.to(torch.bool).all():
+            _undo_pad_floor(mixer, kwargs.get("cache"), holder.mask)
 
     handles = [mixer.register_forward_pre_hook(capture, with_kwargs=True)]
-    if layer.kind == "gated_deltanet":
-        everything = slice(None)
-        handles.append(mixer.in_proj_a.register_forward_hook(_fill_pads(holder, everything)))
-        handles.append(mixer.in_proj_b.register_forward_hook(_fill_pads(holder, everything)))
-    else:  # mamba2: in_proj output is [gate | x B C | dt]; dt is the last num_heads columns
-        handles.append(mixer.in_proj.register_forward_hook(_fill_pads(holder, slice(-mixer.num_heads, None))))
+    for target in pad_targets(mixer, layer.kind):
+        handles.append(target.projection.register_forward_hook(_fill_pads(holder, target.columns)))
     return handles
 
 

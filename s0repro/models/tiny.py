@@ -23,6 +23,7 @@ from transformers import AutoModelForCausalLM, PretrainedConfig, PreTrainedModel
 
 from s0repro.models.recurrent import RecurrentLayer, find_recurrent_layers
 
+LONG_MEMORY_KINDS = ("gated_deltanet", "mamba2")
 SLOW_DT = 1e-3  # pinned head i steps dt = SLOW_DT * 2**i with A = 1: the long end of mamba-ssm's / fla's init range
 
 
@@ -32,8 +33,11 @@ def _inverse_softplus(x: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def init_long_memory(model: PreTrainedModel, generator: torch.Generator) -> None:
-    """Re-initialise every recurrent layer's decay parameters (A_log, dt_bias) for long memory."""
+    """Re-initialise the decay parameters (A_log, dt_bias: one per head) of every GatedDeltaNet / Mamba-2 layer for
+    long memory (KDA and Mamba-1 keep transformers' init, whose per-channel ranges are already the reference ones)."""
     for layer in find_recurrent_layers(model):
+        if layer.kind not in LONG_MEMORY_KINDS:
+            continue
         mixer = layer.module
         n = mixer.A_log.numel()
         low = 0.0 if layer.kind == "gated_deltanet" else 1.0
