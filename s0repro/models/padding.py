@@ -12,11 +12,15 @@ projections that produce it, so the decay is exp(0) = 1 and the write is zero:
 Because only the projections' outputs change, the torch fallback and the fla / mamba-ssm kernels see the same thing.
 The mask reaches the mixer as its ``attention_mask`` kwarg (transformers trims it to the local sequence and passes
 None for decode steps and unpadded batches, in which case the hooks do nothing).
+
+:meth:`PaddingNeutralHooks.pads_decay` switches the hooks off for a while: the authors' batched transfer evaluation
+(``eval.pads=decay``), where each row's S0 fades by the per-head decay of its pad positions, as in their code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -39,6 +43,16 @@ class PaddingNeutralHooks:
     """Handles of the installed hooks; ``remove()`` restores the model exactly."""
 
     handles: list[RemovableHandle] = field(default_factory=list)
+    active: bool = True  # False inside pads_decay(): pad positions decay the state as without the hooks
+
+    @contextmanager
+    def pads_decay(self) -> Iterator[None]:
+        """Let pad positions decay the state (the authors' batched evaluation) until the block ends."""
+        self.active = False
+        try:
+            yield
+        finally:
+            self.active = True
 
     def remove(self) -> None:
         for handle in self.handles:
@@ -46,10 +60,10 @@ class PaddingNeutralHooks:
         self.handles.clear()
 
 
-def _fill_pads(holder: _MaskHolder, columns: slice) -> Callable:
+def _fill_pads(holder: _MaskHolder, columns: slice, hooks: PaddingNeutralHooks) -> Callable:
     def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> torch.Tensor | None:
         mask = holder.mask
-        if mask is None or mask.shape[1] != output.shape[1]:
+        if not hooks.active or mask is None or mask.shape[1] != output.shape[1]:
             return None
         pads = ~mask.to(torch.bool)
         if not pads.any():
@@ -62,7 +76,7 @@ def _fill_pads(holder: _MaskHolder, columns: slice) -> Callable:
     return hook
 
 
-def _install_one(layer: RecurrentLayer) -> list[RemovableHandle]:
+def _install_one(layer: RecurrentLayer, hooks: PaddingNeutralHooks) -> list[RemovableHandle]:
     holder = _MaskHolder()
     mixer = layer.module
 
@@ -73,10 +87,10 @@ def _install_one(layer: RecurrentLayer) -> list[RemovableHandle]:
     handles = [mixer.register_forward_pre_hook(capture, with_kwargs=True)]
     if layer.kind == "gated_deltanet":
         everything = slice(None)
-        handles.append(mixer.in_proj_a.register_forward_hook(_fill_pads(holder, everything)))
-        handles.append(mixer.in_proj_b.register_forward_hook(_fill_pads(holder, everything)))
+        handles.append(mixer.in_proj_a.register_forward_hook(_fill_pads(holder, everything, hooks)))
+        handles.append(mixer.in_proj_b.register_forward_hook(_fill_pads(holder, everything, hooks)))
     else:  # mamba2: in_proj output is [gate | x B C | dt]; dt is the last num_heads columns
-        handles.append(mixer.in_proj.register_forward_hook(_fill_pads(holder, slice(-mixer.num_heads, None))))
+        handles.append(mixer.in_proj.register_forward_hook(_fill_pads(holder, slice(-mixer.num_heads, None), hooks)))
     return handles
 
 
@@ -84,5 +98,5 @@ def install_padding_neutral_decay(model: nn.Module) -> PaddingNeutralHooks:
     """Install the hooks on every recurrent layer of ``model`` (a no-op on a pure Transformer)."""
     hooks = PaddingNeutralHooks()
     for layer in find_recurrent_layers(model):
-        hooks.handles.extend(_install_one(layer))
+        hooks.handles.extend(_install_one(layer, hooks))
     return hooks
