@@ -46,6 +46,19 @@ def test_transfer_rows_and_spider_alphas(paper_like, tmp_path, md_row):
     assert md_row(text, "Spider (s0_a007): S0 vs baseline")[8] == "0/1"
 
 
+def test_transfer_shows_ours_exact_beside_the_authors_batched_scores(results_dir, tmp_path, md_row):
+    from tests.experiments.conftest import write_result
+
+    for seed, (k, exact) in enumerate([(72, 75), (73, 77)]):
+        write_result(results_dir, "transfer_gsm8k", "gsm8k", "none", seed, 70, exact=70)
+        write_result(results_dir, "transfer_gsm8k", "gsm8k", "s0", seed, k, exact=exact)
+    text = _render(transfer, results_dir, tmp_path)
+    row = md_row(text, "GSM8K")
+    assert row[6:8] == ["83.3 ± 0.0", f"{100 * 76 / 84:.1f} ± {100 * np.std([75, 77], ddof=1) / 84:.1f}"]
+    assert md_row(text, "Spider")[6:8] == ["–", "–"]  # not run: no exact scores either
+    assert "pads decay S0" in text
+
+
 def test_prefix_control_counts_runs_below_base(paper_like, tmp_path, md_row):
     text = _render(prefix_control, paper_like, tmp_path)
     assert md_row(text, "baseline")[2] == "47.6 ± 0.0"
