@@ -33,6 +33,17 @@ TINY_NOTE = ("SCALE=tiny: tiny models of the same architecture families on minic
              "pipeline, not the paper's numbers.")
 
 
+OFFSET_READINGS = {"readout": "dS in the read-out, o_t = (S_t + dS)^T q_t (Kang et al.; method.where=readout)",
+                   "recurrence": "dS added to the state inside the recurrence every step (method.where=recurrence)",
+                   None: "not recorded (results from before method.where: the read-out, the only reading then)"}
+
+
+def offset_notes(cells: Sequence[Cell | None]) -> list[str]:
+    """Which reading of the state offset the table's offset cells ran (nothing when none ran)."""
+    ran = {c.where for c in cells if c is not None}
+    return [f"State offset: {'; '.join(OFFSET_READINGS[w] for w in sorted(ran, key=str))}."] if ran else []
+
+
 def code_task_name(scale: str) -> str:
     return "minicode" if scale == "tiny" else "HumanEval"
 

@@ -81,6 +81,7 @@ def render(opts: Options) -> list[Path]:
     paired.notes.append("Seed-level, paired over the seeds both methods ran (the paper's test).")
     problem = StatsTable("Table 3, both views: state offset vs S0 (seed-level columns: Welch, unpaired)")
     problem.compare("state offset vs S0", offset, s0)
+    main.notes.extend(offset_notes([found["state_offset"]]))
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
     return write_report(opts.out, NAME, [main, paired, problem, vs_table("Table 3: paper vs ours", vs)],

@@ -232,3 +232,14 @@ def test_eval_fast_and_per_seed_baseline_override_an_experiment():
     ev = to_settings(compose(["+exp=qwen3_5", "eval=fast", "eval.baseline=per_seed"])).eval
     assert (ev.batch_size, ev.cleanup, ev.baseline) == (8, "authors", "per_seed")
     assert to_settings(compose(["eval=paper"])).eval.batch_size == 1
+
+
+def test_the_k16_variant_changes_only_k_the_name_and_the_seed():
+    """conf/exp/qwen3_5_k16.yaml: Table 1's Qwen experiment with 16 samples per problem, one seed, nothing else."""
+    from dataclasses import asdict
+
+    k4, k16 = (asdict(to_settings(compose([f"+exp={e}"]))) for e in ("qwen3_5", "qwen3_5_k16"))
+    assert (k4["train"].pop("samples_per_problem"), k16["train"].pop("samples_per_problem")) == (4, 16)
+    assert (k16.pop("exp_name"), k16.pop("seed")) == ("qwen3_5_k16", [42])
+    k4.pop("exp_name"), k4.pop("seed")
+    assert k16 == k4
