@@ -24,6 +24,7 @@ from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text
 from s0repro.errors import UserError
 from s0repro.results import CorruptResultError, iter_results
 from s0repro.stats import Cell, SeedComparison, group_cells, holm, problem_level, seed_level
+from s0repro.stats.ttest import ZERO_VARIANCE
 from s0repro.stats.views import ProblemComparison
 
 RESULTS_ENV = "S0REPRO_RESULTS"
@@ -220,7 +221,7 @@ class StatsTable(Table):
             change = pct(sv.delta, signed=True) + ("" if sv.delta_sd != sv.delta_sd else f" ± {pct(sv.delta_sd)}")
             test = {"welch": "Welch t", "one_sample": "one-sample t (single base run)"}.get(sv.test.test, sv.test.test)
             if not sv.test.defined:
-                test += " (undefined: n < 2)"
+                test += " (undefined: zero variance)" if sv.test.note == ZERO_VARIANCE else " (undefined: n < 2)"
             mcn = f"{pv.n_significant}/{len(pv.mcnemar)}" if pv and pv.mcnemar else DASH
             boot = ci_text(pv.bootstrap.ci_low, pv.bootstrap.ci_high, signed=True) if pv else DASH
             self.add(label, f"{a.n} / {b.n}", change, test, p_text(sv.test.p_value), DASH,
