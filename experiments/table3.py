@@ -25,6 +25,7 @@ from experiments.common import (
     compare,
     delta_bar,
     delta_row,
+    offset_notes,
 )
 from experiments.render import (
     CHANGE_YLABEL,
