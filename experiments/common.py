@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text, pct
+from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text, pct, vs_table
 from s0repro.errors import UserError
 from s0repro.results import CorruptResultError, iter_results
 from s0repro.stats import Cell, SeedComparison, group_cells, holm, problem_level, seed_level
@@ -43,6 +43,28 @@ def offset_notes(cells: Sequence[Cell | None]) -> list[str]:
     """Which reading of the state offset the table's offset cells ran (nothing when none ran)."""
     ran = {c.where for c in cells if c is not None}
     return [f"State offset: {'; '.join(OFFSET_READINGS[w] for w in sorted(ran, key=str))}."] if ran else []
+
+
+def world(opts: Options, cells: Sequence[Cell | None], full: str) -> str:
+    """What a table's rows ran on: the paper's model and task at full scale; at tiny scale the models and tasks the
+    result files name (meta.model, task), so a tiny table never carries a paper model's name."""
+    if opts.scale != "tiny":
+        return full
+    found = [c for c in cells if c is not None]
+    models = ", ".join(sorted({c.model_id or c.model or "?" for c in found})) or "tiny models"
+    tasks = ", ".join(sorted({c.task for c in found})) or "minicode"
+    return f"{models} on {tasks} (CPU-sized, not the paper's models)"
+
+
+def paper_vs(opts: Options, title: str, rows: Sequence[VsRow]) -> list[Table]:
+    """The paper-vs-ours table at full scale; none at tiny scale, where "ours" is a CPU-sized world of tiny models
+    on minicode and placing the paper's number in its CI would compare things that are not comparable."""
+    return [] if opts.scale == "tiny" else [vs_table(title, rows)]
+
+
+def paper_column(opts: Options, name: str = "paper") -> str:
+    """A main table's column of the paper's numbers, named as what it is at tiny scale."""
+    return name if opts.scale != "tiny" else f"{name}: the paper's models (not this CPU-sized world)"
 
 
 def code_task_name(scale: str) -> str:

@@ -25,6 +25,7 @@ from experiments.common import (
     code_task_name,
     model_name,
     offset_notes,
+    paper_vs,
     percent,
 )
 from experiments.render import (
@@ -36,7 +37,6 @@ from experiments.render import (
     mean_sd,
     overhead_text,
     params_text,
-    vs_table,
     write_report,
 )
 from s0repro.results import iter_results
@@ -156,7 +156,7 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
         for method, label in METHODS[1:]:
             stats.compare(f"{name}: {label} vs baseline", find(cells, opts, arch, method), base)
         stats.compare(f"{name}: S0 vs LoRA", find(cells, opts, arch, "s0"), find(cells, opts, arch, "lora"))
-    return [main, stats, vs_table("Table 1: paper vs ours", vs_rows(cells, opts)), cleanup_table(results, opts, names),
+    return [main, stats, *paper_vs(opts, "Table 1: paper vs ours", vs_rows(cells, opts)), cleanup_table(results, opts, names),
             *failure_tables(results, opts)], bars
 
 

@@ -24,10 +24,12 @@ from experiments.common import (
     cli,
     compare,
     delta_row,
+    paper_column,
+    paper_vs,
     score_bar,
     score_row,
 )
-from experiments.render import DASH, NOT_RUN, Table, mean_sd, p_text, vs_table, write_report
+from experiments.render import DASH, NOT_RUN, Table, mean_sd, p_text, write_report
 from s0repro.stats import Cell, mean_ci
 
 NAME = "transfer"
@@ -59,7 +61,7 @@ def render(opts: Options) -> list[Path]:
     cells = Cells(opts.results)
     main = Table("Transfer: S0 on math and SQL tasks (score %, mean ± sd over seeds)",
                  ["task", "base", "S0", "change (pp)", "seeds", "p (Welch)", "base, exact", "S0, exact",
-                  "paper"])
+                  paper_column(opts)])
     stats = StatsTable("Transfer, statistics: S0 vs baseline")
     bars, vs = [], []
     for task, exp, label in TASKS:
@@ -88,7 +90,7 @@ def render(opts: Options) -> list[Path]:
                       "its 'paper' change is 0.")
     main.notes.append("base / S0: the authors' evaluation (batched 8 / 16 / 8 with left padding; pads decay S0 as in "
                       "their code). 'exact': the same cells one prompt at a time (ours, S0 at full strength).")
-    return write_report(opts.out, NAME, [main, stats, vs_table("Transfer: paper vs ours", vs)],
+    return write_report(opts.out, NAME, [main, stats, *paper_vs(opts, "Transfer: paper vs ours", vs)],
                         "Transfer (bars: mean; dots: seeds; whiskers: 95% CI)", bars, "score (%)")
 
 

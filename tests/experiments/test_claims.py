@@ -161,6 +161,6 @@ def test_tiny_scale_reads_the_tiny_models_rows(results_dir, tmp_path, md_row):
     report does not take a tiny model's timing for Qwen3.5-4B."""
     _bench(results_dir, "tiny_gdn", 1.01, 0.99, 1.03)
     tiny_md, _ = claims.main(["--results", str(results_dir), "--out", str(tmp_path / "t"), "--scale", "tiny"])
-    assert md_row(tiny_md.read_text(), "S0 adds no inference overhead on Qwen3.5-4B")[2].startswith("tiny_gdn: ")
+    assert md_row(tiny_md.read_text(), "S0 adds no inference overhead on Qwen3.5-4B")[3].startswith("tiny_gdn: ")
     full_md, _ = claims.main(["--results", str(results_dir), "--out", str(tmp_path / "f")])
     assert md_row(full_md.read_text(), "S0 adds no inference overhead on Qwen3.5-4B")[3] == "not run"
