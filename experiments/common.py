@@ -12,11 +12,13 @@ tuned result records (seed level only: per-problem base verdicts live in the ``n
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,12 +86,27 @@ class Options:
         return [name]
 
 
+def result_scale(result: dict[str, Any]) -> str:
+    """A result's scale: the one it recorded (``run.config.scale.name``, scale=...), else tiny for a tiny model
+    (``run.config.model.source``) or a ``tiny_`` experiment, else full."""
+    config = (result.get("run") or {}).get("config") or {}
+    scale = config.get("scale")
+    if isinstance(scale, dict) and scale.get("name"):
+        return str(scale["name"])
+    tiny = (config.get("model") or {}).get("source") == "tiny" or str(result.get("exp", "")).startswith("tiny_")
+    return "tiny" if tiny else "full"
+
+
 def scales_on_disk(root: Path) -> list[str]:
-    """The scales whose results are under ``root``: tiny when only ``tiny_`` experiments ran, full otherwise."""
-    exps = {p.parts[-5] for p in root.glob("*/*/*/seed_*/result.json")}
-    tiny = any(e.startswith("tiny_") for e in exps)
-    full = any(not e.startswith("tiny_") for e in exps)
-    return ["full", "tiny"] if tiny and full else ["tiny"] if tiny else ["full"]
+    """The scales whose results are under ``root`` (:func:`result_scale` of each; unreadable files count by their
+    experiment's name, and the tables then report them)."""
+    found = set()
+    for path in root.glob("*/*/*/seed_*/result.json"):
+        try:
+            found.add(result_scale(json.loads(path.read_text())))
+        except (OSError, ValueError):
+            found.add("tiny" if path.parts[-5].startswith("tiny_") else "full")
+    return ["full", "tiny"] if {"tiny", "full"} <= found else ["tiny"] if "tiny" in found else ["full"]
 
 
 def parse_all(description: str, argv: Sequence[str] | None = None) -> list[Options]:

@@ -120,3 +120,21 @@ def test_tiny_tables_name_what_ran_and_leave_out_paper_vs_ours(results_dir, tmp_
     assert "tested in a CPU-sized world" in claim_text and "paper's number in our 95% CI" not in claim_text
     row = md_row(claim_text, "S0 improves Qwen3.5-4B HumanEval pass@1 over the base model")
     assert row[2] == "minicode_gdn / minicode / s0 (2 seeds); minicode_gdn / minicode / none (2 seeds)"
+
+
+def test_the_scale_comes_from_what_a_result_recorded(results_dir):
+    """run.config.scale.name where recorded (scale=tiny), else a tiny model source, else the experiment's name."""
+    import json
+
+    from experiments.common import result_scale, scales_on_disk
+    from tests.experiments.conftest import write_result
+
+    path = write_result(results_dir, "qwen3_5", "minicode", "s0", 0, 10, n=20)
+    assert scales_on_disk(results_dir) == ["full"]
+    r = json.loads(path.read_text())
+    r["run"]["config"] = {"scale": {"name": "tiny"}}
+    path.write_text(json.dumps(r))
+    assert scales_on_disk(results_dir) == ["tiny"]
+    assert result_scale({"exp": "adhoc", "run": {"config": {"model": {"source": "tiny"}}}}) == "tiny"
+    assert result_scale({"exp": "tiny_qwen3_5", "run": {"config": {}}}) == "tiny"
+    assert result_scale({"exp": "qwen3_5", "run": {"config": {"model": {"source": "hub"}}}}) == "full"
