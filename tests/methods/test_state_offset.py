@@ -44,6 +44,28 @@ def _randomise(method, std: float = 0.3, seed: int = 0) -> None:
             p.copy_(torch.randn(p.shape, generator=g) * std)
 
 
+def _gdn_inputs(T: int) -> tuple[torch.Tensor, ...]:
+    """q, k, v, log decay, beta, S0 and dS for a 2-batch, 2-head GatedDeltaNet scan of T tokens (seeded by T)."""
+    g = torch.Generator().manual_seed(T)
+    B, H, K, V = 2, 2, 8, 4
+    q, k = torch.randn(B, T, H, K, generator=g), torch.randn(B, T, H, K, generator=g)
+    v = torch.randn(B, T, H, V, generator=g)
+    decay = -torch.rand(B, T, H, generator=g) * 0.2
+    beta = torch.rand(B, T, H, generator=g)
+    return q, k, v, decay, beta, torch.randn(B, H, K, V, generator=g), torch.randn(H, K, V, generator=g)
+
+
+def _mamba2_inputs(T: int) -> tuple[torch.Tensor, ...]:
+    """x, raw dt, dt bias, A, D, B and C (2 groups of 4 heads), h0 and h' for a Mamba-2 scan of T tokens."""
+    g = torch.Generator().manual_seed(T)
+    b, H, P, N, G = 2, 4, 3, 5, 2
+    x = torch.randn(b, T, H, P, generator=g)
+    dt_raw, dt_bias = torch.randn(b, T, H, generator=g), torch.randn(H, generator=g) * 0.1
+    A, D = -torch.rand(H, generator=g) - 0.1, torch.randn(H, generator=g)
+    Bg, Cg = torch.randn(b, T, G, N, generator=g), torch.randn(b, T, G, N, generator=g)
+    return x, dt_raw, dt_bias, A, D, Bg, Cg, torch.randn(b, H, P, N, generator=g), torch.randn(H, P, N, generator=g)
+
+
 # -- the read-out terms against naive recurrences ----------------------------------------------------------------------
 def _naive_gdn(q, k, v, g, beta, s0, ds, where="readout"):
     """Per-token gated delta rule with the offset in the read-out, or (``recurrence``) added to the state every step.
@@ -65,13 +87,7 @@ def _naive_gdn(q, k, v, g, beta, s0, ds, where="readout"):
 def test_gdn_recurrence_terms_match_naive_recurrence(T: int) -> None:
     """where=recurrence: base scan + the accumulated offset's terms = the naive rule with dS added every step, for
     the outputs and for the state handed on; it is not the read-out reading."""
-    g = torch.Generator().manual_seed(T)
-    B, H, K, V = 2, 2, 8, 4
-    q, k = torch.randn(B, T, H, K, generator=g), torch.randn(B, T, H, K, generator=g)
-    v = torch.randn(B, T, H, V, generator=g)
-    decay = -torch.rand(B, T, H, generator=g) * 0.2
-    beta = torch.rand(B, T, H, generator=g)
-    s0, ds = torch.randn(B, H, K, V, generator=g), torch.randn(H, K, V, generator=g)
+    q, k, v, decay, beta, s0, ds = _gdn_inputs(T)
     base, last = qwen.torch_chunk_gated_delta_rule.__wrapped__(
         q, k, v, g=decay, beta=beta, initial_state=s0, output_final_state=True, use_qk_l2norm_in_kernel=True)
     extra, carried = gdn_offset_recurrence(q, k, decay, beta, ds, qk_l2norm=True)
@@ -85,13 +101,7 @@ def test_gdn_recurrence_terms_match_naive_recurrence(T: int) -> None:
 
 @pytest.mark.parametrize("T", [1, 5, 70], ids=lambda t: f"T{t}")
 def test_gdn_readout_term_matches_naive_recurrence(T: int) -> None:
-    g = torch.Generator().manual_seed(T)
-    B, H, K, V = 2, 2, 8, 4
-    q, k = torch.randn(B, T, H, K, generator=g), torch.randn(B, T, H, K, generator=g)
-    v = torch.randn(B, T, H, V, generator=g)
-    decay = -torch.rand(B, T, H, generator=g) * 0.2
-    beta = torch.rand(B, T, H, generator=g)
-    s0, ds = torch.randn(B, H, K, V, generator=g), torch.randn(H, K, V, generator=g)
+    q, k, v, decay, beta, s0, ds = _gdn_inputs(T)
     base, _ = qwen.torch_chunk_gated_delta_rule.__wrapped__(
         q, k, v, g=decay, beta=beta, initial_state=s0, output_final_state=True, use_qk_l2norm_in_kernel=True)
     ours = base + gdn_offset_readout(q, ds, qk_l2norm=True)
@@ -121,13 +131,7 @@ def _naive_mamba2(x, dt, A, B, C, D, h0, hp, where="readout"):
 
 @pytest.mark.parametrize("T", [3, 20], ids=lambda t: f"T{t}")
 def test_mamba2_recurrence_terms_match_naive_recurrence(T: int) -> None:
-    g = torch.Generator().manual_seed(T)
-    b, H, P, N, G = 2, 4, 3, 5, 2
-    x = torch.randn(b, T, H, P, generator=g)
-    dt_raw, dt_bias = torch.randn(b, T, H, generator=g), torch.randn(H, generator=g) * 0.1
-    A, D = -torch.rand(H, generator=g) - 0.1, torch.randn(H, generator=g)
-    Bg, Cg = torch.randn(b, T, G, N, generator=g), torch.randn(b, T, G, N, generator=g)
-    h0, hp = torch.randn(b, H, P, N, generator=g), torch.randn(H, P, N, generator=g)
+    x, dt_raw, dt_bias, A, D, Bg, Cg, h0, hp = _mamba2_inputs(T)
     want, want_state = _naive_mamba2(x, F.softplus(dt_raw + dt_bias), A, Bg.repeat_interleave(2, 2),
                                      Cg.repeat_interleave(2, 2), D, h0, hp, where="recurrence")
     y, last = falcon.mamba2_chunk_scan.__wrapped__(x, dt_raw, A, Bg, Cg, chunk_size=8, D=D, dt_bias=dt_bias,
@@ -140,13 +144,8 @@ def test_mamba2_recurrence_terms_match_naive_recurrence(T: int) -> None:
 
 @pytest.mark.parametrize("T", [3, 20], ids=lambda t: f"T{t}")
 def test_mamba2_chunk_and_step_terms_match_naive_recurrence(T: int) -> None:
-    g = torch.Generator().manual_seed(T)
-    b, H, P, N, G = 2, 4, 3, 5, 2
-    x = torch.randn(b, T, H, P, generator=g)
-    dt_raw, dt_bias = torch.randn(b, T, H, generator=g), torch.randn(H, generator=g) * 0.1
-    A, D = -torch.rand(H, generator=g) - 0.1, torch.randn(H, generator=g)
-    Bg, Cg = torch.randn(b, T, G, N, generator=g), torch.randn(b, T, G, N, generator=g)
-    h0, hp = torch.randn(b, H, P, N, generator=g), torch.randn(H, P, N, generator=g)
+    x, dt_raw, dt_bias, A, D, Bg, Cg, h0, hp = _mamba2_inputs(T)
+    P, N = hp.shape[1:]
     dt = F.softplus(dt_raw + dt_bias)
     expected = _naive_mamba2(x, dt, A, Bg.repeat_interleave(2, 2), Cg.repeat_interleave(2, 2), D, h0, hp)
 
