@@ -28,8 +28,8 @@ from experiments.ablation_common import (
     summary,
     sweep_exps,
 )
-from experiments.common import TINY_NOTE, Options, cli, code_task_name, model_name
-from experiments.render import DASH, NOT_RUN, Table, VsRow, mean_sd, p_text, pct, vs_table, write_tables
+from experiments.common import TINY_NOTE, Options, cli, code_task_name, model_name, paper_vs
+from experiments.render import DASH, NOT_RUN, Table, VsRow, mean_sd, p_text, pct, write_tables
 from s0repro.stats import MeanCI, TTestResult, welch_ttest
 
 NAME = "alpha"
@@ -122,7 +122,7 @@ def render(opts: Options) -> list[Path]:
         t_falcon.notes.append(TINY_NOTE + " The paper's alphas scale 4B-7B states, so no tiny alpha is matched to one.")
     vs = [_row(f"{f_name} change at alpha {a:g} (pp)", r.value, falcon, a) for a, r in paper.ALPHA_FALCON.items()]
     vs += [_row(f"{q_name} sampled change at alpha {a:g} (pp)", r.value, qwen, a) for a, r in paper.ALPHA_QWEN.items()]
-    md, tex = write_tables(opts.out, NAME, [t_falcon, t_qwen, vs_table("Alpha sweeps: paper vs ours", vs)])
+    md, tex = write_tables(opts.out, NAME, [t_falcon, t_qwen, *paper_vs(opts, "Alpha sweeps: paper vs ours", vs)])
     lines = [Line(f"{name} (ours)", tuple(p.alpha for p in found), tuple(100 * p.change for p in found),
                   tuple(100 * p.s0.sd for p in found)) for name, found in ((f_name, falcon), (q_name, qwen)) if found]
     lines.append(Line("Falcon-H1-7B (paper)", tuple(paper.ALPHA_FALCON), tuple(r.value for r in

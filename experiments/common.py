@@ -12,18 +12,21 @@ tuned result records (seed level only: per-problem base verdicts live in the ``n
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text, pct
+from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text, pct, vs_table
 from s0repro.errors import UserError
 from s0repro.results import CorruptResultError, iter_results
 from s0repro.stats import Cell, SeedComparison, group_cells, holm, problem_level, seed_level
+from s0repro.stats.ttest import ZERO_VARIANCE
 from s0repro.stats.views import ProblemComparison
 
 RESULTS_ENV = "S0REPRO_RESULTS"
@@ -31,6 +34,39 @@ CODE_TASKS = ("humaneval", "humaneval_plus", "minicode")
 SCALES = ("full", "tiny")
 TINY_NOTE = ("SCALE=tiny: tiny models of the same architecture families on minicode (CPU-sized); a test of the "
              "pipeline, not the paper's numbers.")
+
+
+OFFSET_READINGS = {"readout": "dS in the read-out, o_t = (S_t + dS)^T q_t (Kang et al.; method.where=readout)",
+                   "recurrence": "dS added to the state inside the recurrence every step (method.where=recurrence)",
+                   None: "not recorded (results from before method.where: the read-out, the only reading then)"}
+
+
+def offset_notes(cells: Sequence[Cell | None]) -> list[str]:
+    """Which reading of the state offset the table's offset cells ran (nothing when none ran)."""
+    ran = {c.where for c in cells if c is not None}
+    return [f"State offset: {'; '.join(OFFSET_READINGS[w] for w in sorted(ran, key=str))}."] if ran else []
+
+
+def world(opts: Options, cells: Sequence[Cell | None], full: str) -> str:
+    """What a table's rows ran on: the paper's model and task at full scale; at tiny scale the models and tasks the
+    result files name (meta.model, task), so a tiny table never carries a paper model's name."""
+    if opts.scale != "tiny":
+        return full
+    found = [c for c in cells if c is not None]
+    models = ", ".join(sorted({c.model_id or c.model or "?" for c in found})) or "tiny models"
+    tasks = ", ".join(sorted({c.task for c in found})) or "minicode"
+    return f"{models} on {tasks} (CPU-sized, not the paper's models)"
+
+
+def paper_vs(opts: Options, title: str, rows: Sequence[VsRow]) -> list[Table]:
+    """The paper-vs-ours table at full scale; none at tiny scale, where "ours" is a CPU-sized world of tiny models
+    on minicode and placing the paper's number in its CI would compare things that are not comparable."""
+    return [] if opts.scale == "tiny" else [vs_table(title, rows)]
+
+
+def paper_column(opts: Options, name: str = "paper") -> str:
+    """A main table's column of the paper's numbers, named as what it is at tiny scale."""
+    return name if opts.scale != "tiny" else f"{name}: the paper's models (not this CPU-sized world)"
 
 
 def code_task_name(scale: str) -> str:
@@ -50,12 +86,27 @@ class Options:
         return [name]
 
 
+def result_scale(result: dict[str, Any]) -> str:
+    """A result's scale: the one it recorded (``run.config.scale.name``, scale=...), else tiny for a tiny model
+    (``run.config.model.source``) or a ``tiny_`` experiment, else full."""
+    config = (result.get("run") or {}).get("config") or {}
+    scale = config.get("scale")
+    if isinstance(scale, dict) and scale.get("name"):
+        return str(scale["name"])
+    tiny = (config.get("model") or {}).get("source") == "tiny" or str(result.get("exp", "")).startswith("tiny_")
+    return "tiny" if tiny else "full"
+
+
 def scales_on_disk(root: Path) -> list[str]:
-    """The scales whose results are under ``root``: tiny when only ``tiny_`` experiments ran, full otherwise."""
-    exps = {p.parts[-5] for p in root.glob("*/*/*/seed_*/result.json")}
-    tiny = any(e.startswith("tiny_") for e in exps)
-    full = any(not e.startswith("tiny_") for e in exps)
-    return ["full", "tiny"] if tiny and full else ["tiny"] if tiny else ["full"]
+    """The scales whose results are under ``root`` (:func:`result_scale` of each; unreadable files count by their
+    experiment's name, and the tables then report them)."""
+    found = set()
+    for path in root.glob("*/*/*/seed_*/result.json"):
+        try:
+            found.add(result_scale(json.loads(path.read_text())))
+        except (OSError, ValueError):
+            found.add("tiny" if path.parts[-5].startswith("tiny_") else "full")
+    return ["full", "tiny"] if {"tiny", "full"} <= found else ["tiny"] if "tiny" in found else ["full"]
 
 
 def parse_all(description: str, argv: Sequence[str] | None = None) -> list[Options]:
@@ -209,7 +260,7 @@ class StatsTable(Table):
             change = pct(sv.delta, signed=True) + ("" if sv.delta_sd != sv.delta_sd else f" ± {pct(sv.delta_sd)}")
             test = {"welch": "Welch t", "one_sample": "one-sample t (single base run)"}.get(sv.test.test, sv.test.test)
             if not sv.test.defined:
-                test += " (undefined: n < 2)"
+                test += " (undefined: zero variance)" if sv.test.note == ZERO_VARIANCE else " (undefined: n < 2)"
             mcn = f"{pv.n_significant}/{len(pv.mcnemar)}" if pv and pv.mcnemar else DASH
             boot = ci_text(pv.bootstrap.ci_low, pv.bootstrap.ci_high, signed=True) if pv else DASH
             self.add(label, f"{a.n} / {b.n}", change, test, p_text(sv.test.p_value), DASH,

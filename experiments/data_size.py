@@ -18,8 +18,18 @@ from pathlib import Path
 
 from experiments import paper
 from experiments.ablation_common import Line, load_results, plot_lines, rows, sweep_exps
-from experiments.common import TINY_NOTE, Cells, Options, change_text, cli, code_task_name, compare, delta_row
-from experiments.render import DASH, NOT_RUN, Table, p_text, pct, vs_table, write_tables
+from experiments.common import (
+    TINY_NOTE,
+    Cells,
+    Options,
+    change_text,
+    cli,
+    code_task_name,
+    compare,
+    delta_row,
+    paper_vs,
+)
+from experiments.render import DASH, NOT_RUN, Table, p_text, pct, write_tables
 from s0repro.stats import SeedComparison, TTestResult, welch_ttest
 
 NAME = "data_size"
@@ -85,7 +95,7 @@ def render(opts: Options) -> list[Path]:
     by_size = {int(p.size): p for p in found if not math.isinf(p.size)}
     vs = [delta_row(f"S0 change at {n} solutions (pp)", rep.value, by_size[n].s0 if n in by_size else None)
           for n, rep in paper.DATA_SIZE.items()]
-    md, tex = write_tables(opts.out, NAME, [main, vs_table("Data size: paper vs ours", vs)])
+    md, tex = write_tables(opts.out, NAME, [main, *paper_vs(opts, "Data size: paper vs ours", vs)])
     finite = [p for p in found if not math.isinf(p.size)]
     lines = []
     for label, pick in (("S0 (ours)", lambda p: p.s0), ("LoRA (ours)", lambda p: p.lora)):

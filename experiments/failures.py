@@ -4,7 +4,10 @@ One table per experiment (and task, and model): rows are methods, columns the fa
 :mod:`s0repro.evaluate.failures` (mean count over seeds), then the gain over base in problems and the part of it that
 fewer format failures (``no_code`` + ``format``) account for. Gain split: passes = n - failures, so the gain is the sum
 over classes of (base failures - method failures); a share above 100 % means the method fixed format and lost
-elsewhere. A seed is compared with the base run of the same seed, else with the single base run.
+elsewhere. The share is printed only when the gain is clearly non-zero (every seed's gain has the same sign and the
+mean is at least 2 problems); otherwise a share of a near-zero gain means nothing (-2150 %), and the column gives the
+signed change of each class in pp instead (positive: fewer failures of that class). A seed is compared with the base
+run of the same seed, else with the single base run.
 
 Reads, per result, ``eval.by_cleanup.<mode>.failure_class`` (one class per problem, in ``eval.task_ids`` order) for
 ``mode`` in ``authors`` and ``lenient``; results without it are listed as "not scored".
@@ -23,12 +26,13 @@ from typing import Any
 from experiments.common import Options, cli
 from experiments.render import DASH, Table, write_tables
 from s0repro.errors import UserError
-from s0repro.evaluate.failures import FAILURE_CLASSES, class_counts, split_gain
+from s0repro.evaluate.failures import FAILURE_CLASSES, GainSplit, class_counts, split_gain
 from s0repro.results import CorruptResultError, iter_results
 
 NAME = "failures"
 CLEANUPS = ("authors", "lenient")
 NOT_SCORED = "not scored"
+CLEAR_GAIN = 2.0  # problems: a mean gain smaller than this (or seeds that disagree in sign) gets no format share
 
 
 def classes_of(result: Mapping[str, Any], cleanup: str) -> list[str] | None:
@@ -57,6 +61,19 @@ def _mean(values: Sequence[float]) -> str:
     return f"{statistics.fmean(values):.1f}" if values else DASH
 
 
+def share_text(splits: Sequence[GainSplit], n: int) -> str:
+    """The format share of a clearly non-zero gain, else each class's signed change in pp (mean over seeds)."""
+    if not splits:
+        return DASH
+    gains = [s.gain for s in splits]
+    mean = statistics.fmean(gains)
+    if abs(mean) >= CLEAR_GAIN and (all(g > 0 for g in gains) or all(g < 0 for g in gains)):
+        return f"{100 * sum(s.from_format for s in splits) / sum(gains):.0f} %"
+    per_class = {c: 100 * statistics.fmean(s.by_class[c] for s in splits) / n for c in splits[0].by_class}
+    moved = [f"{c} {v:+.1f}" for c, v in per_class.items() if round(v, 1)]
+    return "gain ≈ 0, no share; pp by class: " + (", ".join(moved) if moved else "none moved")
+
+
 def experiment_table(key: tuple[str, str, str], methods: Mapping[str, Mapping[int, dict[str, Any]]],
                      cleanup: str) -> Table:
     exp, task, model = key
@@ -70,17 +87,16 @@ def experiment_table(key: tuple[str, str, str], methods: Mapping[str, Mapping[in
             table.add(label, str(len(per_seed)), *[NOT_SCORED] + [DASH] * (len(FAILURE_CLASSES) + 2))
             continue
         means = [_mean([c[k] for c in scored.values()]) for k in FAILURE_CLASSES]
-        gains, fmt = [], []
+        splits = []
         if label != "none":
             for seed, counts in scored.items():
                 ref = base.get(seed) or (next(iter(base.values())) if len(base) == 1 else None)
                 ref_classes = classes_of(ref, cleanup) if ref else None
                 if ref_classes is not None:
-                    split = split_gain(class_counts(ref_classes), counts)
-                    gains.append(split.gain)
-                    fmt.append(split.from_format)
-        share = f"{100 * sum(fmt) / sum(gains):.0f} %" if gains and sum(gains) else DASH
-        table.add(label, str(len(scored)), *means, _mean(gains), _mean(fmt), share)
+                    splits.append(split_gain(class_counts(ref_classes), counts))
+        n = next(iter(methods[label].values()))["eval"]["n"]
+        table.add(label, str(len(scored)), *means, _mean([s.gain for s in splits]),
+                  _mean([s.from_format for s in splits]), share_text(splits, n))
     table.notes.append(__doc__.split("\n\n")[1].replace("\n", " "))
     return table
 

@@ -29,8 +29,9 @@ from experiments.common import (
     compare,
     delta_bar,
     delta_row,
+    paper_vs,
 )
-from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, params_text, vs_table, write_report
+from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, params_text, write_report
 from s0repro.stats import Cell
 
 NAME = "layer_groups"
@@ -105,7 +106,7 @@ def render(opts: Options) -> list[Path]:
                       "layer_state.py). Paper: Qwen3.5-4B, one seed, 4.2M parameters a third, 12.6M for all.")
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    return write_report(opts.out, NAME, [main, stats, vs_table("Layer groups: paper vs ours", vs)],
+    return write_report(opts.out, NAME, [main, stats, *paper_vs(opts, "Layer groups: paper vs ours", vs)],
                         "Layer groups: change over base (dots: seeds; whiskers: 95% CI)", bars, CHANGE_YLABEL)
 
 

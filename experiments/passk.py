@@ -15,8 +15,8 @@ from pathlib import Path
 
 from experiments import paper
 from experiments.ablation_common import load_results, passk_by_seed, rows, summary
-from experiments.common import TINY_NOTE, Options, cli, code_task_name
-from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, mean_sd, p_text, pct, vs_table, write_report
+from experiments.common import TINY_NOTE, Options, cli, code_task_name, paper_vs
+from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, mean_sd, p_text, pct, write_report
 from s0repro.stats import welch_ttest
 
 NAME = "passk"
@@ -86,7 +86,7 @@ def render(opts: Options) -> list[Path]:
                       "averaged over problems, then mean ± sd over seeds.")
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    tables = [main, per_seed, stats, vs_table("Sampled pass@k: paper vs ours", vs)]
+    tables = [main, per_seed, stats, *paper_vs(opts, "Sampled pass@k: paper vs ours", vs)]
     return write_report(opts.out, NAME, tables, f"Sampled pass@k on {task} (bars: mean; dots: seeds)", bars,
                         ylabel="pass@k (%)")
 

@@ -26,6 +26,7 @@ from experiments.common import (
     delta_bar,
     delta_row,
     model_name,
+    paper_vs,
 )
 from experiments.render import (
     CHANGE_YLABEL,
@@ -34,7 +35,6 @@ from experiments.render import (
     Table,
     mean_sd,
     params_text,
-    vs_table,
     write_report,
 )
 from s0repro.stats import SeedComparison
@@ -82,7 +82,7 @@ def render(opts: Options) -> list[Path]:
         main.notes.append(TINY_NOTE)
     pooled = pooled_change(found)
     vs = [delta_row("prefix tuning change, mean over configurations (pp)", paper.PREFIX.value, pooled)]
-    return write_report(opts.out, NAME, [main, stats, vs_table("Prefix control: paper vs ours", vs)],
+    return write_report(opts.out, NAME, [main, stats, *paper_vs(opts, "Prefix control: paper vs ours", vs)],
                         "Prefix control: change over base (dots: seeds)", bars, CHANGE_YLABEL)
 
 

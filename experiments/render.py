@@ -95,8 +95,8 @@ def ci_text(low: float, high: float, signed: bool = False) -> str:
 def p_text(p: float | None) -> str:
     if p is None or math.isnan(p):
         return DASH
-    if p == 0.0:
-        return "0 (zero variance)"
+    if p == 0.0:  # a defined test whose p underflowed (zero variance gives no p at all: NaN, a dash)
+        return "< 1e-300"
     return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 

@@ -27,8 +27,9 @@ from experiments.common import (
     compare,
     delta_bar,
     delta_row,
+    paper_vs,
 )
-from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, mean_sd, p_text, vs_table, write_report
+from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, mean_sd, p_text, write_report
 from s0repro.stats import Cell, SeedComparison, SlopeTest, slope_test
 
 NAME = "scaling"
@@ -109,7 +110,7 @@ def render(opts: Options) -> list[Path]:
             vs.append(delta_row(f"{size} change (pp)", rep[1] - rep[0], cmp))
     main.notes.append(f"Gain grows with size (regression of per-seed gain on log10 parameters, alpha {ALPHA}): "
                       f"{trend_text(gain_trend(found))} (paper: +2.6, +19.0, +44.0 pp at 0.8B, 2B, 9B).")
-    return write_report(opts.out, NAME, [main, vs_table("Scaling: paper vs ours", vs)],
+    return write_report(opts.out, NAME, [main, *paper_vs(opts, "Scaling: paper vs ours", vs)],
                         "Scaling: change over base (dots: seeds; whiskers: 95% CI)", bars, CHANGE_YLABEL)
 
 

@@ -24,6 +24,8 @@ from experiments.common import (
     cli,
     code_task_name,
     model_name,
+    offset_notes,
+    paper_vs,
     percent,
 )
 from experiments.render import (
@@ -35,7 +37,6 @@ from experiments.render import (
     mean_sd,
     overhead_text,
     params_text,
-    vs_table,
     write_report,
 )
 from s0repro.results import iter_results
@@ -88,6 +89,20 @@ def cleanup_table(results: list[dict[str, Any]], opts: Options, names: list[str]
     return table
 
 
+def verified_note(results: list[dict[str, Any]], opts: Options) -> str:
+    """k (samples per training problem) and how many verified solutions each seed's S0 kept, beside the paper's ~48."""
+    parts, ks = [], set()
+    for arch in MODELS:
+        found = sorted(runs(results, opts, arch, "s0"), key=lambda r: r["seed"])
+        trains = [r.get("train") or {} for r in found]
+        ks |= {t.get("samples_per_problem") for t in trains}
+        kept = ", ".join(f"{t.get('num_examples', '?')} (seed {r['seed']})" for r, t in zip(found, trains, strict=True))
+        parts.append(f"{model_name(arch, opts.scale)} {kept or NOT_RUN}")
+    k = ", ".join(str(v) for v in sorted(ks, key=str)) if ks else DASH
+    return (f"Verified training set: k = {k} samples a problem; S0 kept {'; '.join(parts)}. "
+            f"The paper (Qwen3.5-4B, HumanEval): about {paper.VERIFIED_KEPT} kept.")
+
+
 def baseline_note(results: list[dict[str, Any]], opts: Options) -> str:
     """Which base evaluation the tuned results were compared with: one shared greedy run, or one per seed."""
     used = {r["eval"].get("baseline", "not recorded") for a in MODELS for m, _ in METHODS for r in runs(results, opts, a, m)}
@@ -132,6 +147,8 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
         main.notes.append(TINY_NOTE)
     results = iter_results(opts.results)  # Cells read them already, so they are valid
     main.notes.append(baseline_note(results, opts))
+    main.notes.append(verified_note(results, opts))
+    main.notes.extend(offset_notes([find(cells, opts, a, "state_offset") for a in MODELS]))
 
     stats = StatsTable("Table 1, statistics: tuned vs baseline, and S0 vs LoRA")
     for arch, name in zip(MODELS, names, strict=True):
@@ -139,7 +156,7 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
         for method, label in METHODS[1:]:
             stats.compare(f"{name}: {label} vs baseline", find(cells, opts, arch, method), base)
         stats.compare(f"{name}: S0 vs LoRA", find(cells, opts, arch, "s0"), find(cells, opts, arch, "lora"))
-    return [main, stats, vs_table("Table 1: paper vs ours", vs_rows(cells, opts)), cleanup_table(results, opts, names),
+    return [main, stats, *paper_vs(opts, "Table 1: paper vs ours", vs_rows(cells, opts)), cleanup_table(results, opts, names),
             *failure_tables(results, opts)], bars
 
 

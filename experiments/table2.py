@@ -26,8 +26,11 @@ from experiments.common import (
     compare,
     delta_bar,
     delta_row,
+    paper_column,
+    paper_vs,
+    world,
 )
-from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, params_text, pct, vs_table, write_report
+from experiments.render import CHANGE_YLABEL, DASH, NOT_RUN, Table, params_text, pct, write_report
 
 NAME = "table2"
 # (paper key, labels to look for in order, row label): lora_budget names the r24 arm lora_r24, qwen3_5 names it lora
@@ -38,14 +41,19 @@ METHODS = (("lora", ("lora_r24", "lora"), "LoRA r24"), ("lora_r48", ("lora_r48",
 def render(opts: Options) -> list[Path]:
     cells = Cells(opts.results)
     exps = opts.exps("lora_budget") + opts.exps("qwen3_5")
-    main = Table(f"Table 2: matched budget on Qwen3.5-4B, change in {code_task_name(opts.scale)} pass@1 (pp)",
+    found = {method: next((pair for lab in labels if (pair := cells.with_base(exps, lab, CODE_TASKS, "qwen3_5"))[0]),
+                          (None, None)) for method, labels, _ in METHODS}
+    budget = "matched budget" if opts.scale != "tiny" else "LoRA ranks vs S0"
+    main = Table(f"Table 2: {budget} on {world(opts, [t for t, _ in found.values()], 'Qwen3.5-4B')}, change in "
+                 f"{code_task_name(opts.scale)} pass@1 (pp)",
                  ["method", "params", "change (pp, mean ± sd)", "seeds", "negative seeds", "min seed (%)",
-                  "paper (pp)"])
+                  paper_column(opts, "paper (pp)")])
     stats = StatsTable("Table 2, statistics: each method vs baseline")
     bars, vs = [], []
-    for method, labels, label in METHODS:
-        tuned, base = next((found for lab in labels if (found := cells.with_base(exps, lab, CODE_TASKS, "qwen3_5"))[0]),
-                           (None, None))
+    for method, _, label in METHODS:
+        tuned, base = found[method]
+        if tuned is not None and "r" in tuned.method_config:  # the rank that ran, not the paper's name for it
+            label = f"LoRA r{tuned.method_config['r']}"
         cmp = compare(tuned, base)
         rep = paper.TABLE2[method]
         paper_txt = f"{rep.value:+.1f} ± {rep.sd:.1f}"
@@ -61,7 +69,7 @@ def render(opts: Options) -> list[Path]:
         vs.append(delta_row(f"{label} change (pp)", rep.value, cmp))
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    return write_report(opts.out, NAME, [main, stats, vs_table("Table 2: paper vs ours", vs)],
+    return write_report(opts.out, NAME, [main, stats, *paper_vs(opts, "Table 2: paper vs ours", vs)],
                         "Table 2: change over base (dots: seeds; whiskers: 95% CI)", bars, CHANGE_YLABEL)
 
 

@@ -25,6 +25,10 @@ from experiments.common import (
     compare,
     delta_bar,
     delta_row,
+    offset_notes,
+    paper_column,
+    paper_vs,
+    world,
 )
 from experiments.render import (
     CHANGE_YLABEL,
@@ -36,7 +40,6 @@ from experiments.render import (
     overhead_text,
     p_text,
     pct,
-    vs_table,
     write_report,
 )
 from s0repro.stats import paired_seed_level
@@ -48,8 +51,10 @@ METHODS = (("s0", "S0"), ("state_offset", "state offset"))
 def render(opts: Options) -> list[Path]:
     cells = Cells(opts.results)
     exps = opts.exps("qwen3_5")
-    main = Table(f"Table 3: paired rerun on Qwen3.5-4B, change in {code_task_name(opts.scale)} pass@1 (pp)",
-                 ["method", "change (pp, mean ± sd)", "seeds", "inference overhead", "paper (pp)"])
+    ran = [cells.find(exps, m, CODE_TASKS, "qwen3_5") for m, _ in METHODS]
+    main = Table(f"Table 3: paired rerun on {world(opts, ran, 'Qwen3.5-4B')}, change in {code_task_name(opts.scale)} "
+                 "pass@1 (pp)", ["method", "change (pp, mean ± sd)", "seeds", "inference overhead",
+                                 paper_column(opts, "paper (pp)")])
     bars, vs, found = [], [], {}
     for method, label in METHODS:
         tuned, base = cells.with_base(exps, method, CODE_TASKS, "qwen3_5")
@@ -81,9 +86,10 @@ def render(opts: Options) -> list[Path]:
     paired.notes.append("Seed-level, paired over the seeds both methods ran (the paper's test).")
     problem = StatsTable("Table 3, both views: state offset vs S0 (seed-level columns: Welch, unpaired)")
     problem.compare("state offset vs S0", offset, s0)
+    main.notes.extend(offset_notes([found["state_offset"]]))
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    return write_report(opts.out, NAME, [main, paired, problem, vs_table("Table 3: paper vs ours", vs)],
+    return write_report(opts.out, NAME, [main, paired, problem, *paper_vs(opts, "Table 3: paper vs ours", vs)],
                         "Table 3: change over base (dots: seeds; whiskers: 95% CI)", bars, CHANGE_YLABEL)
 
 

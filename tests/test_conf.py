@@ -213,18 +213,33 @@ def test_a_multirun_sweep_counts_all_its_jobs_against_max_cells():
 @pytest.mark.parametrize("exp, batch, cleanup, sample_budget", [
     ("qwen3_5", 1, "authors", 1024), ("falcon_h1", 1, "authors", 1024), ("lora_budget", 1, "authors", 1024),
     ("prefix_control", 1, "authors", 1024), ("scaling", 1, "authors", 1024), ("layer_groups", 1, "authors", 1024),
-    ("transfer_gsm8k", 1, "authors", 512), ("transfer_math500", 1, "authors", 1024), ("spider", 1, "authors", 512),
+    ("transfer_gsm8k", 8, "authors", 512), ("transfer_math500", 16, "authors", 1024), ("spider", 8, "authors", 512),
     ("tiny_qwen3_5", 16, "lenient", None), ("tiny_falcon_h1", 16, "lenient", None),
 ])
-def test_paper_experiments_score_as_the_authors_one_prompt_at_a_time(exp, batch, cleanup, sample_budget):
-    """eval=paper and the authors' clean-up in the paper's experiments; the tiny ones keep ours as primary."""
+def test_paper_experiments_score_as_the_authors_did(exp, batch, cleanup, sample_budget):
+    """The authors' clean-up in the paper's experiments, one prompt at a time (eval=paper) where they evaluated so
+    (HumanEval), batched with pads that decay S0 where they batched (the transfer tasks: 8 / 16 / 8, with ours,
+    exact, evaluated beside); the tiny ones keep ours as primary."""
     settings = to_settings(compose([f"+exp={exp}"]))
     ev, tr = settings.eval, settings.train
     assert (ev.batch_size, ev.cleanup, ev.baseline, tr.sample_max_new_tokens) == (batch, cleanup, "shared",
                                                                                  sample_budget)
+    authors_batched = exp in ("transfer_gsm8k", "transfer_math500", "spider")
+    assert (ev.pads, ev.exact_beside) == (("decay", True) if authors_batched else ("neutral", False))
 
 
 def test_eval_fast_and_per_seed_baseline_override_an_experiment():
     ev = to_settings(compose(["+exp=qwen3_5", "eval=fast", "eval.baseline=per_seed"])).eval
     assert (ev.batch_size, ev.cleanup, ev.baseline) == (8, "authors", "per_seed")
     assert to_settings(compose(["eval=paper"])).eval.batch_size == 1
+
+
+def test_the_k16_variant_changes_only_k_the_name_and_the_seed():
+    """conf/exp/qwen3_5_k16.yaml: Table 1's Qwen experiment with 16 samples per problem, one seed, nothing else."""
+    from dataclasses import asdict
+
+    k4, k16 = (asdict(to_settings(compose([f"+exp={e}"]))) for e in ("qwen3_5", "qwen3_5_k16"))
+    assert (k4["train"].pop("samples_per_problem"), k16["train"].pop("samples_per_problem")) == (4, 16)
+    assert (k16.pop("exp_name"), k16.pop("seed")) == ("qwen3_5_k16", [42])
+    k4.pop("exp_name"), k4.pop("seed")
+    assert k16 == k4

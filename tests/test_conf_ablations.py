@@ -45,6 +45,12 @@ def test_sampled_experiments_draw_n_samples_on_top_of_their_greedy_eval(exp, n, 
     assert compose(["+exp=tiny_qwen3_5"]).eval.sampled.n == 0  # off unless an experiment asks
 
 
+def test_passk_samples_with_the_authors_humaneval_budget():
+    """1024 new tokens in the pass@k experiment (their HumanEval sampling helper), 512 in Table 1's greedy runs."""
+    assert compose(["+exp=passk"]).eval.max_new_tokens == 1024
+    assert compose(["+exp=qwen3_5"]).eval.max_new_tokens == 512
+
+
 def test_every_ablation_target_names_existing_experiments():
     exps = set(group_options("exp"))
     for scale in ("full", "tiny"):

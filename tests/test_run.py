@@ -116,6 +116,22 @@ def test_every_cell_is_scored_under_both_clean_ups_and_names_its_primary(tmp_pat
     assert set(base["eval"]["by_cleanup"]) == {"authors", "lenient"} and base["eval"]["cleanup"] == "lenient"
 
 
+def test_the_authors_batched_evaluation_records_ours_exact_beside_it(tmp_path, fakes):
+    """eval.pads=decay + eval.exact_beside (the transfer experiments): a second generation, one prompt at a time
+    and pad-neutral, is scored for the base and the tuned model and kept in eval.beside.exact."""
+    (tuned,) = go(tmp_path, "method=s0", "seed=0", "eval.pads=decay", "eval.exact_beside=true", "eval.batch_size=8")
+    ev = tuned["eval"]
+    assert (ev["mode"], ev["generation"]["pads"], ev["batch_size"]) == ("authors_batched", "decay", 8)
+    exact = ev["beside"]["exact"]
+    assert exact["generation"] == {"batch_size": 1, "pads": "neutral"}
+    assert set(exact["by_cleanup"]) == {"authors", "lenient"} and len(exact["correct"]) == ev["n"]
+    assert fakes["evaluate_base"] == 2 and fakes["evaluate_tuned"] == 2  # one extra generation each, no more
+    folder = tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_0"
+    assert len(list(folder.rglob("eval.exact.jsonl"))) == 1
+    (plain,) = go(tmp_path, "method=s0", "seed=1")
+    assert plain["eval"]["beside"] == {} and plain["eval"]["mode"] == "fast"
+
+
 def test_a_per_seed_baseline_is_evaluated_once_per_seed_and_recorded(tmp_path, fakes):
     payloads = go(tmp_path, "method=s0", "seed=0..2", "eval.baseline=per_seed")
     assert fakes["evaluate_base"] == 3 and {p["eval"]["baseline"] for p in payloads} == {"per_seed"}

@@ -29,6 +29,7 @@ from s0repro.train import TrainConfig
 
 GROUPS = ("model", "method", "task", "train", "eval", "logger", "exp")
 PADDING_SIDES = ("left", "right")
+PAD_MODES = ("neutral", "decay")  # what a left pad does to S0: nothing (ours) | decays it (the authors' batched runs)
 BASELINES = ("shared", "per_seed")  # one cached base evaluation for every seed | re-evaluated per seed (the authors')
 SCORED_CLEANUPS = ("authors", "lenient")  # every cell is scored under both, beside eval.cleanup (the primary)
 SCHEMA_SUFFIX = "_schema"  # method/<name>_schema: the ConfigStore entry a method's YAML extends
@@ -89,10 +90,14 @@ class EvalConfig:
     cleanup: str = "lenient"  # the primary clean-up: authors | lenient | evalplus | none (evaluate/sanitize)
     baseline: str = "shared"  # shared: one cached base evaluation for every seed | per_seed: re-evaluated per seed
     sampled: SampledConfig = field(default_factory=SampledConfig)  # n > 0: also n samples a problem, for pass@k
+    pads: str = "neutral"  # decay: pad positions decay S0, as in the authors' batched transfer evaluation
+    exact_beside: bool = False  # also evaluate one prompt at a time (exact, ours) and record it beside the primary
 
     def __post_init__(self) -> None:
         if self.padding_side not in PADDING_SIDES:
             raise UserError(f"eval.padding_side={self.padding_side!r} is not one of {PADDING_SIDES}")
+        if self.pads not in PAD_MODES:
+            raise UserError(f"eval.pads={self.pads!r} is not one of {PAD_MODES}")
         if self.baseline not in BASELINES:
             raise UserError(f"eval.baseline={self.baseline!r} is not one of {BASELINES}")
         if self.batch_size < 1 or self.max_new_tokens < 1:

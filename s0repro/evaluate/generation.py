@@ -3,6 +3,9 @@
 Greedy results can change with batch size and padding side (a common complaint about evaluation harnesses), so both
 are fields of :class:`GenerationConfig` and land in every result. Left padding is safe for S0 because the method
 installs padding-neutral decay (:mod:`s0repro.models.padding`); a test checks batched == one-at-a-time.
+``pads="decay"`` switches that off for the generation: pad positions then decay the injected state, as in the authors'
+batched transfer evaluation (GSM8K 8, MATH-500 16, Spider 8 prompts a batch), whose S0 reached each row weakened by
+as many decay steps as the row had pads. Their reported transfer numbers include that weakening.
 
 Generation stops at the tokenizer's EOS and at ``<|im_end|>`` (the chat end-of-turn), or after ``max_new_tokens``.
 The raw completion is the decoded text up to (not including) the stop token, special tokens kept, so nothing the
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ from transformers import PreTrainedTokenizerBase
 from s0repro.errors import UserError
 
 STOP_TOKENS = ("<|im_end|>",)
+PAD_MODES = ("neutral", "decay")  # what a left pad does to an injected state (s0repro.models.padding)
 
 
 @dataclass
@@ -37,10 +42,13 @@ class GenerationConfig:
     temperature: float = 0.7  # paper's sampling temperature (used only when do_sample)
     top_p: float = 0.95  # paper's nucleus (used only when do_sample); the checkpoint's other settings (top_k...) stay
     num_samples: int = 1  # completions per prompt
+    pads: str = "neutral"  # neutral: pads leave the state untouched (ours) | decay: pads decay S0 (the authors')
 
     def __post_init__(self) -> None:
         if self.padding_side not in ("left", "right"):
             raise UserError(f"generation.padding_side={self.padding_side!r} must be 'left' or 'right'")
+        if self.pads not in PAD_MODES:
+            raise UserError(f"generation.pads={self.pads!r} must be one of {PAD_MODES}")
         if self.batch_size <= 0 or self.max_new_tokens <= 0 or self.num_samples <= 0:
             raise UserError("generation: batch_size, max_new_tokens and num_samples must be positive")
 
@@ -161,19 +169,22 @@ def generate(model, tokenizer: PreTrainedTokenizerBase, prompts: list[str], cfg:
     old_side = tokenizer.padding_side
     tokenizer.padding_side = cfg.padding_side
     sampling = sampling_arguments(cfg)
+    hooks = getattr(method, "padding_hooks", None)
+    decaying = hooks.pads_decay() if cfg.pads == "decay" and hooks is not None else nullcontext()
     try:
-        for b, batch in enumerate(tqdm(batches, desc=desc, disable=not progress, leave=False)):
-            if all(key in cache.rows for key in batch):
-                continue
-            enc = tokenizer([prompts[i] for i, _ in batch], return_tensors="pt", padding=True,
-                            add_special_tokens=False).to(device)
-            if cfg.do_sample:
-                torch.manual_seed(seed * 1_000_003 + b)  # fixed by batch position: a resumed run samples the same
-            extra = method.model_kwargs(len(batch)) if method is not None else {}
-            out = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                                 eos_token_id=stops, pad_token_id=pad_id, **sampling, **extra)
-            new = out[:, enc["input_ids"].shape[1] :].tolist()
-            cache.add(batch, [_decode(tokenizer, ids, set(stops)) for ids in new], prompts)
+        with decaying:
+            for b, batch in enumerate(tqdm(batches, desc=desc, disable=not progress, leave=False)):
+                if all(key in cache.rows for key in batch):
+                    continue
+                enc = tokenizer([prompts[i] for i, _ in batch], return_tensors="pt", padding=True,
+                                add_special_tokens=False).to(device)
+                if cfg.do_sample:
+                    torch.manual_seed(seed * 1_000_003 + b)  # fixed by batch position: a resumed run samples the same
+                extra = method.model_kwargs(len(batch)) if method is not None else {}
+                out = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                                     eos_token_id=stops, pad_token_id=pad_id, **sampling, **extra)
+                new = out[:, enc["input_ids"].shape[1] :].tolist()
+                cache.add(batch, [_decode(tokenizer, ids, set(stops)) for ids in new], prompts)
     finally:
         tokenizer.padding_side = old_side
     return [[cache.rows[(i, j)] for j in range(cfg.num_samples)] for i in range(len(prompts))]

@@ -86,6 +86,13 @@ class EvalResult:
     seconds: float = 0.0
     cleanup: str = "lenient"  # the primary clean-up: the one score/correct/failure_types/records' verdicts follow
     by_cleanup: dict[str, dict[str, Any]] = field(default_factory=dict)  # mode -> score, correct, failure_class
+    beside: dict[str, dict[str, Any]] = field(default_factory=dict)  # "exact": one prompt at a time, see summary()
+
+    def summary(self) -> dict[str, Any]:
+        """What a second evaluation of the same cell keeps beside the primary one (``eval.exact_beside``): its
+        score, per-problem verdicts under every clean-up, and how it generated."""
+        return {"score": self.score, "correct": self.correct, "cleanup": self.cleanup, "by_cleanup": self.by_cleanup,
+                "generation": self.generation, "seconds": self.seconds}
 
 
 def build_program(problem: Problem, completion: str) -> str:

@@ -45,7 +45,7 @@ class S0Bank:
         # per layer: [1 + tasks, heads, k, v] fp32; row 0 is the zero state of rows without a task
         self._table = {l.layer_idx: torch.zeros((1, *l.state_shape), device=self._device) for l in self.layers}
         self._rows: dict[str, int] = {}  # task name -> its row in every table
-        self._hooks: PaddingNeutralHooks | None = install_initial_state_seams(model)
+        self.padding_hooks: PaddingNeutralHooks | None = install_initial_state_seams(model)
 
     @property
     def tasks(self) -> list[str]:
@@ -103,7 +103,7 @@ class S0Bank:
 
     def close(self) -> PreTrainedModel:
         """Remove the padding hooks; the returned model computes exactly what the base model did."""
-        if self._hooks is not None:
-            self._hooks.remove()
-            self._hooks = None
+        if self.padding_hooks is not None:
+            self.padding_hooks.remove()
+            self.padding_hooks = None
         return self.model

@@ -69,22 +69,22 @@ class S0Method(LayerStateMethod):
 
     def __init__(self, config: S0Config | None = None) -> None:
         super().__init__(config)
-        self._hooks: PaddingNeutralHooks | None = None
+        self.padding_hooks: PaddingNeutralHooks | None = None
 
     def attach(self, model: PreTrainedModel) -> nn.Module:
         if getattr(model, "is_activation_checkpointing", False):
             raise UserError("S0 tuning cannot run with gradient checkpointing: it drops the cache that carries S0")
         self._attach_states(model)
-        self._hooks = install_initial_state_seams(model)
+        self.padding_hooks = install_initial_state_seams(model)
         self.model = self.base_model = model
         return model
 
     def detach(self) -> PreTrainedModel:
         model = self._require_attached()
-        if self._hooks is not None:
-            self._hooks.remove()
+        if self.padding_hooks is not None:
+            self.padding_hooks.remove()
         self.model = self.base_model = None
-        self._hooks = None
+        self.padding_hooks = None
         return model
 
     def alpha_for(self, layer: RecurrentLayer) -> float:

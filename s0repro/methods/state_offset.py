@@ -20,6 +20,10 @@ after ``detach()``, compute exactly what they did. Mamba-2's fused training path
 kernel only, includes out_proj) has no place for the term; while an offset is active it returns None, which makes the
 mixer take its decomposed path. Not covered: a hub kernel that replaces the whole GatedDeltaNet forward
 (transformers' ``use_kernels=True`` on SM121 GPUs) bypasses the scan functions; this repo never enables it.
+
+``where=recurrence`` is the paper's words read the other way: dS added to the state inside the recurrence at every
+step, where it accumulates through the decay (:mod:`s0repro.methods.offset_recurrence`); ``readout`` (Kang et al.)
+stays the default. Every result records which one ran (``method.where``).
 """
 
 from __future__ import annotations
@@ -45,9 +49,11 @@ from s0repro.methods.base import (
     register,
 )
 from s0repro.methods.layer_state import LayerSpec, LayerStateMethod, check_layer_spec
+from s0repro.methods.offset_recurrence import gdn_offset_recurrence, mamba2_offset_weights
 from s0repro.models.recurrent import RecurrentLayer
 
 QK_L2NORM_EPS = 1e-6  # fla's l2norm eps, which transformers' fallback copies
+OFFSET_PLACES = ("readout", "recurrence")  # o_t = (S_t + dS)^T q_t (Kang et al.) | S_t = step(S_{t-1}) + dS
 
 
 @dataclass
@@ -58,10 +64,13 @@ class StateOffsetConfig(MethodConfig):
     batch: int = 0  # examples per optimiser step (train.batch); 0 = a full pass, as for S0
     l2: float = 5e-4  # lambda * sum ||dS||_F^2, S0's penalty (the paper does not state one for the offset)
     layers: LayerSpec = None  # null = all; early/middle/late/all (thirds by depth) or decoder-layer indices
+    where: str = "readout"  # readout: Kang et al.'s o_t = (S_t + dS)^T q_t | recurrence: dS added to S_t every step
 
     def __post_init__(self) -> None:
         if self.l2 < 0:
             raise UserError(f"method.l2={self.l2} must be >= 0")
+        if self.where not in OFFSET_PLACES:
+            raise UserError(f"method.where={self.where!r} is not one of {OFFSET_PLACES}")
         check_layer_spec(self.layers)
 
 
@@ -93,11 +102,15 @@ def mamba2_offset_readout(c: torch.Tensor, offset: torch.Tensor) -> torch.Tensor
 # -- which offset is live (set while one of our mixers runs) -----------------------------------------------------------
 class _Live(threading.local):
     def __init__(self) -> None:
-        self.stack: list[torch.Tensor] = []
+        self.stack: list[tuple[torch.Tensor, str]] = []  # (offset, where) of the mixer running
 
     @property
     def offset(self) -> torch.Tensor | None:
-        return self.stack[-1] if self.stack else None
+        return self.stack[-1][0] if self.stack else None
+
+    @property
+    def in_recurrence(self) -> bool:
+        return bool(self.stack) and self.stack[-1][1] == "recurrence"
 
 
 _LIVE = _Live()
@@ -111,8 +124,12 @@ def _wrap_gdn(original: Callable) -> Callable:
         if offset is None:
             return out
         core, state = out
-        extra = gdn_offset_readout(query, offset, qk_l2norm=bool(kwargs.get("use_qk_l2norm_in_kernel", False)))
-        return core + extra.to(core.dtype), state
+        l2 = bool(kwargs.get("use_qk_l2norm_in_kernel", False))
+        if not _LIVE.in_recurrence:
+            return core + gdn_offset_readout(query, offset, qk_l2norm=l2).to(core.dtype), state
+        g, beta = (kwargs["g"], kwargs["beta"]) if "g" in kwargs else args[:2]
+        extra, carried = gdn_offset_recurrence(query, key, g, beta, offset, qk_l2norm=l2)
+        return core + extra.to(core.dtype), None if state is None else state + carried.to(state.dtype)
 
     return scan_with_offset
 
@@ -130,6 +147,12 @@ def _wrap_mamba2_chunk(original: Callable) -> Callable:
             return out
         y, rest = (out[0], out[1:]) if isinstance(out, tuple) else (out, None)
         extra = _gated(mamba2_offset_readout(C, offset), kwargs.get("z"))  # [B, T, H, P]
+        if _LIVE.in_recurrence:  # the state holds c_t decayed copies of dS after step t
+            c = mamba2_offset_weights(dt, A, dt_bias=kwargs.get("dt_bias"), dt_softplus=kwargs.get("dt_softplus", False),
+                                      dt_limit=kwargs.get("dt_limit", (0.0, float("inf"))))
+            extra = extra * c[..., None]
+            if rest:
+                rest = (rest[0] + (c[:, -1, :, None, None] * offset.float()).to(rest[0].dtype), *rest[1:])
         y = y + extra.reshape(y.shape).to(y.dtype)
         return y if rest is None else (y, *rest)
 
@@ -144,6 +167,8 @@ def _wrap_mamba2_step(original: Callable) -> Callable:
         if offset is None:
             return out
         extra = _gated(mamba2_offset_readout(C, offset), kwargs.get("z"))  # [B, H, P]
+        if _LIVE.in_recurrence:  # the step updated ``state`` in place; dS joins it there
+            state.add_(offset.to(state.dtype))
         return out + extra.reshape(out.shape).to(out.dtype)
 
     return state_update_with_offset
@@ -280,10 +305,10 @@ class StateOffsetMethod(LayerStateMethod):
         return model
 
     def _activate_during_forward(self, layer: RecurrentLayer) -> list[RemovableHandle]:
-        offset = self.states[str(layer.layer_idx)]
+        offset, where = self.states[str(layer.layer_idx)], self.config.where
 
         def push(_module: nn.Module, _args: tuple) -> None:
-            _LIVE.stack.append(offset)
+            _LIVE.stack.append((offset, where))
 
         def pop(_module: nn.Module, _args: tuple, _output: Any) -> None:
             if _LIVE.stack:
@@ -303,4 +328,6 @@ class StateOffsetMethod(LayerStateMethod):
         return model
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "note": "one extra read-out matmul per token and recurrent layer"}
+        note = {"readout": "one extra read-out matmul per token and recurrent layer",
+                "recurrence": "dS added to the state every step (accumulates through the decay)"}[self.config.where]
+        return {**super().describe(), "where": self.config.where, "note": note}

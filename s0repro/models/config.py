@@ -54,6 +54,16 @@ class ModelConfig:
         path = Path(path)
         if not path.is_file():
             raise UserError(f"model config {path} not found (the configs are conf/model/*.yaml)")
-        fields = yaml.safe_load(path.read_text())
-        fields.update(overrides)
-        return cls(**fields)
+        return cls(**{**_read_with_defaults(path), **overrides})
+
+
+def _read_with_defaults(path: Path) -> dict[str, Any]:
+    """A model YAML's fields after those of the sibling files its Hydra ``defaults`` list names (falcon_h1_7b_base
+    extends falcon_h1_7b), in Hydra's order: the entries as listed, the file's own where ``_self_`` is (else last).
+    Top-level keys replace the parent's: a variant that changes ``dims`` lists them all."""
+    fields = yaml.safe_load(path.read_text()) or {}
+    order = fields.pop("defaults", None) or []
+    merged: dict[str, Any] = {}
+    for entry in order if "_self_" in order else [*order, "_self_"]:
+        merged.update(fields if entry == "_self_" else _read_with_defaults(path.with_name(f"{entry}.yaml")))
+    return merged

@@ -17,11 +17,16 @@ Two kinds need more than the projections:
   exp(A * t_min * pads), so the state that reaches the row's first real token is its S0 (the zero state of an
   untuned row is untouched).
 - Mamba-1 has no projection to reach (see :mod:`s0repro.models.mamba1`, which zeroes dt at pads where S0 enters).
+
+:meth:`PaddingNeutralHooks.pads_decay` switches the hooks off for a while: the authors' batched transfer evaluation
+(``eval.pads=decay``), where each row's S0 fades by the per-head decay of its pad positions, as in their code (the
+projection hooks and the dt-floor correction; Mamba-1's pad handling is not switched, no transfer experiment uses it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -47,6 +52,16 @@ class PaddingNeutralHooks:
     """Handles of the installed hooks; ``remove()`` restores the model exactly."""
 
     handles: list[RemovableHandle | ScanPatch] = field(default_factory=list)  # hooks, and scan wrappers (seams)
+    active: bool = True  # False inside pads_decay(): pad positions decay the state as without the hooks
+
+    @contextmanager
+    def pads_decay(self) -> Iterator[None]:
+        """Let pad positions decay the state (the authors' batched evaluation) until the block ends."""
+        self.active = False
+        try:
+            yield
+        finally:
+            self.active = True
 
     def remove(self) -> None:
         for handle in self.handles:
@@ -54,10 +69,10 @@ class PaddingNeutralHooks:
         self.handles.clear()
 
 
-def _fill_pads(holder: _MaskHolder, columns: slice) -> Callable:
+def _fill_pads(holder: _MaskHolder, columns: slice, hooks: PaddingNeutralHooks) -> Callable:
     def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> torch.Tensor | None:
         mask = holder.mask
-        if mask is None or mask.shape[1] != output.shape[1]:
+        if not hooks.active or mask is None or mask.shape[1] != output.shape[1]:
             return None
         pads = ~mask.to(torch.bool)
         if not pads.any():
@@ -83,7 +98,7 @@ def _undo_pad_floor(mixer: nn.Module, cache: object, mask: torch.Tensor) -> None
     cache.replace_pending(mixer.layer_idx, state * scale.view(*scale.shape, *([1] * (state.dim() - 2))))
 
 
-def _install_one(layer: RecurrentLayer) -> list[RemovableHandle]:
+def _install_one(layer: RecurrentLayer, hooks: PaddingNeutralHooks) -> list[RemovableHandle]:
     holder = _MaskHolder()
     mixer = layer.module
     floor = layer.kind == "mamba2" and float(getattr(mixer, "time_step_limit", (0.0,))[0]) > 0
@@ -91,12 +106,12 @@ def _install_one(layer: RecurrentLayer) -> list[RemovableHandle]:
     def capture(_module: nn.Module, args: tuple, kwargs: dict) -> None:
         # Every mixer call overwrites the mask (decode steps pass None), so no stale mask outlives its forward.
         holder.mask = kwargs.get("attention_mask")
-        if floor and holder.mask is not None and not holder.mask.to(torch.bool).all():
+        if floor and hooks.active and holder.mask is not None and not holder.mask.to(torch.bool).all():
             _undo_pad_floor(mixer, kwargs.get("cache"), holder.mask)
 
     handles = [mixer.register_forward_pre_hook(capture, with_kwargs=True)]
     for target in pad_targets(mixer, layer.kind):
-        handles.append(target.projection.register_forward_hook(_fill_pads(holder, target.columns)))
+        handles.append(target.projection.register_forward_hook(_fill_pads(holder, target.columns, hooks)))
     return handles
 
 
@@ -104,5 +119,5 @@ def install_padding_neutral_decay(model: nn.Module) -> PaddingNeutralHooks:
     """Install the hooks on every recurrent layer of ``model`` (a no-op on a pure Transformer)."""
     hooks = PaddingNeutralHooks()
     for layer in find_recurrent_layers(model):
-        hooks.handles.extend(_install_one(layer))
+        hooks.handles.extend(_install_one(layer, hooks))
     return hooks

@@ -55,15 +55,23 @@ class TrainInfo:
     data_size: int | None = None  # train.data_size as asked (None: every verified solution); num_examples: as used
 
 
+def protocol_mode(batch_size: int, generation: dict[str, Any]) -> str:
+    """``paper``: one prompt at a time (the authors' HumanEval); ``authors_batched``: batched with pads that decay
+    S0 (the authors' transfer evaluation); ``fast``: batched with pad-neutral decay (conf/eval/fast.yaml)."""
+    if batch_size == 1:
+        return "paper"
+    return "authors_batched" if generation.get("pads") == "decay" else "fast"
+
+
 @dataclass
 class EvalInfo:
     """The evaluation of the tuned (or frozen) model: per-problem verdicts in task-id order, and how it was run.
 
     ``score``/``correct`` are the primary clean-up's (``cleanup``); ``by_cleanup`` holds every clean-up the cell was
     scored under (the authors' and ours at least), each ``{score, correct, failure_class, failure_classes}`` with
-    lists aligned with ``task_ids``. ``mode`` says which evaluation protocol ran, read from the batch size that ran
-    (``paper``: one prompt at a time, as the authors; ``fast``: batched, conf/eval/fast.yaml), ``baseline`` whether
-    the base was evaluated per seed or once for all seeds."""
+    lists aligned with ``task_ids``. ``mode`` says which evaluation protocol ran (:func:`protocol_mode`),
+    ``baseline`` whether the base was evaluated per seed or once for all seeds. ``beside["exact"]`` (transfer
+    experiments, ``eval.exact_beside``): the same cell evaluated one prompt at a time, ours beside the authors'."""
 
     metric: str  # pass@1 (code) | accuracy
     score: float  # fraction in [0, 1], under the primary clean-up
@@ -83,6 +91,7 @@ class EvalInfo:
     mode: str  # paper | fast
     baseline: str  # shared | per_seed
     sampled: dict[str, Any] | None = None  # eval.sampled.n > 0: SampledResult.to_record() (per-problem pass counts)
+    beside: dict[str, dict[str, Any]] = field(default_factory=dict)  # eval.exact_beside: {"exact": one at a time}
 
     @classmethod
     def of(cls, evaluation: EvalResult, *, kind: str, baseline_score: float, batch_size: int, padding_side: str,
@@ -92,7 +101,8 @@ class EvalInfo:
                    failure_types=evaluation.failure_types, baseline_score=baseline_score, batch_size=batch_size,
                    padding_side=padding_side, max_new_tokens=max_new_tokens, generation=evaluation.generation,
                    sandbox=evaluation.sandbox, seconds=evaluation.seconds, cleanup=evaluation.cleanup,
-                   by_cleanup=evaluation.by_cleanup, mode="paper" if batch_size == 1 else "fast", baseline=baseline)
+                   by_cleanup=evaluation.by_cleanup, mode=protocol_mode(batch_size, evaluation.generation),
+                   baseline=baseline, beside=evaluation.beside)
 
 
 @dataclass

@@ -101,7 +101,7 @@ def generation_config(settings: Config, *, sample: bool) -> GenerationConfig:
     ev, tr = settings.eval, settings.train
     if not sample:
         return GenerationConfig(batch_size=ev.batch_size, max_new_tokens=ev.max_new_tokens,
-                                padding_side=ev.padding_side, do_sample=False)
+                                padding_side=ev.padding_side, do_sample=False, pads=ev.pads)
     return GenerationConfig(batch_size=ev.batch_size, max_new_tokens=tr.sample_max_new_tokens or ev.max_new_tokens,
                             padding_side=ev.padding_side, do_sample=True, temperature=tr.sample_temperature,
                             top_p=tr.sample_top_p, num_samples=tr.samples_per_problem)
@@ -199,12 +199,23 @@ class Session:
         return self._evaluate(method.model, method, out_jsonl)
 
     def _evaluate(self, model: Any, method: TuningMethod | None, out_jsonl: Path | None) -> EvalResult:
-        """Greedy evaluation, scored under the primary clean-up and under each of SCORED_CLEANUPS."""
+        """Greedy evaluation, scored under the primary clean-up and under each of SCORED_CLEANUPS; with
+        ``eval.exact_beside`` a second generation one prompt at a time (no pads at all: ours, exact) is scored the
+        same way and kept in ``beside["exact"]`` (its records in ``<out_jsonl stem>.exact.jsonl``)."""
         ev = self.settings.eval
-        return self.evaluator.evaluate(model, self.loaded.tokenizer, self.task, self.task.eval,
-                                       generation_config(self.settings, sample=False), ev.sandbox, method=method,
-                                       out_jsonl=out_jsonl, progress=self.settings.progress, cleanup=ev.cleanup,
-                                       also=SCORED_CLEANUPS)
+        gen_cfg = generation_config(self.settings, sample=False)
+        result = self.evaluator.evaluate(model, self.loaded.tokenizer, self.task, self.task.eval, gen_cfg,
+                                         ev.sandbox, method=method, out_jsonl=out_jsonl,
+                                         progress=self.settings.progress, cleanup=ev.cleanup, also=SCORED_CLEANUPS)
+        if ev.exact_beside:
+            exact_cfg = dataclasses.replace(gen_cfg, batch_size=1, pads="neutral")
+            exact = self.evaluator.evaluate(model, self.loaded.tokenizer, self.task, self.task.eval, exact_cfg,
+                                            ev.sandbox, method=method,
+                                            out_jsonl=out_jsonl.with_suffix(".exact.jsonl") if out_jsonl else None,
+                                            progress=self.settings.progress, cleanup=ev.cleanup,
+                                            also=SCORED_CLEANUPS)
+            result.beside = {"exact": exact.summary()}
+        return result
 
     def evaluate_sampled(self, method: TuningMethod, seed: int, out_jsonl: Path) -> SampledResult:
         """``eval.sampled.n`` samples a problem with ``method`` attached (the frozen model for ``none``), seeded by

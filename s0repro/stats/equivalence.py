@@ -7,7 +7,7 @@ p-values, and equivalence at level alpha is the same as the (1 - 2 alpha) confid
 inside (-m, m).
 
 Degenerate cases follow :mod:`s0repro.stats.ttest`: fewer than two observations in a sample give NaN p-values (no
-test); zero variance takes the limit (p = 0 for a bound the observed difference lies strictly beyond, else p = 1).
+test); zero variance makes it undefined (NaN p, "zero variance" note), as for the t-tests.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as st
+
+from s0repro.stats.ttest import ZERO_VARIANCE, sample_variance
 
 NAN = float("nan")
 
@@ -64,11 +66,8 @@ def tost_from_moments(mean_diff: float, se: float, df: float, margin: float, *, 
         raise ValueError(f"equivalence margin must be positive, got {margin}")
     if not 0.0 < alpha < 0.5:
         raise ValueError(f"alpha must lie in (0, 0.5), got {alpha}")
-    if se == 0.0:
-        p_lo = 0.0 if mean_diff > -margin else 1.0
-        p_hi = 0.0 if mean_diff < margin else 1.0
-        return TOSTResult(margin, mean_diff, p_lo, p_hi, df, mean_diff, mean_diff, alpha, n_a, n_b,
-                          "zero variance: limit of the test")
+    if se == 0.0:  # no seed-level test, as for the t-tests (s0repro.stats.ttest)
+        return TOSTResult(margin, mean_diff, NAN, NAN, df, NAN, NAN, alpha, n_a, n_b, ZERO_VARIANCE)
     p_lo = _one_sided((mean_diff + margin) / se, df, upper_tail=True)
     p_hi = _one_sided((mean_diff - margin) / se, df, upper_tail=False)
     half = float(st.t.ppf(1.0 - alpha, df)) * se
@@ -92,6 +91,6 @@ def tost_welch(a: Sequence[float], b: Sequence[float], margin: float, *, alpha: 
         diff = (float(xa.mean()) if xa.size else NAN) - (float(xb.mean()) if xb.size else NAN)
         return TOSTResult(margin, diff, NAN, NAN, NAN, NAN, NAN, alpha, int(xa.size), int(xb.size),
                           "fewer than 2 observations: no variance estimate, no test")
-    diff, se, df = welch_moments(float(xa.mean()), float(xa.std(ddof=1)), xa.size,
-                                 float(xb.mean()), float(xb.std(ddof=1)), xb.size)
+    diff, se, df = welch_moments(float(xa.mean()), math.sqrt(sample_variance(xa)), xa.size,
+                                 float(xb.mean()), math.sqrt(sample_variance(xb)), xb.size)
     return tost_from_moments(diff, se, df, margin, alpha=alpha, n_a=int(xa.size), n_b=int(xb.size))

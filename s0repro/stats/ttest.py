@@ -5,10 +5,11 @@ produce have one documented answer instead of a NaN and a warning:
 
 * fewer than 2 observations in a sample -> ``statistic``, ``p_value``, ``df`` and the CI are NaN and ``note``
   says why (there is no variance estimate; no test exists).
-* zero variance (every seed scored the same, e.g. a greedy base model) -> the limit of the test: a zero
-  difference gives ``statistic = 0, p = 1``; a non-zero difference gives ``statistic = +/-inf, p = 0``; the CI
-  collapses to the observed difference. Welch's df then comes from the sample that does vary; when neither
-  varies, df = n_a + n_b - 2 (the pooled df, where Welch's formula is 0/0).
+* zero variance (every seed scored the same in both samples, e.g. S0 at 53.6 on three seeds against a shared
+  greedy base) -> the test is undefined too: ``statistic``, ``p_value`` and the CI are NaN and ``note`` says
+  "zero variance". The standard error is 0, and t = d / 0 says nothing about d: a "p = 0" would claim certainty
+  from three identical numbers. Judge such a comparison by a problem-level test (bootstrap over problems, McNemar).
+  ``df`` is still reported (Welch's from the sample that varies; n_a + n_b - 2 when neither does).
 
 Every result carries the mean difference ``a - b`` and a two-sided CI for it at ``level``.
 """
@@ -23,6 +24,8 @@ import numpy as np
 from scipy import stats as st
 
 NAN = float("nan")
+SAME_VALUE_RTOL = 1e-12  # values closer than this (relative to their size) are the same score written twice
+ZERO_VARIANCE = "zero variance: every seed scored the same, so the seed-level test is undefined"
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,10 @@ def _check_level(level: float) -> None:
 
 def _finish(test: str, diff: float, se: float, df: float, level: float, n_a: int, n_b: int,
             note: str = "") -> TTestResult:
-    """t, p and CI from a difference, its standard error and df; se == 0 takes the documented limit."""
+    """t, p and CI from a difference, its standard error and df; se == 0 is undefined (see the module docstring)."""
     if se == 0.0:
-        stat = 0.0 if diff == 0.0 else math.copysign(math.inf, diff)
-        p = 1.0 if diff == 0.0 else 0.0
-        return TTestResult(test, stat, p, df, diff, diff, diff, level, n_a, n_b,
-                           note or "zero variance: limit of the test")
+        return TTestResult(test, NAN, NAN, df, diff, NAN, NAN, level, n_a, n_b,
+                           note or ZERO_VARIANCE)
     stat = diff / se
     p = float(2.0 * st.t.sf(abs(stat), df))
     half = float(st.t.ppf(0.5 + level / 2.0, df)) * se
@@ -108,6 +109,14 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else NAN
 
 
+def sample_variance(x: np.ndarray) -> float:
+    """Sample variance (ddof = 1); exactly 0 when the values agree to rounding. Three seeds at 0.536 have a float
+    variance near 1e-33, which would make t astronomically large and p about 1e-32 instead of undefined."""
+    if np.ptp(x) <= SAME_VALUE_RTOL * float(np.abs(x).max()):
+        return 0.0
+    return float(x.var(ddof=1))
+
+
 def welch_ttest(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> TTestResult:
     """Welch's unequal-variance t-test of mean(a) - mean(b), as the paper does across seeds."""
     _check_level(level)
@@ -115,7 +124,7 @@ def welch_ttest(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> 
     diff = _mean(xa) - _mean(xb)
     if xa.size < 2 or xb.size < 2:
         return _undefined("welch", diff, level, xa.size, xb.size)
-    va, vb = xa.var(ddof=1) / xa.size, xb.var(ddof=1) / xb.size
+    va, vb = sample_variance(xa) / xa.size, sample_variance(xb) / xb.size
     se = math.sqrt(va + vb)
     if va + vb == 0.0:
         df = float(xa.size + xb.size - 2)
@@ -134,7 +143,7 @@ def paired_ttest(a: Sequence[float], b: Sequence[float], level: float = 0.95) ->
     diff = _mean(d)
     if d.size < 2:
         return _undefined("paired", diff, level, xa.size, xb.size)
-    se = float(d.std(ddof=1)) / math.sqrt(d.size)
+    se = math.sqrt(sample_variance(d) / d.size)
     return _finish("paired", diff, se, float(d.size - 1), level, xa.size, xb.size)
 
 
@@ -145,7 +154,7 @@ def one_sample_ttest(x: Sequence[float], mu: float, level: float = 0.95) -> TTes
     diff = _mean(xs) - float(mu)
     if xs.size < 2:
         return _undefined("one_sample", diff, level, xs.size, 1)
-    se = float(xs.std(ddof=1)) / math.sqrt(xs.size)
+    se = math.sqrt(sample_variance(xs) / xs.size)
     return _finish("one_sample", diff, se, float(xs.size - 1), level, xs.size, 1)
 
 
@@ -158,6 +167,6 @@ def mean_ci(x: Sequence[float], level: float = 0.95) -> MeanCI:
     mean = float(xs.mean())
     if xs.size == 1:
         return MeanCI(mean, NAN, 1, NAN, NAN, level, "one observation: no sd, no interval")
-    sd = float(xs.std(ddof=1))
+    sd = math.sqrt(sample_variance(xs))
     half = float(st.t.ppf(0.5 + level / 2.0, xs.size - 1)) * sd / math.sqrt(xs.size)
     return MeanCI(mean, sd, int(xs.size), mean - half, mean + half, level)

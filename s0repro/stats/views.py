@@ -41,6 +41,9 @@ class Cell:
     inference_cost: str | None = None
     model: str | None = None  # meta.model.arch
     model_id: str | None = None  # meta.model.hub_id or meta.model.name (tells model sizes apart)
+    exact_scores: tuple[float, ...] | None = None  # eval.beside.exact per seed (one prompt at a time), where recorded
+    where: str | None = None  # the state offset's reading (method_info.where: readout | recurrence), if recorded
+    method_config: dict = field(default_factory=dict, repr=False)  # method_info.config (e.g. LoRA's rank r)
 
     @property
     def n(self) -> int:
@@ -82,9 +85,12 @@ def make_cell(results: Iterable[Mapping[str, Any]]) -> Cell:
     exp, task, method = next(iter(keys))
     info = rows[0].get("method_info") or {}
     model = (rows[0].get("meta") or {}).get("model") or {}
+    exact = [(r["eval"].get("beside") or {}).get("exact") for r in rows]
     return Cell(exp, task, method, tuple(seeds), tuple(float(r["eval"]["score"]) for r in rows), order,
                 correct, _params(rows[0]), info.get("inference_cost"), model.get("arch"),
-                model.get("hub_id") or model.get("name"))
+                model.get("hub_id") or model.get("name"),
+                tuple(float(e["score"]) for e in exact) if all(exact) else None, info.get("where"),
+                dict(info.get("config") or {}))
 
 
 def group_cells(results: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], Cell]:

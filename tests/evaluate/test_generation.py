@@ -17,6 +17,8 @@ from s0repro.evaluate.generation import (
     stop_token_ids,
 )
 from s0repro.methods import build_method
+from s0repro.models.cache import InitialStateCache
+from s0repro.models.recurrent import RecurrentLayer, find_recurrent_layers
 
 MESSAGES = ["hi", "def f(x):\n    return", "a much longer prompt, so the batch needs left padding"]
 
@@ -46,6 +48,58 @@ def test_s0_batched_left_padding_equals_one_at_a_time_and_differs_from_base(live
     assert batched == single
     assert batched != base
     assert len({b[0] for b in base}) > 1  # the model is not degenerate: outputs depend on the prompt
+
+
+def pad_decay(layer: RecurrentLayer) -> torch.Tensor:
+    """Naive reference: the per-head factor one pad position multiplies the state by, computed from the mixer's
+    parameters. A pad's input is zeroed, so the step size comes from the biases alone."""
+    mixer = layer.module
+    with torch.no_grad():
+        if layer.kind == "gated_deltanet":
+            a = mixer.in_proj_a(torch.zeros(mixer.in_proj_a.in_features))
+            return torch.exp(-mixer.A_log.float().exp() * torch.nn.functional.softplus(a + mixer.dt_bias))
+        dt = mixer.in_proj(torch.zeros(mixer.in_proj.in_features))[-mixer.num_heads:]
+        dt = torch.nn.functional.softplus(dt + mixer.dt_bias).clamp(*mixer.time_step_limit)
+        return torch.exp(dt * -mixer.A_log.float().exp())
+
+
+def test_pads_decay_weakens_s0_exactly_as_prepended_decay_steps_predict(tiny_hybrid) -> None:
+    """eval.pads=decay (the authors' batched evaluation): the padded row equals its unpadded run started from
+    S0 * decay^pads, and differs from the pad-neutral (ours) run."""
+    model, tok = tiny_hybrid.model, tiny_hybrid.tokenizer
+    prompts = ["def add(a, b):\n    return", "x = [1, 2, 3]\nprint(len(x))\n# the answer is"]
+    step = {l.layer_idx: pad_decay(l) for l in find_recurrent_layers(model)}  # before the hooks are installed
+    assert all(f.lt(1).all() for f in step.values())
+    method = build_method("s0", {"alpha": 1.0})
+    method.attach(model)
+    try:
+        gen = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for p in method.trainable_parameters():
+                p.copy_(30.0 * torch.randn(p.shape, generator=gen))
+        enc = tok(prompts, return_tensors="pt", padding=True)
+        pads = int((enc["attention_mask"][0] == 0).sum())
+        assert pads >= 3  # the short first prompt is left-padded
+        with torch.no_grad():
+            with method.padding_hooks.pads_decay():
+                decayed = model(**enc, **method.model_kwargs(2)).logits[0, -1]
+            neutral = model(**enc, **method.model_kwargs(2)).logits[0, -1]
+            alone = tok(prompts[:1], return_tensors="pt")
+            faded = {l.layer_idx: (method.effective_state(l, training=False)
+                                   * step[l.layer_idx][:, None, None] ** pads)[None] for l in method.layers}
+            reference = model(**alone, cache=InitialStateCache(faded, config=model.config), use_cache=True)
+        reference = reference.logits[0, -1]
+        scale = reference.abs().max().item()
+        assert torch.allclose(decayed, reference, atol=1e-4 * scale, rtol=0)
+        assert (decayed - neutral).abs().max().item() > 1e-2 * scale  # the decay is visible: the test can fail
+        cfg = GenerationConfig(batch_size=2, max_new_tokens=8, pads="decay")
+        batched = generate(model, tok, prompts, cfg, method=method, progress=False)
+        ours = generate(model, tok, prompts, GenerationConfig(batch_size=1, max_new_tokens=8), method=method,
+                        progress=False)
+        assert batched[1] == ours[1]  # the longest row has no pads: no decay
+        assert method.padding_hooks.active  # switched back on after the generation
+    finally:
+        method.detach()
 
 
 def test_stop_tokens_and_max_new_tokens(tiny) -> None:
@@ -125,6 +179,8 @@ def test_bad_config_is_a_user_error() -> None:
         GenerationConfig(padding_side="middle")
     with pytest.raises(UserError):
         GenerationConfig(batch_size=0)
+    with pytest.raises(UserError, match="pads"):
+        GenerationConfig(pads="fade")
 
 
 def test_the_progress_bar_is_labelled_by_its_phase(tiny, capsys: pytest.CaptureFixture) -> None:

@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def write_result(root, exp, task, method, seed, n_correct, *, n=84, arch="qwen3_5", params=None, cost=None,
-                 model_name=None, hub_id=None, baseline=None):
-    """One result.json whose first ``n_correct`` problems (rotated by seed) are solved."""
+                 model_name=None, hub_id=None, baseline=None, exact=None):
+    """One result.json whose first ``n_correct`` problems (rotated by seed) are solved; ``exact``: the count solved
+    one prompt at a time, recorded beside (``eval.beside.exact``) as the transfer experiments do."""
     ids = [f"HumanEval/{80 + i}" for i in range(n)]
     correct = [((i - seed) % n) < n_correct for i in range(n)]
     payload = {
@@ -29,6 +30,8 @@ def write_result(root, exp, task, method, seed, n_correct, *, n=84, arch="qwen3_
         "meta": {"model": {"arch": arch, "name": model_name or arch, "hub_id": hub_id}},
         "artefact": None,
     }
+    if exact is not None:
+        payload["eval"]["beside"] = {"exact": {"score": exact / n}}
     validate_result(payload)
     path = result_path(root, exp, task, method, seed)
     path.parent.mkdir(parents=True, exist_ok=True)

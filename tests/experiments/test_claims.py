@@ -43,8 +43,27 @@ def test_contradicting_and_undefined_results(results_dir, write, tmp_path, md_ro
     write(results_dir, "qwen3_5", "humaneval", "lora", 0, 50)  # one LoRA seed: Welch undefined
     text, _ = _verdicts(results_dir, tmp_path, md_row)
     assert md_row(text, "S0 and LoRA statistically indistinguishable on Falcon-H1-7B")[3] == "not supported"
-    assert md_row(text, "S0 beats LoRA on Qwen3.5-4B")[3] == "inconclusive"
+    lora = md_row(text, "S0 beats LoRA on Qwen3.5-4B")  # one LoRA seed: judged over problems, and says so
+    assert "seed-level test undefined (fewer than 2 seeds); judged by the paired bootstrap over 84 problems" in lora[2]
+    assert lora[3] == "supported" and lora[4] == "n/a"
     assert md_row(text, "S0 improves Qwen3.5-4B HumanEval pass@1 over the base model")[3] == "not run"
+
+
+def test_zero_variance_is_judged_over_problems_never_p_zero(results_dir, write, tmp_path, md_row):
+    """S0 at the same score on every seed against a shared base: no seed-level p; the bootstrap decides."""
+    write(results_dir, "falcon_h1", "humaneval", "none", 0, 40, arch="falcon_h1")
+    for s in (0, 1, 2):
+        write(results_dir, "falcon_h1", "humaneval", "s0", s, 45, arch="falcon_h1")
+        write(results_dir, "qwen3_5", "humaneval", "none", s, 40)
+        write(results_dir, "qwen3_5", "humaneval", "s0", s, 40)
+    text, found = _verdicts(results_dir, tmp_path, md_row)
+    gain = md_row(text, "S0 improves Falcon-H1-7B HumanEval pass@1 over the base model")
+    assert gain[2].startswith("+6.0 pp (3 vs 1 seeds); seed-level test undefined (zero variance); judged by the "
+                              "paired bootstrap over 84 problems")
+    # seed s solves problems s..s+44 and the base 0..39: S0 gains 5-7 problems and loses 0-2 a seed
+    assert gain[3] == "supported" and "p = 0" not in gain[2]
+    flat = md_row(text, "S0 improves Qwen3.5-4B HumanEval pass@1 over the base model")
+    assert "zero variance" in flat[2] and flat[3] == "not supported"  # the same score: no gain over problems
 
 
 def test_nothing_run(tmp_path, md_row):
@@ -142,6 +161,6 @@ def test_tiny_scale_reads_the_tiny_models_rows(results_dir, tmp_path, md_row):
     report does not take a tiny model's timing for Qwen3.5-4B."""
     _bench(results_dir, "tiny_gdn", 1.01, 0.99, 1.03)
     tiny_md, _ = claims.main(["--results", str(results_dir), "--out", str(tmp_path / "t"), "--scale", "tiny"])
-    assert md_row(tiny_md.read_text(), "S0 adds no inference overhead on Qwen3.5-4B")[2].startswith("tiny_gdn: ")
+    assert md_row(tiny_md.read_text(), "S0 adds no inference overhead on Qwen3.5-4B")[3].startswith("tiny_gdn: ")
     full_md, _ = claims.main(["--results", str(results_dir), "--out", str(tmp_path / "f")])
     assert md_row(full_md.read_text(), "S0 adds no inference overhead on Qwen3.5-4B")[3] == "not run"

@@ -38,9 +38,21 @@ def test_table_splits_the_gain_by_class(results_dir, tmp_path, md_row):
     assert "clean-up 'authors'" in authors and "clean-up 'lenient'" in lenient
     # class means over seeds: passed (6+8)/2, format (1+0)/2, wrong (3+2)/2; gains 2 and 4, from format 3 and 4
     assert md_row(authors, "s0") == ["s0", "2", "7.0", "0.0", "0.5", "0.0", "0.0", "2.5", "0.0", "3.0", "3.5", "117 %"]
-    assert md_row(authors, "lora")[-3:] == ["0.0", "0.0", "–"]
+    assert md_row(authors, "lora")[-3:] == ["0.0", "0.0", "gain ≈ 0, no share; pp by class: none moved"]
     assert md_row(authors, "none")[2:4] == ["4.0", "0.0"]
-    assert md_row(lenient, "s0")[-3:] == ["0.5", "0.0", "0 %"]
+    # lenient: gains 0 and 1 problem (mean 0.5 < 2): no share of a near-zero gain, the classes' pp instead
+    assert md_row(lenient, "s0")[-3:] == ["0.5", "0.0", "gain ≈ 0, no share; pp by class: wrong_answer +5.0"]
+
+
+def test_a_gain_whose_seeds_disagree_in_sign_gets_no_share(results_dir, tmp_path, md_row):
+    """+3 and -2 problems: mean +0.5, where a share would read -100 % or worse; the signed pp per class instead."""
+    base = ["passed"] * 4 + ["format"] * 4 + ["wrong_answer"] * 2
+    _write(results_dir, "none", 0, base, base)
+    _write(results_dir, "s0", 0, ["passed"] * 7 + ["format"] * 1 + ["wrong_answer"] * 2, base)
+    _write(results_dir, "s0", 1, ["passed"] * 2 + ["format"] * 4 + ["wrong_answer"] * 4, base)
+    md, _ = failures.main(["--results", str(results_dir), "--out", str(tmp_path / "t")])
+    row = md_row(md.read_text().split("### ")[1], "s0")
+    assert row[-3:] == ["0.5", "1.5", "gain ≈ 0, no share; pp by class: format +15.0, wrong_answer -10.0"]
 
 
 def test_results_without_classes_are_not_scored(results_dir, write, tmp_path, md_row):

@@ -146,3 +146,24 @@ def test_tiny_table1_shows_both_clean_ups_the_failure_classes_and_the_base_used(
     # S0 vs the base of the same seed: gains 3 and 5 problems, all from format (6 -> 3, 6 -> 1)
     assert md_row(authors, "s0")[-3:] == ["4.0", "4.0", "100 %"]
     assert "clean-up 'lenient'" in text
+
+
+def test_notes_give_k_the_kept_count_per_seed_and_the_offset_reading(results_dir, write, tmp_path):
+    import json
+
+    _populate(results_dir, write)
+    for s in QWEN_SEEDS:
+        write(results_dir, "qwen3_5", "humaneval", "state_offset", s, 63, params=12_582_912, cost="per_step")
+    for path in results_dir.rglob("result.json"):
+        r = json.loads(path.read_text())
+        if r["method"] == "s0":
+            r["train"] |= {"samples_per_problem": 4, "num_examples": 40 + r["seed"] % 10}
+        if r["method"] == "state_offset":
+            r["method_info"]["where"] = "recurrence"
+        path.write_text(json.dumps(r))
+    md = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "tables")])[0]
+    text = md.read_text()
+    assert ("Verified training set: k = 4 samples a problem; S0 kept Qwen3.5-4B 47 (seed 7), 42 (seed 42), "
+            "43 (seed 123); Falcon-H1-7B 47 (seed 7), 42 (seed 42). The paper (Qwen3.5-4B, HumanEval): about 48 "
+            "kept.") in text
+    assert "State offset: dS added to the state inside the recurrence every step (method.where=recurrence)." in text

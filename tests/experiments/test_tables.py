@@ -46,6 +46,19 @@ def test_transfer_rows_and_spider_alphas(paper_like, tmp_path, md_row):
     assert md_row(text, "Spider (s0_a007): S0 vs baseline")[8] == "0/1"
 
 
+def test_transfer_shows_ours_exact_beside_the_authors_batched_scores(results_dir, tmp_path, md_row):
+    from tests.experiments.conftest import write_result
+
+    for seed, (k, exact) in enumerate([(72, 75), (73, 77)]):
+        write_result(results_dir, "transfer_gsm8k", "gsm8k", "none", seed, 70, exact=70)
+        write_result(results_dir, "transfer_gsm8k", "gsm8k", "s0", seed, k, exact=exact)
+    text = _render(transfer, results_dir, tmp_path)
+    row = md_row(text, "GSM8K")
+    assert row[6:8] == ["83.3 ± 0.0", f"{100 * 76 / 84:.1f} ± {100 * np.std([75, 77], ddof=1) / 84:.1f}"]
+    assert md_row(text, "Spider")[6:8] == ["–", "–"]  # not run: no exact scores either
+    assert "pads decay S0" in text
+
+
 def test_prefix_control_counts_runs_below_base(paper_like, tmp_path, md_row):
     text = _render(prefix_control, paper_like, tmp_path)
     assert md_row(text, "baseline")[2] == "47.6 ± 0.0"
@@ -78,3 +91,50 @@ def test_scaling_trend_is_the_slope_test_not_an_ordering(results_dir, write, tmp
                                            ("qwen3_5_2b", "2B"), ("scaling_qwen3_5_9b", "9B"), ("tiny_gdn", None)])
 def test_model_size(model_id, size):
     assert scaling.model_size(model_id) == size
+
+
+def test_tiny_tables_name_what_ran_and_leave_out_paper_vs_ours(results_dir, tmp_path, md_row):
+    """Issue 22 item 6: an r = 4 tiny LoRA is 'LoRA r4' on the tiny model and task the results name, not 'LoRA r24
+    under matched budget on Qwen3.5-4B'; no paper-vs-ours table, no 'paper in our CI' at tiny scale."""
+    import json
+
+    from experiments import claims
+    from tests.experiments.conftest import write_result
+
+    for s in (0, 1):
+        for exp in ("tiny_lora_budget", "tiny_qwen3_5"):
+            write_result(results_dir, exp, "minicode", "none", s, 8, n=20, model_name="minicode_gdn")
+        write_result(results_dir, "tiny_qwen3_5", "minicode", "s0", s, 12 + s, n=20, model_name="minicode_gdn")
+        path = write_result(results_dir, "tiny_lora_budget", "minicode", "lora_r24", s, 9, n=20,
+                            model_name="minicode_gdn")
+        r = json.loads(path.read_text())
+        r["method_info"]["config"] = {"r": 4}
+        path.write_text(json.dumps(r))
+    text = _render(table2, results_dir, tmp_path).replace("\\_", "_")
+    assert "Table 2: LoRA ranks vs S0 on minicode_gdn on minicode (CPU-sized, not the paper's models)" in text
+    assert md_row(text, "LoRA r4")[3] == "2" and "LoRA r24" not in text and "Qwen3.5-4B" not in text
+    assert "paper vs ours" not in text and "paper in our CI" not in text
+    assert "paper (pp): the paper's models (not this CPU-sized world)" in text
+    md, _ = claims.main(["--results", str(results_dir), "--out", str(tmp_path / "c"), "--scale", "tiny"])
+    claim_text = md.read_text().replace("\\_", "_")
+    assert "tested in a CPU-sized world" in claim_text and "paper's number in our 95% CI" not in claim_text
+    row = md_row(claim_text, "S0 improves Qwen3.5-4B HumanEval pass@1 over the base model")
+    assert row[2] == "minicode_gdn / minicode / s0 (2 seeds); minicode_gdn / minicode / none (2 seeds)"
+
+
+def test_the_scale_comes_from_what_a_result_recorded(results_dir):
+    """run.config.scale.name where recorded (scale=tiny), else a tiny model source, else the experiment's name."""
+    import json
+
+    from experiments.common import result_scale, scales_on_disk
+    from tests.experiments.conftest import write_result
+
+    path = write_result(results_dir, "qwen3_5", "minicode", "s0", 0, 10, n=20)
+    assert scales_on_disk(results_dir) == ["full"]
+    r = json.loads(path.read_text())
+    r["run"]["config"] = {"scale": {"name": "tiny"}}
+    path.write_text(json.dumps(r))
+    assert scales_on_disk(results_dir) == ["tiny"]
+    assert result_scale({"exp": "adhoc", "run": {"config": {"model": {"source": "tiny"}}}}) == "tiny"
+    assert result_scale({"exp": "tiny_qwen3_5", "run": {"config": {}}}) == "tiny"
+    assert result_scale({"exp": "qwen3_5", "run": {"config": {"model": {"source": "hub"}}}}) == "full"

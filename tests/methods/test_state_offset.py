@@ -1,7 +1,8 @@
 """Per-step state offset on the tiny GatedDeltaNet and Mamba-2 models (torch fallback paths).
 
 The read-out terms are checked against naive per-token recurrences written here (o_t = (S_t + dS)^T q_t,
-y_t = C_t (h_t + h') + D x_t); the wiring is checked on whole models: zero offset is the base model bit for bit,
+y_t = C_t (h_t + h') + D x_t), and so is the other reading, ``where=recurrence`` (S_t = step(S_{t-1}) + dS, output
+and handed-on state); the wiring is checked on whole models: zero offset is the base model bit for bit,
 prefill and every decode step see the same offset (generate's scores equal a teacher-forced forward), the patch
 is gone after detach.
 """
@@ -16,7 +17,9 @@ from transformers import AutoModelForCausalLM
 from transformers.models.falcon_h1 import modeling_falcon_h1 as falcon
 from transformers.models.qwen3_5 import modeling_qwen3_5 as qwen
 
+from s0repro.errors import UserError
 from s0repro.methods import ArtefactMismatchError, InferenceCost, StateOffsetConfig, build_method
+from s0repro.methods.offset_recurrence import gdn_offset_recurrence, mamba2_offset_weights
 from s0repro.methods.state_offset import gdn_offset_readout, mamba2_offset_readout, patched_modules
 from s0repro.models import ModelConfig, NoRecurrentLayersError, load_model
 from s0repro.models.architectures import build_config
@@ -41,9 +44,32 @@ def _randomise(method, std: float = 0.3, seed: int = 0) -> None:
             p.copy_(torch.randn(p.shape, generator=g) * std)
 
 
+def _gdn_inputs(T: int) -> tuple[torch.Tensor, ...]:
+    """q, k, v, log decay, beta, S0 and dS for a 2-batch, 2-head GatedDeltaNet scan of T tokens (seeded by T)."""
+    g = torch.Generator().manual_seed(T)
+    B, H, K, V = 2, 2, 8, 4
+    q, k = torch.randn(B, T, H, K, generator=g), torch.randn(B, T, H, K, generator=g)
+    v = torch.randn(B, T, H, V, generator=g)
+    decay = -torch.rand(B, T, H, generator=g) * 0.2
+    beta = torch.rand(B, T, H, generator=g)
+    return q, k, v, decay, beta, torch.randn(B, H, K, V, generator=g), torch.randn(H, K, V, generator=g)
+
+
+def _mamba2_inputs(T: int) -> tuple[torch.Tensor, ...]:
+    """x, raw dt, dt bias, A, D, B and C (2 groups of 4 heads), h0 and h' for a Mamba-2 scan of T tokens."""
+    g = torch.Generator().manual_seed(T)
+    b, H, P, N, G = 2, 4, 3, 5, 2
+    x = torch.randn(b, T, H, P, generator=g)
+    dt_raw, dt_bias = torch.randn(b, T, H, generator=g), torch.randn(H, generator=g) * 0.1
+    A, D = -torch.rand(H, generator=g) - 0.1, torch.randn(H, generator=g)
+    Bg, Cg = torch.randn(b, T, G, N, generator=g), torch.randn(b, T, G, N, generator=g)
+    return x, dt_raw, dt_bias, A, D, Bg, Cg, torch.randn(b, H, P, N, generator=g), torch.randn(H, P, N, generator=g)
+
+
 # -- the read-out terms against naive recurrences ----------------------------------------------------------------------
-def _naive_gdn(q, k, v, g, beta, s0, ds):
-    """Per-token gated delta rule with the offset in the read-out. q, k [B,T,H,K]; v [B,T,H,V]; s0, ds [.., H,K,V]."""
+def _naive_gdn(q, k, v, g, beta, s0, ds, where="readout"):
+    """Per-token gated delta rule with the offset in the read-out, or (``recurrence``) added to the state every step.
+    q, k [B,T,H,K]; v [B,T,H,V]; s0, ds [.., H,K,V]. Returns the outputs (and, for ``recurrence``, the last state)."""
     q = F.normalize(q.float(), dim=-1, eps=0) * q.shape[-1] ** -0.5  # eps differs from the kernel's 1e-6 only at 0
     k = F.normalize(k.float(), dim=-1, eps=0)
     state, outs = s0.clone(), []
@@ -51,19 +77,31 @@ def _naive_gdn(q, k, v, g, beta, s0, ds):
         state = state * g[:, t].exp()[..., None, None]
         kv = torch.einsum("bhkv,bhk->bhv", state, k[:, t])
         state = state + torch.einsum("bhk,bhv->bhkv", k[:, t], beta[:, t, :, None] * (v[:, t] - kv))
-        outs.append(torch.einsum("bhkv,bhk->bhv", state + ds, q[:, t]))
-    return torch.stack(outs, dim=1)
+        if where == "recurrence":
+            state = state + ds
+        outs.append(torch.einsum("bhkv,bhk->bhv", state + (ds if where == "readout" else 0), q[:, t]))
+    return torch.stack(outs, dim=1) if where == "readout" else (torch.stack(outs, dim=1), state)
+
+
+@pytest.mark.parametrize("T", [1, 5, 70], ids=lambda t: f"T{t}")
+def test_gdn_recurrence_terms_match_naive_recurrence(T: int) -> None:
+    """where=recurrence: base scan + the accumulated offset's terms = the naive rule with dS added every step, for
+    the outputs and for the state handed on; it is not the read-out reading."""
+    q, k, v, decay, beta, s0, ds = _gdn_inputs(T)
+    base, last = qwen.torch_chunk_gated_delta_rule.__wrapped__(
+        q, k, v, g=decay, beta=beta, initial_state=s0, output_final_state=True, use_qk_l2norm_in_kernel=True)
+    extra, carried = gdn_offset_recurrence(q, k, decay, beta, ds, qk_l2norm=True)
+    want, want_state = _naive_gdn(q, k, v, decay, beta, s0, ds, where="recurrence")
+    torch.testing.assert_close(base + extra, want, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(last + carried, want_state, rtol=1e-4, atol=1e-4)
+    if T > 1:  # from step 2 on the accumulated offset differs from dS: the two readings part
+        readout = _naive_gdn(q, k, v, decay, beta, s0, ds)
+        assert (readout[:, 1:] - want[:, 1:]).abs().max() > 1e-2
 
 
 @pytest.mark.parametrize("T", [1, 5, 70], ids=lambda t: f"T{t}")
 def test_gdn_readout_term_matches_naive_recurrence(T: int) -> None:
-    g = torch.Generator().manual_seed(T)
-    B, H, K, V = 2, 2, 8, 4
-    q, k = torch.randn(B, T, H, K, generator=g), torch.randn(B, T, H, K, generator=g)
-    v = torch.randn(B, T, H, V, generator=g)
-    decay = -torch.rand(B, T, H, generator=g) * 0.2
-    beta = torch.rand(B, T, H, generator=g)
-    s0, ds = torch.randn(B, H, K, V, generator=g), torch.randn(H, K, V, generator=g)
+    q, k, v, decay, beta, s0, ds = _gdn_inputs(T)
     base, _ = qwen.torch_chunk_gated_delta_rule.__wrapped__(
         q, k, v, g=decay, beta=beta, initial_state=s0, output_final_state=True, use_qk_l2norm_in_kernel=True)
     ours = base + gdn_offset_readout(q, ds, qk_l2norm=True)
@@ -79,24 +117,35 @@ def test_gdn_readout_repeats_key_heads_for_grouped_values() -> None:
     torch.testing.assert_close(out, expected)
 
 
-def _naive_mamba2(x, dt, A, B, C, D, h0, hp):
-    """h_t = exp(dt_t A) h_{t-1} + dt_t x_t B_t^T; y_t = (h_t + h') C_t + D x_t. x [b,T,H,P]; B, C [b,T,H,N]."""
+def _naive_mamba2(x, dt, A, B, C, D, h0, hp, where="readout"):
+    """h_t = exp(dt_t A) h_{t-1} + dt_t x_t B_t^T; y_t = (h_t + h') C_t + D x_t. x [b,T,H,P]; B, C [b,T,H,N].
+    ``recurrence``: h_t gets + h' every step and y_t = h_t C_t + D x_t; returns (outputs, last state) then."""
     h, ys = h0.clone(), []
     for t in range(x.shape[1]):
         h = h * (dt[:, t] * A).exp()[..., None, None] + torch.einsum("bh,bhp,bhn->bhpn", dt[:, t], x[:, t], B[:, t])
-        ys.append(torch.einsum("bhpn,bhn->bhp", h + hp, C[:, t]) + D[:, None] * x[:, t])
-    return torch.stack(ys, dim=1)
+        if where == "recurrence":
+            h = h + hp
+        ys.append(torch.einsum("bhpn,bhn->bhp", h + (hp if where == "readout" else 0), C[:, t]) + D[:, None] * x[:, t])
+    return torch.stack(ys, dim=1) if where == "readout" else (torch.stack(ys, dim=1), h)
+
+
+@pytest.mark.parametrize("T", [3, 20], ids=lambda t: f"T{t}")
+def test_mamba2_recurrence_terms_match_naive_recurrence(T: int) -> None:
+    x, dt_raw, dt_bias, A, D, Bg, Cg, h0, hp = _mamba2_inputs(T)
+    want, want_state = _naive_mamba2(x, F.softplus(dt_raw + dt_bias), A, Bg.repeat_interleave(2, 2),
+                                     Cg.repeat_interleave(2, 2), D, h0, hp, where="recurrence")
+    y, last = falcon.mamba2_chunk_scan.__wrapped__(x, dt_raw, A, Bg, Cg, chunk_size=8, D=D, dt_bias=dt_bias,
+                                                   initial_states=h0, dt_softplus=True, return_final_states=True)
+    c = mamba2_offset_weights(dt_raw, A, dt_bias=dt_bias, dt_softplus=True, dt_limit=(0.0, float("inf")))
+    torch.testing.assert_close(y + c[..., None] * mamba2_offset_readout(Cg, hp), want, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(last + c[:, -1, :, None, None] * hp, want_state, rtol=1e-4, atol=1e-4)
+    assert c[:, 1:].gt(1).all()  # dS accumulates through the decay: more than one copy after the first step
 
 
 @pytest.mark.parametrize("T", [3, 20], ids=lambda t: f"T{t}")
 def test_mamba2_chunk_and_step_terms_match_naive_recurrence(T: int) -> None:
-    g = torch.Generator().manual_seed(T)
-    b, H, P, N, G = 2, 4, 3, 5, 2
-    x = torch.randn(b, T, H, P, generator=g)
-    dt_raw, dt_bias = torch.randn(b, T, H, generator=g), torch.randn(H, generator=g) * 0.1
-    A, D = -torch.rand(H, generator=g) - 0.1, torch.randn(H, generator=g)
-    Bg, Cg = torch.randn(b, T, G, N, generator=g), torch.randn(b, T, G, N, generator=g)
-    h0, hp = torch.randn(b, H, P, N, generator=g), torch.randn(H, P, N, generator=g)
+    x, dt_raw, dt_bias, A, D, Bg, Cg, h0, hp = _mamba2_inputs(T)
+    P, N = hp.shape[1:]
     dt = F.softplus(dt_raw + dt_bias)
     expected = _naive_mamba2(x, dt, A, Bg.repeat_interleave(2, 2), Cg.repeat_interleave(2, 2), D, h0, hp)
 
@@ -135,10 +184,13 @@ def test_zero_offset_is_base_and_detach_restores(name: str) -> None:
     assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
 
 
+@pytest.mark.parametrize("where", ["readout", "recurrence"])
 @pytest.mark.parametrize("name", MODELS)
-def test_offset_applies_in_prefill_and_every_decode_step(name: str) -> None:
+def test_offset_applies_in_prefill_and_every_decode_step(name: str, where: str) -> None:
+    """Decode steps (the single-step scan) continue exactly where a teacher-forced forward (the chunked scan) is,
+    for either reading: under ``recurrence`` the handed-on state carries the accumulated dS."""
     loaded = _load(name)
-    method = build_method("state_offset", {})
+    method = build_method("state_offset", {"where": where})
     model = method.attach(loaded.model)
     _randomise(method)
     ids = _ids(loaded.tokenizer, "x = 1")
@@ -279,3 +331,23 @@ def test_offset_in_prefill_and_decode_on_cuda(name: str) -> None:
     for step, scores in enumerate(out.scores):  # chunk kernel (prefill) and step kernel (decode) agree
         torch.testing.assert_close(scores, full[:, start + step], rtol=1e-2, atol=1e-2)
     method.detach()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_two_readings_differ_on_a_model_and_record_which_ran(name: str) -> None:
+    loaded = _load(name)
+    ids = _ids(loaded.tokenizer)
+    logits = {}
+    for where in ("readout", "recurrence"):
+        method = build_method("state_offset", {"where": where})
+        model = method.attach(loaded.model)
+        _randomise(method)
+        with torch.no_grad():
+            logits[where] = model(**ids).logits
+        assert method.describe()["where"] == where
+        method.detach()
+    first = logits["readout"][:, 0]  # one step: the state holds dS once either way
+    torch.testing.assert_close(logits["recurrence"][:, 0], first, rtol=1e-4, atol=1e-4 * first.abs().max().item())
+    assert (logits["recurrence"] - logits["readout"]).abs().max() > 1e-3
+    with pytest.raises(UserError, match="method.where"):
+        StateOffsetConfig(where="state")

@@ -9,7 +9,7 @@ import pytest
 from s0repro.train.footprint import meta_model
 from tests.conftest import REPO, model_config
 
-HUB_MODELS = ["qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "qwen2_5_3b"]
+HUB_MODELS = ["qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "falcon_h1_7b_base", "qwen2_5_3b"]
 
 
 @pytest.mark.parametrize("name", HUB_MODELS)
@@ -35,3 +35,26 @@ def test_every_hub_config_records_its_dims():
     for name in HUB_MODELS:
         dims = model_config(name).dims
         assert {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers"} <= set(dims), name
+
+
+def test_falcon_base_runs_the_falcon_experiment_with_the_instruct_dims_and_counts():
+    """`+exp=falcon_h1 model=falcon_h1_7b_base`: the Base checkpoint, the same architecture, and the paper's counts
+    (S0 34,603,008; LoRA r24 on q/k/v_proj + in_proj 22,192,896) on the meta device."""
+    from s0repro.conf import compose, method_preset, to_settings
+    from s0repro.methods import build_method
+
+    settings = to_settings(compose(["+exp=falcon_h1", "model=falcon_h1_7b_base"]))
+    base, instruct = settings.model, model_config("falcon_h1_7b")
+    assert (base.name, base.hub_id, instruct.hub_id) == ("falcon_h1_7b_base", "tiiuae/Falcon-H1-7B-Base",
+                                                         "tiiuae/Falcon-H1-7B-Instruct")
+    assert (base.arch, base.dims, base.dtype) == (instruct.arch, instruct.dims, instruct.dtype)
+    assert model_config("falcon_h1_7b_base", requires_cuda=True) == base  # outside Hydra: its defaults followed too
+    model = meta_model(base)
+    counts = {}
+    for stem in ("s0", "lora_falcon"):
+        preset = method_preset(stem)
+        method = build_method(preset["name"], preset)
+        method.attach(model)
+        counts[stem] = method.num_trainable_parameters()
+        method.detach()
+    assert counts == {"s0": 34_603_008, "lora_falcon": 22_192_896}

@@ -72,7 +72,8 @@ class FakeEvaluator:
         failures = Counter(r["failure_type"] for r in records)
         return EvalResult(score=sum(correct) / len(correct), correct=correct, task_ids=[p.task_id for p in problems],
                           failure_types=dict(failures), records=records,
-                          generation={"batch_size": gen_cfg.batch_size}, sandbox={"fake": True}, cleanup=cleanup,
+                          generation={"batch_size": gen_cfg.batch_size, "pads": gen_cfg.pads}, sandbox={"fake": True},
+                          cleanup=cleanup,
                           by_cleanup={m: {"score": sum(v) / len(v), "correct": v,
                                           "failure_class": ["passed" if x else "wrong_answer" for x in v]}
                                       for m, v in by_mode.items()})

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats as st
 
 from s0repro.stats import mean_ci, one_sample_ttest, paired_ttest, welch_ttest
+from s0repro.stats.ttest import ZERO_VARIANCE
 
 RNG = np.random.default_rng(123)
 SAMPLES = [(RNG.normal(0.7, 0.05, 10), RNG.normal(0.5, 0.01, 10)),
@@ -91,18 +92,19 @@ def test_degenerate_small_n_is_nan_with_note():
     assert one.mean == 0.4 and math.isnan(one.sd) and one.contains(0.4) is None
 
 
-def test_degenerate_zero_variance_takes_the_limit():
-    same = welch_ttest([0.5, 0.5, 0.5], [0.5, 0.5])
-    assert (same.statistic, same.p_value, same.df, same.ci) == (0.0, 1.0, 3.0, (0.0, 0.0))
+def test_zero_variance_is_undefined_not_p_zero():
+    """Every seed scoring the same (S0 at 53.6 on three seeds vs a shared base) gives no seed-level test."""
+    for result in (welch_ttest([0.5, 0.5, 0.5], [0.5, 0.5]), welch_ttest([0.536] * 3, [0.4] * 3),
+                   welch_ttest([0.7, 0.7], [0.5, 0.5, 0.5]), one_sample_ttest([0.536] * 3, 0.4),
+                   paired_ttest([0.6, 0.7], [0.5, 0.6])):
+        assert not result.defined and math.isnan(result.statistic) and math.isnan(result.ci_low)
+        assert result.note == ZERO_VARIANCE
     apart = welch_ttest([0.7, 0.7], [0.5, 0.5, 0.5])
-    assert apart.statistic == math.inf and apart.p_value == 0.0
-    assert apart.ci == pytest.approx((0.2, 0.2))
+    assert apart.mean_diff == pytest.approx(0.2) and apart.df == 3.0  # the difference itself is still reported
     # one sample varies: Welch reduces to a one-sample test of the varying sample, df = n - 1
     base_constant = welch_ttest([0.70, 0.72, 0.74, 0.76], [0.488] * 10)
     one = one_sample_ttest([0.70, 0.72, 0.74, 0.76], 0.488)
     assert base_constant.df == pytest.approx(3.0) and base_constant.p_value == pytest.approx(one.p_value, rel=1e-12)
-    shift = paired_ttest([0.6, 0.7], [0.5, 0.6])
-    assert shift.statistic == math.inf and shift.p_value == 0.0 and shift.ci == pytest.approx((0.1, 0.1))
     flat = mean_ci([0.3, 0.3, 0.3])
     assert flat.sd == 0.0 and flat.ci == (0.3, 0.3)
 
