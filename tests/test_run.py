@@ -148,7 +148,7 @@ def test_a_killed_cell_leaves_nothing_and_is_redone(tmp_path, fakes, monkeypatch
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("s0repro.run.cells.train", killed)
+    monkeypatch.setattr("s0repro.run.cell.train", killed)
     with pytest.raises(KeyboardInterrupt):
         go(tmp_path, "method=s0", "seed=0")
     cell = root / "tiny_qwen3_5/minicode/s0/seed_0"
@@ -159,7 +159,7 @@ def test_a_killed_cell_leaves_nothing_and_is_redone(tmp_path, fakes, monkeypatch
 
 
 def test_a_failing_cell_does_not_cost_the_others(tmp_path, fakes, monkeypatch):
-    import s0repro.run.cells as runner
+    import s0repro.run.cell as runner
 
     real = runner.train
 
@@ -244,23 +244,20 @@ def test_a_seed_list_on_the_command_line_is_a_list_not_a_sweep():
     assert normalise_argv(["seed=[1,2]"]) == ["seed=[1,2]"]
 
 
-def _sitecustomize(tmp_path: Path) -> dict[str, str]:
-    """An environment whose python processes use the fake evaluation stage (for the child-process tests)."""
-    site = tmp_path / "site"
-    site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom tests.results import fake_evaluate\n"
-        "fake_evaluate.install()\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]), WANDB_MODE="disabled",
-               OMP_NUM_THREADS="1")
+def _child_env() -> dict[str, str]:
+    """The environment of a child-process run of tests/run/fake_cli.py (the CLI with the fake evaluation stage)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
     env.pop("WANDB_API_KEY", None)
     return env
 
 
+FAKE_CLI = [sys.executable, "-m", "tests.run.fake_cli"]
+
+
 def test_the_cli_runs_a_seed_list(tmp_path):
-    env = _sitecustomize(tmp_path)
+    env = _child_env()
     done = subprocess.run(
-        [sys.executable, "-m", "s0repro.run", *TINY, "method=s0", "seed=4,0", f"results_dir={tmp_path / 'r'}",
+        [*FAKE_CLI, *TINY, "method=s0", "seed=4,0", f"results_dir={tmp_path / 'r'}",
          f"hydra.run.dir={tmp_path / 'hydra'}"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tiny_qwen3_5: 2 cells (1 methods x 2 seeds), 0 finished, 2 to run" in done.stdout
@@ -270,9 +267,9 @@ def test_the_cli_runs_a_seed_list(tmp_path):
 
 @pytest.mark.slow
 def test_submitit_local_runs_each_seed_in_its_own_process(tmp_path):
-    env = _sitecustomize(tmp_path)
+    env = _child_env()
     done = subprocess.run(
-        [sys.executable, "-m", "s0repro.run", "-m", "hydra/launcher=submitit_local", *TINY, "method=s0", "seed=0,1",
+        [*FAKE_CLI, "-m", "hydra/launcher=submitit_local", *TINY, "method=s0", "seed=0,1",
          f"results_dir={tmp_path / 'r'}", f"hydra.sweep.dir={tmp_path / 'sweep'}", "hydra.launcher.timeout_min=10"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -325,7 +322,7 @@ def test_a_suite_runs_its_experiments_one_after_another(tmp_path, fakes, capsys)
 
 
 def test_the_tracker_is_finished_even_when_a_cell_is_interrupted(tmp_path, fakes, monkeypatch):
-    import s0repro.run.cells as runner
+    import s0repro.run.cell as runner
 
     finished = []
 
