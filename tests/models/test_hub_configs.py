@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from s0repro.train.footprint import meta_model
+from s0repro.tools.footprint import meta_model
 from tests.conftest import REPO, model_config
 
 HUB_MODELS = ["qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "qwen2_5_3b"]

@@ -24,7 +24,7 @@ functions pass), so prompt + instruction + chat template + completion is about 2
 at the 2.5-4 characters per token BPE tokenizers reach on Python (700-1,100 tokens); a typical example is about
 half of that, so 512 and 1,024 tokens are shown.
 
-Run: ``python -m s0repro.train.footprint`` prints the table (``--tokens``, ``--models`` to change it).
+Run: ``python -m s0repro.tools.footprint`` prints the table (``--tokens``, ``--models`` to change it).
 """
 
 from __future__ import annotations
