@@ -17,6 +17,7 @@ from s0repro.data.base import (
     UNLOADABLE,
     Problem,
     TaskData,
+    TrainExample,
     discover,
     register_task,
     render_prompt,
@@ -39,4 +40,4 @@ def load_task(name: str, **cfg: Any) -> TaskData:
     return loader(**cfg)
 
 
-__all__ = ["TASK_LOADERS", "Problem", "TaskData", "discover", "load_task", "register_task", "render_prompt"]
+__all__ = ["TASK_LOADERS", "Problem", "TaskData", "TrainExample", "discover", "load_task", "register_task", "render_prompt"]

@@ -40,6 +40,15 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class TrainExample:
+    """One training example, the shape the verified set hands to the training loop."""
+
+    prompt: str  # the full model input before the completion (chat template already applied)
+    completion: str  # the target text; only its tokens are scored
+    task_id: str = ""
+
+
+@dataclass(frozen=True)
 class TaskData:
     name: str  # "humaneval", "minicode", "gsm8k", "math500", "spider", ...
     kind: TaskKind

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from s0repro.conf import RunSpec
+from s0repro.data.base import TrainExample
 from s0repro.evaluate.verified import VerifiedSet
 from s0repro.methods import TuningMethod, method_config
 from s0repro.provenance import git_state, now, seed_everything
@@ -27,7 +28,7 @@ from s0repro.results.store import Attempt, ResultStore
 from s0repro.results.tracking import Tracker, make_tracker
 from s0repro.run.cell_record import SAMPLED_RECORDS, cell_record, train_info
 from s0repro.run.session import Session, build
-from s0repro.train import TrainConfig, TrainExample, train
+from s0repro.train import TrainConfig, train
 from s0repro.train.subsample import subsample
 
 

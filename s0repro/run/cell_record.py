@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from s0repro.conf import RunSpec
+from s0repro.data.base import TrainExample
 from s0repro.evaluate.scoring import EvalResult
 from s0repro.evaluate.verified import VerifiedSet
 from s0repro.methods import TuningMethod
@@ -15,7 +16,7 @@ from s0repro.provenance import hardware, package_versions
 from s0repro.results.record import EvalInfo, ResultRecord, TrainInfo
 from s0repro.results.store import Attempt
 from s0repro.run.session import Session
-from s0repro.train import TrainExample, TrainResult
+from s0repro.train import TrainResult
 
 SAMPLED_RECORDS = "sampled.jsonl"
 

@@ -19,11 +19,10 @@ from typing import Any
 
 import torch
 
-from s0repro.data.base import Problem, TaskData
+from s0repro.data.base import Problem, TaskData, TrainExample
 from s0repro.evaluate.sampled import SampledResult
 from s0repro.evaluate.scoring import EvalResult
 from s0repro.evaluate.verified import VerifiedSet
-from s0repro.train import TrainExample
 
 N_TRAIN, N_EVAL = 3, 4
 
