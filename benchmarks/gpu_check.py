@@ -34,17 +34,18 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import LORA_PRESET, Arm, method_config, throughput
+from benchmarks.common import Arm, method_config, throughput
 from benchmarks.overhead import train_cost
+from s0repro.conf import LORA_PRESET
 from s0repro.errors import UserError
 from s0repro.methods import build_method
 from s0repro.models import ModelConfig
 from s0repro.models.kernels import kernels_selected, torch_fallback
 from s0repro.models.loading import LoadedModel
 from s0repro.models.real_shape import build_real_shape
+from s0repro.paths import REPO_ROOT
 from s0repro.provenance import hardware, package_versions
 
-REPO = Path(__file__).resolve().parents[1]
 FAMILIES = {"qwen3_5": "qwen3_5_4b", "falcon_h1": "falcon_h1_7b"}  # conf/model/<name>.yaml
 KERNEL_PACKAGES = {"fla": "flash-linear-attention", "mamba_ssm": "mamba-ssm", "causal_conv1d": "causal-conv1d"}
 LOGITS_VS_EFFECT = 0.1  # kernel-vs-fallback logits gap, as a fraction of the state's effect on the logits
@@ -115,7 +116,7 @@ def decode_arms(loaded: LoadedModel) -> list[Arm]:
 
 
 def model_config(name: str) -> ModelConfig:
-    return ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml")
+    return ModelConfig.from_yaml(REPO_ROOT / "conf" / "model" / f"{name}.yaml")
 
 
 def check_family(arch: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--train-steps", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=REPO / "results" / "gpu_check.json")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "gpu_check.json")
     args = parser.parse_args(argv)
     try:
         preflight()

@@ -32,10 +32,12 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import LORA_PRESET, PROMPT, REPO, Arm, load, method_config, randomise, throughput
+from benchmarks.common import PROMPT, Arm, load, method_config, randomise, throughput
 from benchmarks.mixed_tasks import TASK_COUNTS, measure_mixed, plot_mixed, print_mixed
+from s0repro.conf import LORA_PRESET
 from s0repro.methods import build_method
 from s0repro.models import find_recurrent_layers
+from s0repro.paths import REPO_ROOT
 from s0repro.provenance import hardware, package_versions
 from s0repro.train import TrainConfig, TrainExample, train
 
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     parser.add_argument("--task-counts", nargs="*", type=int, default=list(TASK_COUNTS),
                         help="mixed-task batches: tasks per batch of --mixed-batch rows (none: skip them)")
     parser.add_argument("--mixed-batch", type=int, default=8)
-    parser.add_argument("--out", type=Path, default=REPO / "results" / "bench")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "bench")
     args = parser.parse_args(argv)
     if args.device == "cpu":
         torch.set_num_threads(args.threads)

@@ -12,11 +12,11 @@ messages, ours ask for the answer in the form the scorer extracts (``####`` numb
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from s0repro.discovery import import_modules
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -95,9 +95,5 @@ def discover() -> dict[str, Callable[..., TaskData]]:
     it is noted in :data:`UNLOADABLE` and the others still register."""
     import s0repro.data as package
 
-    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-        try:
-            importlib.import_module(info.name)
-        except ImportError as err:
-            UNLOADABLE[info.name] = f"{type(err).__name__}: {err}"
+    import_modules(package, UNLOADABLE)
     return TASK_LOADERS

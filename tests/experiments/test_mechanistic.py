@@ -11,9 +11,10 @@ import yaml
 from experiments import mechanistic
 from experiments.mechanistic import binned_profile
 from s0repro.methods import build_method
+from s0repro.paths import REPO_ROOT
 from s0repro.results import result_dir
 from s0repro.tools import kl_profile
-from tests.conftest import REPO, tiny
+from tests.conftest import tiny
 
 
 def _write(root, method, seed, records, *, artefact=None, config=None):
@@ -71,7 +72,7 @@ def test_kl_profile_from_a_saved_artefact(results_dir, tmp_path, md_row):
     with torch.no_grad():
         for p in method.trainable_parameters():
             p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(3)))
-    model_cfg = {**yaml.safe_load((REPO / "conf" / "model" / "tiny_gdn.yaml").read_text()), "device": "cpu"}
+    model_cfg = {**yaml.safe_load((REPO_ROOT / "conf" / "model" / "tiny_gdn.yaml").read_text()), "device": "cpu"}
     config = {"model": model_cfg, "task": {"name": "minicode", "args": {"seed": 0}}}
     _write(results_dir, "none", 0, [_rec("a", False, "x")])
     folder = _write(results_dir, "s0", 0, [_rec("a", True, "y")], artefact="attempt-1/artefact", config=config)

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from s0repro.models import ModelLoadError, load_model
-from tests.conftest import REPO, model_config, tiny
+from s0repro.paths import REPO_ROOT
+from tests.conftest import model_config, tiny
 
 
 def test_tiny_models_are_frozen_and_seeded():
@@ -66,7 +67,7 @@ def test_a_shipped_model_loads_by_name_or_path_from_any_directory(tmp_path, monk
 
 
 def test_the_readme_s0_snippet_runs_from_a_temporary_directory(tmp_path, monkeypatch):
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
     snippet = readme.split("## Tune S0 in five lines", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)
     scope: dict = {}

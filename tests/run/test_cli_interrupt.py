@@ -12,11 +12,9 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from s0repro.paths import REPO_ROOT
 from s0repro.results.schema import iter_results
-
-REPO = Path(__file__).resolve().parents[2]
 
 CLI = """\
 import sys, time
@@ -42,12 +40,12 @@ main(evaluator=BlockingEvaluator())
 
 def test_ctrl_c_is_one_line_exit_130_and_keeps_what_finished(tmp_path):
     cli, marker, results = tmp_path / "blocking_cli.py", tmp_path / "blocking", tmp_path / "results"
-    cli.write_text(CLI.format(repo=str(REPO), marker=str(marker)))
-    env = dict(os.environ, PYTHONPATH=str(REPO), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
+    cli.write_text(CLI.format(repo=str(REPO_ROOT), marker=str(marker)))
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
     child = subprocess.Popen(
         [sys.executable, str(cli), "+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false",
          "train.steps=1", "method=s0", "seed=0,1", "workers=1", f"results_dir={results}", f"hydra.run.dir={tmp_path / 'hydra'}"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 240
         while not marker.exists() and child.poll() is None and time.monotonic() < deadline:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
 from s0repro.models import ModelConfig, load_model
 from s0repro.models.memory import minicode_prompts, state_survival
+from s0repro.paths import REPO_ROOT
 from s0repro.tools.memory import main
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_it_prints_the_table_of_the_model_it_is_given(capsys):
-    path = ROOT / "conf/model/tiny_mamba2.yaml"
+    path = REPO_ROOT / "conf/model/tiny_mamba2.yaml"
     assert main([str(path)]) == 0
     loaded = load_model(ModelConfig(**{**yaml.safe_load(path.read_text()), "device": "cpu"}))
     expected = state_survival(loaded.model, loaded.tokenizer, minicode_prompts(loaded.tokenizer)).table()
