@@ -19,8 +19,8 @@ test:
 test-all:
 	$(PY) -m pytest -q -m "not gpu"
 
-lint:
-	$(PY) -m ruff check s0repro tests experiments
+lint:  # the whole tree: the package, tests, tables, benchmarks, notebooks
+	$(PY) -m ruff check .
 
 # Stage-specific targets (bench, tiny-models, reproduce-*, tables) live one file a concern in mk/.
 -include mk/*.mk

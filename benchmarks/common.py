@@ -13,7 +13,6 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,10 +20,9 @@ import torch
 from s0repro.conf import method_preset
 from s0repro.methods import TuningMethod
 from s0repro.models import ModelConfig, load_model
+from s0repro.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
 PROMPT = "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n"
-LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}  # conf/method/<file>.yaml
 
 
 @dataclass
@@ -46,7 +44,7 @@ def method_config(stem: str) -> dict[str, Any]:
 
 
 def load(name: str, device: str) -> Any:
-    cfg = ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml", device=device)
+    cfg = ModelConfig.from_yaml(REPO_ROOT / "conf" / "model" / f"{name}.yaml", device=device)
     return load_model(cfg)
 
 

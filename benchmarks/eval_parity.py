@@ -26,8 +26,7 @@ from s0repro.data import load_task, render_prompt
 from s0repro.evaluate.generation import GenerationConfig, generate
 from s0repro.methods import build_method
 from s0repro.models import ModelConfig, load_model
-
-REPO = Path(__file__).resolve().parents[1]
+from s0repro.paths import REPO_ROOT
 
 
 def _timed(model, tokenizer, prompts: list[str], cfg: GenerationConfig, method) -> tuple[list[str], float]:
@@ -70,11 +69,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--state-scale", type=float, default=1.0, help="random S0 state of this scale (alpha 1)")
     parser.add_argument("--artefact", type=Path, default=None, help="a saved S0 artefact instead of a random state")
-    parser.add_argument("--out", type=Path, default=REPO / "results" / "bench")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "bench")
     args = parser.parse_args(argv)
     if args.device == "cpu":
         torch.set_num_threads(1)
-    loaded = load_model(ModelConfig.from_yaml(REPO / "conf" / "model" / f"{args.model}.yaml", device=args.device))
+    loaded = load_model(ModelConfig.from_yaml(REPO_ROOT / "conf" / "model" / f"{args.model}.yaml", device=args.device))
     task = load_task(args.task)
     prompts = [render_prompt(loaded.tokenizer, task, p) for p in task.eval[: args.problems]]
     results = {"base": compare(loaded.model, loaded.tokenizer, prompts, args.batch, args.max_new_tokens, None,

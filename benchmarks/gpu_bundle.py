@@ -39,9 +39,9 @@ from importlib import metadata
 from pathlib import Path
 
 from s0repro.errors import UserError
+from s0repro.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
-BUNDLE = REPO / ".whl"
+BUNDLE = REPO_ROOT / ".whl"
 TREE_LIMIT = 64 * 2**20  # working tree + carried paths, per call
 COMMAND_LIMIT = 2000  # characters of one device command
 CARRY = (".whl",)  # the extra paths the command needs (at most 8)
@@ -160,7 +160,7 @@ def fill(folder: Path, pins: dict[str, str]) -> list[Path]:
     return sorted(present(folder).values())
 
 
-def tree_bytes(repo: Path = REPO) -> int:
+def tree_bytes(repo: Path = REPO_ROOT) -> int:
     """Bytes of what travels without carry: tracked and untracked-not-ignored files."""
     done = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=repo,
                           capture_output=True, check=True)

@@ -40,8 +40,9 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import LORA_PRESET, Arm, method_config, throughput
+from benchmarks.common import Arm, method_config, throughput
 from benchmarks.overhead import train_cost
+from s0repro.conf import LORA_PRESET
 from s0repro.errors import UserError, one_line
 from s0repro.methods import build_method
 from s0repro.models import ModelConfig
@@ -49,9 +50,9 @@ from s0repro.models.architectures import CONFIG_CLASSES
 from s0repro.models.kernels import KERNELIZED, kernels_selected, torch_fallback
 from s0repro.models.loading import LoadedModel
 from s0repro.models.real_shape import build_real_shape, pattern_depth
+from s0repro.paths import REPO_ROOT
 from s0repro.provenance import hardware, package_versions
 
-REPO = Path(__file__).resolve().parents[1]
 LOGITS_VS_EFFECT = 0.1  # kernel-vs-fallback logits gap, as a fraction of the state's effect on the logits
 GRAD_REL = 0.1  # relative error of the gradient with respect to the state
 STATE_METHODS = {"s0": {"alpha": 1.0}, "state_offset": {}}
@@ -87,14 +88,14 @@ class GpuCheckError(UserError):
 
 
 def model_config(name: str) -> ModelConfig:
-    return ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml")
+    return ModelConfig.from_yaml(REPO_ROOT / "conf" / "model" / f"{name}.yaml")
 
 
 def unsupported(entry: ModelEntry) -> str | None:
     """Why this s0repro cannot build ``entry`` at real width (None: it can)."""
-    path = REPO / "conf" / "model" / f"{entry.config}.yaml"
+    path = REPO_ROOT / "conf" / "model" / f"{entry.config}.yaml"
     if not path.is_file():
-        return f"{path.relative_to(REPO)} not found: this s0repro does not support the family yet"
+        return f"{path.relative_to(REPO_ROOT)} not found: this s0repro does not support the family yet"
     cfg = model_config(entry.config)
     if cfg.arch not in CONFIG_CLASSES or cfg.arch not in KERNELIZED:
         return f"architecture {cfg.arch!r} is not in s0repro's config builder or kernel table"
@@ -333,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--train-steps", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=REPO / "results" / "gpu_check.json")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "gpu_check.json")
     args = parser.parse_args(argv)
     report = Report(args.out)
     report.data["meta"] = {"hardware": hardware(), "versions": package_versions(), "installed": installed(),

@@ -21,7 +21,8 @@ from typing import Any
 import torch
 from peft import get_peft_model
 
-from benchmarks.common import LORA_PRESET, Arm, clock, load, method_config, randomise, summary, throughput
+from benchmarks.common import Arm, clock, load, method_config, randomise, summary, throughput
+from s0repro.conf import LORA_PRESET
 from s0repro.methods import LoraMethodConfig, build_method
 from s0repro.methods.bank import S0Bank
 

@@ -4,8 +4,8 @@
     python -m benchmarks.overhead --models qwen3_5_4b falcon_h1_7b qwen2_5_3b --device cuda   # the headline, GPU
 
 Greedy decoding of a fixed prompt for a fixed number of new tokens (EOS suppressed), at batch 1 and batch 8, for
-base, S0, LoRA unmerged, LoRA merged and the per-step state offset on each hybrid model, and base, LoRA and prefix
-tuning on the pure Transformer. Every method gets its own copy of the model, so all stay attached and the repeats
+base and every registered method that attaches to the model (on each hybrid: LoRA unmerged and merged, S0, the
+per-step state offset; on the pure Transformer: LoRA and prefix tuning). Every method gets its own copy of the model, so all stay attached and the repeats
 are interleaved, each method timed right next to a fresh base run (``common.throughput``: medians and IQR of the
 ratio to base). The state offset wraps module-level scan functions of its model family while attached, so it is
 attached only for its own runs and the others are timed unpatched (``--one-copy`` does that for every method, so
@@ -32,25 +32,44 @@ from typing import Any
 
 import torch
 
-from benchmarks.common import LORA_PRESET, PROMPT, REPO, Arm, load, method_config, randomise, throughput
+from benchmarks.common import PROMPT, Arm, load, method_config, randomise, throughput
 from benchmarks.mixed_tasks import TASK_COUNTS, measure_mixed, plot_mixed, print_mixed
-from s0repro.methods import build_method
-from s0repro.models import find_recurrent_layers
+from s0repro.conf import LORA_PRESET
+from s0repro.errors import UserError
+from s0repro.methods import build_method, discover
+from s0repro.models import NoRecurrentLayersError
+from s0repro.paths import REPO_ROOT
 from s0repro.provenance import hardware, package_versions
 from s0repro.train import TrainConfig, TrainExample, train
+
+
+def _plans(probe: Any) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """Base, then every registered method that attaches to this model, at its preset (LoRA: the architecture's);
+    a method whose config can merge into the weights is timed both ways (``<name>_unmerged``, ``<name>_merged``).
+    A new method is benchmarked by being registered: no list here to edit."""
+    plans: list[tuple[str, str | None, dict[str, Any]]] = [("base", None, {})]
+    for name in sorted(discover()):
+        if name == "none":  # the base row above
+            continue
+        config = method_config(LORA_PRESET[probe.config.arch] if name == "lora" else name)
+        method = build_method(name, config)
+        try:
+            method.attach(probe.model)
+        except (NoRecurrentLayersError, UserError):  # S0 on a Transformer, prefix on a hybrid: not this model's
+            continue
+        method.detach()
+        if "merge" in config:
+            plans += [(f"{name}_unmerged", name, {**config, "merge": False}),
+                      (f"{name}_merged", name, {**config, "merge": True})]
+        else:
+            plans.append((name, name, config))
+    return plans
 
 
 def _arms_for(name: str, device: str, one_copy: bool) -> list[Arm]:
     """Base and every applicable method, each on its own copy of ``name`` (or all on one, attached per run)."""
     probe = load(name, device)
-    hybrid = bool(find_recurrent_layers(probe.model))
-    lora = method_config(LORA_PRESET[probe.config.arch])
-    plans: list[tuple[str, str | None, dict[str, Any]]] = [("base", None, {})]
-    if hybrid:
-        plans += [("s0", "s0", method_config("s0"))]
-    plans += [("lora_unmerged", "lora", {**lora, "merge": False}), ("lora_merged", "lora", {**lora, "merge": True})]
-    plans += [("state_offset", "state_offset", method_config("state_offset"))] if hybrid else [
-        ("prefix", "prefix", method_config("prefix"))]
+    plans = _plans(probe)
     arms = []
     for label, method_name, config in plans:
         loaded = probe if label == "base" or one_copy else load(name, device)
@@ -71,7 +90,7 @@ def _arms_for(name: str, device: str, one_copy: bool) -> list[Arm]:
 def train_cost(arm: Arm, steps: int) -> dict[str, Any]:
     """Seconds per optimiser step and peak memory for one example at batch 1 (methods that train)."""
     method = arm.method
-    if method is None or arm.label == "lora_merged":
+    if method is None or arm.label.endswith("_merged"):
         return {}
     if arm.scoped:
         arm.model = method.attach(arm.model)
@@ -136,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     parser.add_argument("--task-counts", nargs="*", type=int, default=list(TASK_COUNTS),
                         help="mixed-task batches: tasks per batch of --mixed-batch rows (none: skip them)")
     parser.add_argument("--mixed-batch", type=int, default=8)
-    parser.add_argument("--out", type=Path, default=REPO / "results" / "bench")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "bench")
     args = parser.parse_args(argv)
     if args.device == "cpu":
         torch.set_num_threads(args.threads)

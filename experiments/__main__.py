@@ -1,8 +1,8 @@
 """Render every table, figure and the claims report from existing result files: ``python -m experiments``.
 
 Takes the same options as each table (``--results``, ``--out``, ``--scale``); never runs a model (the mechanistic
-analysis renders its first-divergence part from stored generations; its KL part needs ``python -m
-experiments.mechanistic --kl``).
+analysis renders its first-divergence part from stored generations; its KL part reads the numbers
+``python -m s0repro.tools.kl_profile`` wrote).
 """
 
 from __future__ import annotations

@@ -17,12 +17,14 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text, pct, vs_table
+from s0repro.conf import CONF_DIR, compose
 from s0repro.errors import UserError
 from s0repro.results import CorruptResultError, iter_results
 from s0repro.stats import Cell, SeedComparison, group_cells, holm, problem_level, seed_level
@@ -78,6 +80,7 @@ class Options:
     results: Path
     out: Path
     scale: str = "full"
+    conf_dir: Path = CONF_DIR  # where the experiments' arms are read (a table's rows follow them)
 
     def exps(self, name: str) -> list[str]:
         """Experiment names to read for a paper experiment at this scale, most specific first."""
@@ -95,6 +98,14 @@ def result_scale(result: dict[str, Any]) -> str:
         return str(scale["name"])
     tiny = (config.get("model") or {}).get("source") == "tiny" or str(result.get("exp", "")).startswith("tiny_")
     return "tiny" if tiny else "full"
+
+
+@cache
+def experiment_arms(exp: str, conf_dir: Path = CONF_DIR) -> tuple[str, ...]:
+    """The arm labels of ``conf/exp/<exp>.yaml`` in the order it lists them; () when there is no such experiment."""
+    if not (conf_dir / "exp" / f"{exp}.yaml").is_file():
+        return ()
+    return tuple(compose([f"+exp={exp}"], conf_dir).get("arms") or {})
 
 
 def scales_on_disk(root: Path) -> list[str]:

@@ -4,14 +4,15 @@ the problems it fixed, and how S0's direct influence on the next-token distribut
 * First divergence: from the stored generations of every S0 seed and the base run of the same seed (else the single
   base run): FAIL->PASS flips (verdicts under the clean-up ``--cleanup``, default the authors'; results that recorded
   one verdict only use it), the character where the raw outputs first differ, pooled over seeds.
-* KL influence (``--kl``; loads the model, two forwards per prompt, no generation): for S0 results that kept their
-  artefact, KL(tuned || base) of the next-token distribution at every prompt position of the eval problems, as a ratio
-  to the first position (our reading of the paper's "KL ratio", which it does not define further).
+* KL influence: read from ``kl_profile.json`` beside an S0 result, which ``python -m s0repro.tools.kl_profile``
+  writes (it loads the model: two forwards per prompt, no generation): KL(tuned || base) of the next-token
+  distribution at every prompt position of the eval problems, as a ratio to the first position (our reading of the
+  paper's "KL ratio", which it does not define further). Tables read result files only.
 
 Writes ``mechanistic.md``/``.tex`` (paper vs ours) and ``mechanistic.png`` (divergence positions; KL profile).
 
     python -m experiments.mechanistic [--results results] [--out results/tables] [--scale full|tiny]
-                                      [--cleanup authors|lenient] [--kl] [--kl-problems N]
+                                      [--cleanup authors|lenient]
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from experiments.common import Options, cli
 from experiments.failures import by_experiment
 from experiments.render import DASH, NOT_RUN, Table, p_text, write_tables
 from s0repro.errors import UserError
-from s0repro.evaluate.divergence import DivergenceSummary, Flip, flip_divergences
 from s0repro.results import CorruptResultError, iter_results, result_dir
+from s0repro.results.schema import KL_PROFILE_FILE
+from s0repro.stats.divergence import DivergenceSummary, Flip, flip_divergences
 
 NAME = "mechanistic"
 BINS = 20
@@ -85,33 +87,34 @@ def divergences(root: Path, cleanup: str) -> list[Analysis]:
             analysis.seeds.append(seed)
             analysis.flips += [Flip(f"{seed}:{f.task_id}", f.position, f.relative)
                                for f in flip_divergences(base_gen, tuned_gen).flips]
+        analysis.kl_ratios = read_kl_profile(root, methods["s0"])
         found.append(analysis)
     return found
 
 
-def measure_kl(root: Path, analysis: Analysis, s0_results: Mapping[int, Mapping[str, Any]], n_problems: int | None) -> None:
-    """KL ratios of the first S0 seed that kept its artefact (one model load per analysis)."""
-    from s0repro.data import load_task, render_prompt
-    from s0repro.evaluate.influence import kl_ratio, prompt_kl
-    from s0repro.methods import build_method
-    from s0repro.models import ModelConfig, load_model
-
+def read_kl_profile(root: Path, s0_results: Mapping[int, Mapping[str, Any]]) -> list[np.ndarray]:
+    """The KL ratios of the first S0 seed whose cell holds a ``kl_profile.json``; none measured: empty."""
     for seed, result in sorted(s0_results.items()):
-        if not result.get("artefact"):
-            continue
-        folder = result_dir(root, result["exp"], result["task"], result["method"], seed) / result["artefact"]
-        config = result["run"]["config"]
-        loaded = load_model(ModelConfig(**config["model"]))
-        task = load_task(config["task"]["name"], **(config["task"].get("args") or {}))
-        method = build_method("s0", json.loads((folder / "s0_config.json").read_text())["config"])
-        method.attach(loaded.model)
-        method.load(folder)
-        for problem in task.eval[:n_problems]:
-            ratio = kl_ratio(prompt_kl(loaded.model, loaded.tokenizer, method, render_prompt(loaded.tokenizer, task, problem)))
-            if ratio is not None:
-                analysis.kl_ratios.append(ratio)
-        method.detach()
-        return
+        path = result_dir(root, result["exp"], result["task"], result["method"], seed) / KL_PROFILE_FILE
+        if path.is_file():
+            return [np.asarray(r, dtype=float) for r in json.loads(path.read_text())["ratios"]]
+    return []
+
+
+def binned_profile(ratios: Sequence[np.ndarray], bins: int = 20) -> np.ndarray:
+    """Median over prompts of the ratio in each of ``bins`` equal slices of relative prompt position (prompts differ
+    in length); a prompt shorter than ``bins`` tokens contributes to the slices its positions fall into."""
+    out = np.full(bins, np.nan)
+    for b in range(bins):
+        values = []
+        for r in ratios:
+            pos = np.arange(r.size) / max(r.size - 1, 1)
+            inside = (pos >= b / bins) & ((pos < (b + 1) / bins) | (b == bins - 1))
+            if inside.any():
+                values.append(float(np.median(r[inside])))
+        if values:
+            out[b] = float(np.median(values))
+    return out
 
 
 def _kl_text(ratios: Sequence[np.ndarray]) -> str:
@@ -145,8 +148,6 @@ def table_for(a: Analysis) -> Table:
 def plot(path: Path, analyses: Sequence[Analysis]) -> Path:
     import matplotlib.pyplot as plt
 
-    from s0repro.evaluate.influence import binned_profile
-
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     for a in analyses:
         label = f"{a.key[0]} / {a.key[2]}"
@@ -168,12 +169,8 @@ def plot(path: Path, analyses: Sequence[Analysis]) -> Path:
     return path
 
 
-def render(opts: Options, cleanup: str = "authors", kl: bool = False, kl_problems: int | None = None) -> list[Path]:
+def render(opts: Options, cleanup: str = "authors") -> list[Path]:
     analyses = divergences(opts.results, cleanup)
-    if kl:
-        s0_runs = {k: m["s0"] for k, m in by_experiment(iter_results(opts.results)).items() if "s0" in m}
-        for a in analyses:
-            measure_kl(opts.results, a, s0_runs[a.key], kl_problems)
     tables = [table_for(a) for a in analyses] or [Table("Mechanistic analysis: no S0 and base results", ["quantity"])]
     md, tex = write_tables(opts.out, NAME, tables)
     return [md, tex, plot(opts.out / f"{NAME}.png", analyses)]
@@ -182,10 +179,8 @@ def render(opts: Options, cleanup: str = "authors", kl: bool = False, kl_problem
 def main(argv: Sequence[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--cleanup", choices=("authors", "lenient"), default="authors")
-    parser.add_argument("--kl", action="store_true")
-    parser.add_argument("--kl-problems", type=int, default=None)
     known, rest = parser.parse_known_args(argv)
-    return cli(lambda opts: render(opts, known.cleanup, known.kl, known.kl_problems), __doc__, rest)
+    return cli(lambda opts: render(opts, known.cleanup), __doc__, rest)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Reads experiments ``qwen3_5`` and ``falcon_h1`` (``--scale tiny``: ``tiny_qwen3_5``/``tiny_falcon_h1``, or
 ``tiny_table1`` split by model family). Scores: mean +/- sample sd over seeds (the paper's view). Statistics:
-both views, see ``common.SEED_VIEW_NOTE``/``PROBLEM_VIEW_NOTE``. "LoRA (best config)" is the ``lora`` label.
+both views, see ``common.SEED_VIEW_NOTE``/``PROBLEM_VIEW_NOTE``. "LoRA (best config)" is the ``lora`` label. The
+rows are the arms of the experiments the columns read (conf/exp), so a method with an arm there has its row; an arm
+without a name in :data:`LABELS` is shown by its label.
 Writes table1.md, table1.tex and table1.png into the output folder.
 
     python -m experiments.table1 [--results results] [--out results/tables] [--scale full|tiny]
@@ -23,6 +25,7 @@ from experiments.common import (
     StatsTable,
     cli,
     code_task_name,
+    experiment_arms,
     model_name,
     offset_notes,
     paper_vs,
@@ -44,8 +47,18 @@ from s0repro.stats import mean_ci, welch_ttest
 
 NAME = "table1"
 MODELS = ("qwen3_5", "falcon_h1")
-METHODS = (("none", "baseline"), ("lora", "LoRA (best config)"), ("state_offset", "state offset"), ("s0", "S0"),
-           ("s0_unverified", "S0, unverified data (control)"))
+LABELS = {"none": "baseline", "lora": "LoRA (best config)", "state_offset": "state offset", "s0": "S0",
+          "s0_unverified": "S0, unverified data (control)"}
+
+
+def methods(opts: Options) -> list[tuple[str, str]]:
+    """(arm label, row name) of every arm of the columns' experiments (each column's first that exists), the
+    baseline first, then in the order the experiments list them."""
+    arms: dict[str, None] = {"none": None}
+    for arch in MODELS:
+        arms.update(dict.fromkeys(next((a for a in (experiment_arms(e, opts.conf_dir) for e in opts.exps(arch)) if a),
+                                       ())))
+    return [(label, LABELS.get(label, label)) for label in arms]
 
 
 def find(cells: Cells, opts: Options, arch: str, method: str):
@@ -78,7 +91,7 @@ def cleanup_table(results: list[dict[str, Any]], opts: Options, names: list[str]
     table = Table(f"Table 1 by clean-up: {code_task_name(opts.scale)} pass@1 (%), mean ± sd over seeds",
                   ["method", *(f"{n}: {c}" for n in names for c in failures.CLEANUPS)])
     primary: set[str] = set()
-    for method, label in METHODS:
+    for method, label in methods(opts):
         found = [runs(results, opts, a, method) for a in MODELS]
         primary |= {r["eval"].get("cleanup", "lenient") for f in found for r in f}
         table.add(label, *(cleanup_scores(f, c) for f in found for c in failures.CLEANUPS))
@@ -105,7 +118,8 @@ def verified_note(results: list[dict[str, Any]], opts: Options) -> str:
 
 def baseline_note(results: list[dict[str, Any]], opts: Options) -> str:
     """Which base evaluation the tuned results were compared with: one shared greedy run, or one per seed."""
-    used = {r["eval"].get("baseline", "not recorded") for a in MODELS for m, _ in METHODS for r in runs(results, opts, a, m)}
+    used = {r["eval"].get("baseline", "not recorded") for a in MODELS for m, _ in methods(opts)
+            for r in runs(results, opts, a, m)}
     words = {"shared": "shared (one cached greedy evaluation of the base stands for every seed: the seed-level test "
                        "against it is one-sample)",
              "per_seed": "per_seed (the base re-evaluated under each seed, as the authors' pipeline did)",
@@ -126,7 +140,7 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
     main = Table(f"Table 1: {code_task_name(opts.scale)} pass@1 (%), mean ± sd over seeds",
                  ["method", "params (" + " / ".join(names) + ")", *names, "seeds", "inference overhead"])
     bars: list[Bar] = []
-    for method, label in METHODS:
+    for method, label in methods(opts):
         found = [find(cells, opts, a, method) for a in MODELS]
         params = " / ".join(params_text(c.trainable_params) if c else DASH for c in found)
         seeds = " / ".join(str(c.n) if c else "0" for c in found)
@@ -138,8 +152,9 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
                 s = c.summary()
                 bars.append(Bar(name, label, percent(c.scores), None if s.n < 2 else (100 * s.ci_low, 100 * s.ci_high)))
     main.notes.append("LoRA (best config) = the `lora` runs (the paper's r = 24 at full scale; the tiny experiments "
-                      "use r = 4); not run = no result files for that cell. "
-                      "S0, unverified data: S0 trained on unchecked samples (our control; not in the paper).")
+                      "use r = 4); not run = no result files for that cell."
+                      + (" S0, unverified data: S0 trained on unchecked samples (our control; not in the paper)."
+                         if "s0_unverified" in dict(methods(opts)) else ""))
     if any(cells.is_recorded_base(find(cells, opts, a, "none")) for a in MODELS):
         main.notes.append("baseline: no `none` run on disk, so the base is the baseline score the tuned results "
                           "record (greedy, seed-independent); problem-level tests against it need the `none` run.")
@@ -153,7 +168,7 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
     stats = StatsTable("Table 1, statistics: tuned vs baseline, and S0 vs LoRA")
     for arch, name in zip(MODELS, names, strict=True):
         base = find(cells, opts, arch, "none")
-        for method, label in METHODS[1:]:
+        for method, label in methods(opts)[1:]:
             stats.compare(f"{name}: {label} vs baseline", find(cells, opts, arch, method), base)
         stats.compare(f"{name}: S0 vs LoRA", find(cells, opts, arch, "s0"), find(cells, opts, arch, "lora"))
     return [main, stats, *paper_vs(opts, "Table 1: paper vs ours", vs_rows(cells, opts)), cleanup_table(results, opts, names),
@@ -164,7 +179,7 @@ def vs_rows(cells: Cells, opts: Options) -> list[VsRow]:
     rows = []
     for (arch, method), rep in paper.TABLE1.items():
         c = find(cells, opts, arch, method)
-        label = dict(METHODS)[method]
+        label = LABELS[method]
         s = c.summary() if c else None
         rows.append(VsRow(f"{model_name(arch, opts.scale)} {label} pass@1 (%)", rep.value,
                           100 * s.mean if s else None,
@@ -173,7 +188,7 @@ def vs_rows(cells: Cells, opts: Options) -> list[VsRow]:
     for (arch, method), millions in (paper.TABLE1_PARAMS_M.items() if opts.scale != "tiny" else ()):
         c = find(cells, opts, arch, method)
         ours = c.trainable_params / 1e6 if c and c.trainable_params is not None else None
-        rows.append(VsRow(f"{model_name(arch, opts.scale)} {dict(METHODS)[method]} params (M)", millions, ours,
+        rows.append(VsRow(f"{model_name(arch, opts.scale)} {LABELS[method]} params (M)", millions, ours,
                           None if ours is None else (ours, ours), "a count"))
     s0, lora = find(cells, opts, "qwen3_5", "s0"), find(cells, opts, "qwen3_5", "lora")
     t = welch_ttest(s0.scores, lora.scores) if s0 and lora else None

@@ -42,5 +42,5 @@ tiny-models-rebuild:
 
 # Print how much of an initial recurrent state survives a typical prompt, per layer and head.
 tiny-memory:
-	$(PY) -m s0repro.models.memory conf/model/minicode_gdn.yaml
-	$(PY) -m s0repro.models.memory conf/model/minicode_mamba2.yaml
+	$(PY) -m s0repro.tools.memory conf/model/minicode_gdn.yaml
+	$(PY) -m s0repro.tools.memory conf/model/minicode_mamba2.yaml

@@ -11,15 +11,14 @@ import subprocess
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from s0repro.paths import PACKAGE_DIR, REPO_ROOT
+
 TRACKED_PACKAGES = ("s0repro", "torch", "transformers", "peft", "safetensors", "hydra-core", "wandb")
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO = PACKAGE_DIR.parent
 
 
 def package_versions() -> dict[str, str]:
@@ -44,7 +43,7 @@ def hardware() -> dict[str, Any]:
 def _git_state() -> tuple[str | None, bool | None]:
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10)
+            done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip() if done.returncode == 0 else None

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
 from s0repro.models import LoadedModel, ModelConfig, load_model
-
-REPO = Path(__file__).resolve().parents[1]
+from s0repro.paths import REPO_ROOT
 
 
 def model_config(name: str, **overrides) -> ModelConfig:
     """The ModelConfig of ``conf/model/<name>.yaml`` (with overrides), as Hydra would build it."""
-    return ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml", **overrides)
+    return ModelConfig.from_yaml(REPO_ROOT / "conf" / "model" / f"{name}.yaml", **overrides)
 
 
 def tiny(name: str, **overrides) -> LoadedModel:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from s0repro.conf import compose, group_options, plan_runs
-
-ROOT = Path(__file__).resolve().parents[1]
+from s0repro.paths import REPO_ROOT
 
 
 @pytest.mark.parametrize("exp, seeds", [("layer_groups", {42}), ("tiny_layer_groups", {0, 1, 2})])
@@ -54,7 +52,7 @@ def test_passk_samples_with_the_authors_humaneval_budget():
 def test_every_ablation_target_names_existing_experiments():
     exps = set(group_options("exp"))
     for scale in ("full", "tiny"):
-        dry = subprocess.run(["make", "-n", "reproduce-ablations", f"SCALE={scale}"], cwd=ROOT, capture_output=True,
+        dry = subprocess.run(["make", "-n", "reproduce-ablations", f"SCALE={scale}"], cwd=REPO_ROOT, capture_output=True,
                              text=True, timeout=60)
         assert dry.returncode == 0, dry.stderr
         named = re.findall(r"\+exp=(\w+)", dry.stdout)

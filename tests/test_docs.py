@@ -32,7 +32,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from s0repro.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 COMMAND_LANGUAGES = {"bash", "python"}
 OTHER_LANGUAGES = {"text", "yaml", "json"}

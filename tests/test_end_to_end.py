@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from s0repro.methods import build_method
+from s0repro.paths import REPO_ROOT
 from s0repro.results import read_result
-from tests.conftest import REPO, tiny
+from tests.conftest import tiny
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.slow
 def test_one_tiny_s0_seed_end_to_end(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "s0repro.run", "+exp=tiny_qwen3_5", "method=s0", "seed=0", "logger=none",
            f"results_dir={tmp_path}", "progress=false"]
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
 
     folder = tmp_path / "tiny_qwen3_5" / "minicode" / "s0" / "seed_0"

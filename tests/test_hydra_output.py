@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from s0repro.paths import REPO_ROOT
 
 
 def test_a_dry_run_leaves_no_empty_run_log(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
     out = tmp_path / "hydra"
     done = subprocess.run(
         [sys.executable, "-m", "s0repro.run", "+exp=tiny_qwen3_5", "logger=none", "dry_run=true",

@@ -10,18 +10,18 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from s0repro.paths import REPO_ROOT
+
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
 def make_n(*args: str) -> str:
     # A clean environment for make: under `make test` the inherited MAKELEVEL/MAKEFLAGS add "Entering directory" lines.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
-    done = subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=REPO, capture_output=True, text=True,
+    done = subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -14,6 +14,7 @@ import s0repro.data
 import s0repro.methods
 from s0repro.conf import CONF_DIR, compose, plan_runs, register_configs
 from s0repro.data import TASK_LOADERS, load_task
+from s0repro.errors import UserError
 from s0repro.methods import REGISTRY, build_method
 from s0repro.run import run
 
@@ -84,7 +85,7 @@ def test_a_new_method_and_task_need_one_module_and_one_config_each(plugins: Path
     assert run(cfg, args) == []
     out = capsys.readouterr().out
     assert "adhoc/scratch_task/scratch seed=0: to run" in out and "adhoc/scratch_task/scratch seed=1: to run" in out
-    with pytest.raises(Exception, match="width"):  # Hydra types the new method's YAML by its dataclass
+    with pytest.raises(UserError, match="width"):  # Hydra types the new method's YAML by its dataclass
         compose([*args, "method.width=wide"], plugins)
     task = load_task("scratch_task", n=3)
     assert (len(task.train), len(task.eval)) == (3, 3) and task.user_message(task.eval[0]) == "Do: def f3():\n"

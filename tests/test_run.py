@@ -17,13 +17,13 @@ import pytest
 
 from s0repro.conf import compose
 from s0repro.errors import UserError
+from s0repro.paths import REPO_ROOT
 from s0repro.results.schema import iter_results, read_result, validate_result
 from s0repro.run import CellsFailed, main
 from s0repro.run import run as run_with
 from tests.results import fake_evaluate
 from tests.results.wandb_file import read_back
 
-REPO = Path(__file__).resolve().parents[1]
 TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "workers=1"]
 
 
@@ -164,7 +164,7 @@ def test_a_killed_cell_leaves_nothing_and_is_redone(tmp_path, fakes, monkeypatch
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("s0repro.run.cells.train", killed)
+    monkeypatch.setattr("s0repro.run.cell.train", killed)
     with pytest.raises(KeyboardInterrupt):
         go(tmp_path, "method=s0", "seed=0")
     cell = root / "tiny_qwen3_5/minicode/s0/seed_0"
@@ -175,7 +175,7 @@ def test_a_killed_cell_leaves_nothing_and_is_redone(tmp_path, fakes, monkeypatch
 
 
 def test_a_failing_cell_does_not_cost_the_others(tmp_path, fakes, monkeypatch):
-    import s0repro.run.cells as runner
+    import s0repro.run.cell as runner
 
     real = runner.train
 
@@ -260,24 +260,21 @@ def test_a_seed_list_on_the_command_line_is_a_list_not_a_sweep():
     assert normalise_argv(["seed=[1,2]"]) == ["seed=[1,2]"]
 
 
-def _sitecustomize(tmp_path: Path) -> dict[str, str]:
-    """An environment whose python processes use the fake evaluation stage (for the child-process tests)."""
-    site = tmp_path / "site"
-    site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(REPO)!r})\nfrom tests.results import fake_evaluate\n"
-        "fake_evaluate.install()\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]), WANDB_MODE="disabled",
-               OMP_NUM_THREADS="1")
+def _child_env() -> dict[str, str]:
+    """The environment of a child-process run of tests/run/fake_cli.py (the CLI with the fake evaluation stage)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
     env.pop("WANDB_API_KEY", None)
     return env
 
 
+FAKE_CLI = [sys.executable, "-m", "tests.run.fake_cli"]
+
+
 def test_the_cli_runs_a_seed_list(tmp_path):
-    env = _sitecustomize(tmp_path)
+    env = _child_env()
     done = subprocess.run(
-        [sys.executable, "-m", "s0repro.run", *TINY, "method=s0", "seed=4,0", f"results_dir={tmp_path / 'r'}",
-         f"hydra.run.dir={tmp_path / 'hydra'}"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        [*FAKE_CLI, *TINY, "method=s0", "seed=4,0", f"results_dir={tmp_path / 'r'}",
+         f"hydra.run.dir={tmp_path / 'hydra'}"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tiny_qwen3_5: 2 cells (1 methods x 2 seeds), 0 finished, 2 to run" in done.stdout
     assert sorted(r["seed"] for r in iter_results(tmp_path / "r")) == [0, 4]
@@ -286,11 +283,11 @@ def test_the_cli_runs_a_seed_list(tmp_path):
 
 @pytest.mark.slow
 def test_submitit_local_runs_each_seed_in_its_own_process(tmp_path):
-    env = _sitecustomize(tmp_path)
+    env = _child_env()
     done = subprocess.run(
-        [sys.executable, "-m", "s0repro.run", "-m", "hydra/launcher=submitit_local", *TINY, "method=s0", "seed=0,1",
+        [*FAKE_CLI, "-m", "hydra/launcher=submitit_local", *TINY, "method=s0", "seed=0,1",
          f"results_dir={tmp_path / 'r'}", f"hydra.sweep.dir={tmp_path / 'sweep'}", "hydra.launcher.timeout_min=10"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     results = iter_results(tmp_path / "r")
     assert sorted(r["seed"] for r in results) == [0, 1]
@@ -341,7 +338,7 @@ def test_a_suite_runs_its_experiments_one_after_another(tmp_path, fakes, capsys)
 
 
 def test_the_tracker_is_finished_even_when_a_cell_is_interrupted(tmp_path, fakes, monkeypatch):
-    import s0repro.run.cells as runner
+    import s0repro.run.cell as runner
 
     finished = []
 

@@ -1,8 +1,9 @@
-"""Stage 0: the run configuration. Typed sections Hydra checks (:mod:`.schema`), composition outside a Hydra app
+"""The composition root (not a stage): the run configuration, which names every stage's settings and so imports
+their config types; no stage imports it. Typed sections Hydra checks (:mod:`.schema`), composition outside a Hydra app
 (:mod:`.compose`), one-line config errors (:mod:`.messages`), and the plan of cells an experiment asks for
 (:mod:`.plan`). Importing this package registers the schemas in Hydra's ConfigStore."""
 
-from s0repro.conf.compose import compose, expand_suite, method_preset, to_settings
+from s0repro.conf.compose import LORA_PRESET, compose, expand_suite, method_preset, to_settings
 from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
 from s0repro.conf.plan import NotInExperiment, RunSpec, arm_label, check_cell_count, parse_seeds, plan_runs
 from s0repro.conf.schema import (
@@ -18,6 +19,7 @@ from s0repro.conf.schema import (
 register_configs()
 
 __all__ = [
+    "LORA_PRESET",
     "CONF_DIR",
     "GROUPS",
     "ArmConfig",

@@ -17,6 +17,9 @@ from s0repro.conf.messages import CONF_DIR, config_error_line
 from s0repro.conf.schema import Config
 from s0repro.errors import UserError
 
+# The LoRA preset (conf/method/<file>.yaml) the experiments use on each architecture.
+LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}
+
 
 def compose(overrides: list[str], conf_dir: Path = CONF_DIR) -> DictConfig:
     """The config Hydra would build for ``overrides`` (no run directory, no logging set-up)."""

@@ -9,7 +9,9 @@ from typing import Any
 
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+from s0repro.paths import REPO_ROOT
+
+CONF_DIR = REPO_ROOT / "conf"
 
 
 def allowed_keys(object_type: Any) -> str:

@@ -98,7 +98,7 @@ def typed_train(*layers: Any, where: str = "train") -> TrainSettings:
 def typed_method_config(name: str, values: dict[str, Any], where: str) -> MethodConfig:
     """A cell's method config as its dataclass: Hydra has typed the values; the dataclass's own checks run here."""
     try:
-        return method_config(name, {k: v for k, v in values.items() if k != "_target_"})
+        return method_config(name, values)
     except (TypeError, ValueError) as err:
         raise UserError(f"bad config for {where} (method {name}): {err}") from None
 

@@ -17,20 +17,21 @@ from s0repro.data.base import (
     UNLOADABLE,
     Problem,
     TaskData,
+    TrainExample,
     discover,
     register_task,
     render_prompt,
 )
+from s0repro.discovery import unloadable_note
 from s0repro.errors import UserError
 
 
 def load_task(name: str, **cfg: Any) -> TaskData:
     """Load task ``name`` with its loader's keyword arguments (e.g. ``path=``, ``revision=``, ``data_path=``)."""
     if name not in TASK_LOADERS and name not in discover():
-        broken = "".join(f"; {m} did not import ({why})" for m, why in sorted(UNLOADABLE.items()))
-        raise UserError(f"unknown task {name!r}; choose one of {sorted(TASK_LOADERS)}{broken}")
+        raise UserError(f"unknown task {name!r}; choose one of {sorted(TASK_LOADERS)}{unloadable_note(UNLOADABLE)}")
     loader = TASK_LOADERS[name]
-    cfg = {k: v for k, v in cfg.items() if k not in ("name", "_target_")}
+    cfg = {k: v for k, v in cfg.items() if k != "name"}
     params = inspect.signature(loader).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         unknown = sorted(set(cfg) - set(params))
@@ -39,4 +40,4 @@ def load_task(name: str, **cfg: Any) -> TaskData:
     return loader(**cfg)
 
 
-__all__ = ["TASK_LOADERS", "Problem", "TaskData", "discover", "load_task", "register_task", "render_prompt"]
+__all__ = ["TASK_LOADERS", "Problem", "TaskData", "TrainExample", "discover", "load_task", "register_task", "render_prompt"]

@@ -12,11 +12,11 @@ messages, ours ask for the answer in the form the scorer extracts (``####`` numb
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from s0repro.discovery import import_modules
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -37,6 +37,15 @@ class Problem:
     test: str = ""  # code: a program defining check(candidate); sql: unused
     entry_point: str = ""  # code: the function the tests call
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class TrainExample:
+    """One training example, the shape the verified set hands to the training loop."""
+
+    prompt: str  # the full model input before the completion (chat template already applied)
+    completion: str  # the target text; only its tokens are scored
+    task_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,9 +95,5 @@ def discover() -> dict[str, Callable[..., TaskData]]:
     it is noted in :data:`UNLOADABLE` and the others still register."""
     import s0repro.data as package
 
-    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-        try:
-            importlib.import_module(info.name)
-        except ImportError as err:
-            UNLOADABLE[info.name] = f"{type(err).__name__}: {err}"
+    import_modules(package, UNLOADABLE)
     return TASK_LOADERS

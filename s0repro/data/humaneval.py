@@ -22,7 +22,6 @@ from s0repro.data.base import CODE_TEMPLATE, Problem, TaskData, register_task
 from s0repro.errors import UserError
 
 PAPER_SPLIT_AT = 80  # train on problems 0-79, evaluate on 80-163 (n = 84)
-NUM_PROBLEMS = 164
 HUB_DATASET = "openai/openai_humaneval"
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from s0repro.data import load_task
 from s0repro.errors import UserError
-from s0repro.evaluate.sandbox import SandboxConfig
+from s0repro.evaluate.sandbox import SandboxConfig, describe
 from s0repro.evaluate.sanitize import CLEANUP_MODES
 from s0repro.evaluate.scoring import score
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     pass_at_1 = sum(sum(v) / len(v) for v in per_task.values()) / len(per_task)
     missing = len(problems) - len(per_task)
     print(json.dumps({"pass@1": pass_at_1, "tasks": len(per_task), "missing_tasks": missing, "samples": len(scored),
-                      "cleanup": args.cleanup, "results": str(out), "sandbox": sandbox_cfg.describe()}))
+                      "cleanup": args.cleanup, "results": str(out), "sandbox": describe(sandbox_cfg)}))
     if missing and not args.subset:
         print(f"warning: {missing} of {len(problems)} {args.task} tasks have no sample, so pass@1 is over "
               f"{len(per_task)} tasks only; pass --subset if that is intended", file=sys.stderr)

@@ -48,7 +48,7 @@ from s0repro.evaluate.answers import (
     math_equal,
 )
 from s0repro.evaluate.failures import class_counts, classify
-from s0repro.evaluate.sandbox import ExecResult, SandboxConfig, run_programs
+from s0repro.evaluate.sandbox import ExecResult, SandboxConfig, describe, run_programs
 from s0repro.evaluate.sanitize import check_cleanup, sanitize
 from s0repro.evaluate.sqlexec import execution_match
 
@@ -258,6 +258,6 @@ def evaluate_model(model, tokenizer, task: TaskData, problems: list[Problem], ge
     return EvalResult(score=sum(correct) / len(correct) if correct else 0.0, correct=correct,
                       task_ids=[s.task_id for s in scored], failure_types={k: counts.get(k, 0) for k in FAILURE_TYPES},
                       records=records, generation={**asdict(gen_cfg), "cleanup": cleanup},
-                      sandbox=sandbox_cfg.describe() if task.kind == "code" else {},
+                      sandbox=describe(sandbox_cfg) if task.kind == "code" else {},
                       seconds=time.perf_counter() - start, cleanup=cleanup,
                       by_cleanup={m: cleanup_view(by_mode[m]) for m in modes})

@@ -21,12 +21,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from s0repro.data.base import TaskData, render_prompt
+from s0repro.data.base import TaskData, TrainExample, render_prompt
 from s0repro.errors import UserError
 from s0repro.evaluate.generation import GenerationConfig, effective_sampling, generate, model_fingerprint
 from s0repro.evaluate.sandbox import SandboxConfig
 from s0repro.evaluate.scoring import score
-from s0repro.train.loop import TrainExample
 
 
 @dataclass

@@ -37,7 +37,14 @@ def save_artefact(
     cpu = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     save_file(cpu, directory / tensor_file, metadata={"format": f"s0repro-{method.name}",
                                                        "version": str(FORMAT_VERSION)})
-    write_json(directory / meta_file, {
+    write_meta(directory / meta_file, method, signature, extra)
+    return directory
+
+
+def write_meta(path: Path, method: TuningMethod, signature: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+    """The self-description every saved artefact carries beside its tensors: method, format, config, the model it
+    belongs to and the package versions that wrote it."""
+    write_json(path, {
         "method": method.name,
         "format_version": FORMAT_VERSION,
         "config": method.describe()["config"],
@@ -45,7 +52,6 @@ def save_artefact(
         "versions": package_versions(),
         **(extra or {}),
     })
-    return directory
 
 
 def load_artefact(

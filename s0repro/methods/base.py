@@ -11,9 +11,7 @@ ConfigStore as ``method/<name>_schema``, so Hydra types and validates the YAML.
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -24,6 +22,7 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 
+from s0repro.discovery import import_modules, unloadable_note
 from s0repro.errors import UserError
 
 
@@ -114,6 +113,7 @@ class TuningMethod(ABC):
 
 
 REGISTRY: dict[str, type[TuningMethod]] = {}
+UNLOADABLE: dict[str, str] = {}  # module -> why it could not be imported (a missing optional dependency)
 
 
 def register(cls: type[TuningMethod]) -> type[TuningMethod]:
@@ -124,11 +124,11 @@ def register(cls: type[TuningMethod]) -> type[TuningMethod]:
 
 def discover() -> dict[str, type[TuningMethod]]:
     """Import every module of ``s0repro.methods`` (its ``__path__``, which a plug-in folder may extend), so every
-    ``@register``-ed method is in :data:`REGISTRY`; returns it."""
+    ``@register``-ed method is in :data:`REGISTRY`; returns it. A module that cannot be imported costs only its own
+    methods: it is noted in :data:`UNLOADABLE` and the others still register."""
     import s0repro.methods as package
 
-    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-        importlib.import_module(info.name)
+    import_modules(package, UNLOADABLE)
     return REGISTRY
 
 
@@ -139,7 +139,8 @@ def method_class(name: str) -> type[TuningMethod]:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise UserError(f"unknown method {name!r}; registered methods: {', '.join(sorted(REGISTRY))}") from None
+        raise UserError(f"unknown method {name!r}; registered methods: {', '.join(sorted(REGISTRY))}"
+                        f"{unloadable_note(UNLOADABLE)}") from None
 
 
 def method_config(name: str, values: dict[str, Any]) -> MethodConfig:
@@ -151,7 +152,7 @@ def build_method(name: str, config: MethodConfig | dict[str, Any] | None = None)
     """Instantiate a registered method from its name and a config (dataclass or plain dict)."""
     cls = method_class(name)
     if isinstance(config, dict):
-        fields = {k: v for k, v in config.items() if k != "_target_"}
+        fields = {**config}
         fields.setdefault("name", name)
         try:
             config = cls.config_class(**fields)

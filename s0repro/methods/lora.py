@@ -31,18 +31,16 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from s0repro.errors import UserError
+from s0repro.methods.artefact import write_meta
 from s0repro.methods.base import (
     ArtefactMismatchError,
     InferenceCost,
     MethodConfig,
     TuningMethod,
     register,
-    write_json,
 )
-from s0repro.provenance import package_versions
 
 ADAPTER_FILE, META_FILE = "adapter_model.safetensors", "lora_meta.json"
-FORMAT_VERSION = 1
 
 
 @dataclass
@@ -192,13 +190,7 @@ class LoraMethod(TuningMethod):
         with self._unmerged():
             peft_model.save_pretrained(str(directory))  # adapter_model.safetensors + adapter_config.json (peft format)
             signature = self._signature()
-        write_json(directory / META_FILE, {
-            "method": self.name,
-            "format_version": FORMAT_VERSION,
-            "config": self.describe()["config"],
-            "model": signature,
-            "versions": package_versions(),
-        })
+        write_meta(directory / META_FILE, self, signature)
         return directory
 
     def load(self, directory: str | Path) -> None:

@@ -1,7 +1,8 @@
 """The frozen base model as a method, so the baseline row goes through the same runner, artefacts and tables.
 
-It trains nothing (``steps = 0``): the runner should skip training when ``trainable_parameters()`` is empty. Its
-artefact is only a description of the model it was evaluated on, which keeps every result directory alike.
+It trains nothing (``steps = 0``): the runner neither trains nor re-evaluates the ``none`` arm (its result is the
+cached baseline evaluation of the frozen model, s0repro/run/cell.py). Its artefact is only a description of the model
+it was evaluated on, which keeps every result directory alike.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
 from s0repro.models.tiny import build_tiny_model
 from s0repro.models.tokenizer import build_char_tokenizer
+from s0repro.paths import REPO_ROOT
 
 HUB_PROBE_TIMEOUT_S = 3.0
 
@@ -81,7 +82,6 @@ def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBas
     return model, tokenizer
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def resolve_checkpoint(checkpoint: str) -> Path:

@@ -8,18 +8,17 @@ linearly; the inputs of layer ``l`` do not depend on layer ``l``'s own state), s
 
 is the fraction of the initial state left after the prompt: 1 = perfect memory, 1e-30 = forgotten (values below
 ~1e-12 are float32 rounding; exact zeros show as 1e-300). Beside it, ``decay_only`` is what the gate alone would
-leave, ``exp(sum_t log decay_t)``: for GatedDeltaNet the gap between the two is what the delta rule overwrites. For Mamba-2 it
-is exactly ``exp(sum_t A_h dt_t)``; for GatedDeltaNet it also counts what the delta rule overwrites. Only one layer is
+leave, ``exp(sum_t log decay_t)``: for Mamba-2 it is exactly ``exp(sum_t A_h dt_t)``; for GatedDeltaNet the gap
+between the two is what the delta rule overwrites. Only one layer is
 probed at a time (one batch row per layer, row 0 the zero-state reference), through S0's own cache seam
 (:class:`s0repro.models.cache.InitialStateCache`), so the number describes the forward pass S0 tunes.
 
-Run: ``python -m s0repro.models.memory conf/model/minicode_gdn.yaml`` prints the table for a typical minicode prompt.
+Run: ``python -m s0repro.tools.memory conf/model/minicode_gdn.yaml`` (``make tiny-memory``) prints the table for a typical minicode prompt.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 
 import torch
@@ -170,24 +169,3 @@ def minicode_prompts(tokenizer: PreTrainedTokenizerBase, n: int = 4, seed: int =
     task = load_minicode(seed)
     return [render_prompt(tokenizer, task, problem) for problem in task.eval[:n]]
 
-
-def main(argv: list[str] | None = None) -> int:
-    import yaml
-
-    from s0repro.models.config import ModelConfig
-    from s0repro.models.loading import load_model
-
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m s0repro.models.memory conf/model/<tiny model>.yaml", file=sys.stderr)
-        return 2
-    with open(args[0]) as fh:
-        cfg = ModelConfig(**yaml.safe_load(fh))
-    cfg.device = "cpu"
-    loaded = load_model(cfg)
-    print(state_survival(loaded.model, loaded.tokenizer, minicode_prompts(loaded.tokenizer)).table())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,7 +9,6 @@ Characters are the tokens: Python source of the tiny tasks is short, and a char 
 from __future__ import annotations
 
 import string
-from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
@@ -56,9 +55,3 @@ def build_char_tokenizer() -> PreTrainedTokenizerFast:
     tok.chat_template = CHAT_TEMPLATE
     return tok
 
-
-def save_char_tokenizer(directory: str | Path) -> Path:
-    """Write the tokenizer next to a tiny checkpoint so ``AutoTokenizer`` reloads it offline."""
-    directory = Path(directory)
-    build_char_tokenizer().save_pretrained(directory)
-    return directory

@@ -37,6 +37,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 RESULT_FILE = "result.json"
+KL_PROFILE_FILE = "kl_profile.json"  # beside an S0 cell's result: python -m s0repro.tools.kl_profile writes it
 REQUIRED_KEYS = ("schema_version", "exp", "task", "method", "seed", "run", "train", "eval", "meta")
 
 

@@ -11,9 +11,11 @@
     python -m s0repro.run -m +exp=qwen3_5 seed=42,7,123 hydra/launcher=submitit_slurm \\
         hydra.launcher.partition=gpu hydra.launcher.gpus_per_node=1 hydra.launcher.timeout_min=240
 
-One file a job: :mod:`.cli` (argv, the pre-check, sweeps, Hydra), :mod:`.cells` (the run loop: plan, skip what is
-finished, run each cell to its result file), :mod:`.session` (what the cells of one process share: model, task,
-cached baseline and verified sets, reached through an evaluator). The result record is
+One file a job: :mod:`.cli` (argv, the pre-check, sweeps, Hydra), :mod:`.cells` (the run loop: serial or a pool),
+:mod:`.prepare` (plan, skip what is finished) and :mod:`.listing` (what it prints first), :mod:`.serial` (one cell
+after another) and :mod:`.workers` (the pool), :mod:`.cell` (one cell to its result file) with :mod:`.cell_record`
+(its record) and :mod:`.status` (its status line), :mod:`.session` (what the cells of one process share: model, task,
+cached baseline and verified sets, reached through the evaluator handed in). The result record is
 :mod:`s0repro.results.record`; git state, seeding and the code digest are :mod:`s0repro.provenance`.
 
 A finished cell is skipped (``force=true`` re-runs it and refreshes the cached baseline). Bad input is one line on
@@ -23,9 +25,10 @@ still run (exit status 1 at the end; re-running retries only the missing cells).
 with the count unless ``max_cells=N`` is raised.
 """
 
-from s0repro.run.cells import CellsFailed, run, run_experiment
+from s0repro.run.cells import run, run_experiment
 from s0repro.run.cli import main, normalise_argv, precheck
 from s0repro.run.session import Evaluator, Session, StageEvaluator
+from s0repro.run.status import CellsFailed
 
 __all__ = ["CellsFailed", "Evaluator", "Session", "StageEvaluator", "main", "normalise_argv", "precheck", "run",
            "run_experiment"]

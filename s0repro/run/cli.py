@@ -34,7 +34,9 @@ from s0repro.conf import (
 from s0repro.errors import UserError
 from s0repro.results.schema import CorruptResultError
 from s0repro.results.store import ResultStore
-from s0repro.run.cells import CellsFailed, run
+from s0repro.run.cells import run
+from s0repro.run.session import Evaluator
+from s0repro.run.status import CellsFailed
 
 EXIT_USER_ERROR, EXIT_CELLS_FAILED, EXIT_INTERRUPTED = 2, 1, 130  # 130 = 128 + SIGINT, as a shell reports Ctrl-C
 
@@ -124,12 +126,15 @@ def first_of_each_sweep(overrides: list[str]) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, *, evaluator: Evaluator | None = None) -> None:
+    """The command line; ``evaluator``: the data and evaluate stages every cell drives (default: the real ones; the
+    runner's child-process tests hand in a fast stand-in)."""
     argv = normalise_argv(list(sys.argv[1:] if argv is None else argv))
     try:
         precheck(argv)
         sys.argv = [sys.argv[0], *argv]
-        _hydra_main()
+        hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")(
+            lambda cfg: _run_job(cfg, evaluator))()
     except UserError as err:
         _fail(err)
     except KeyboardInterrupt:  # before a plan exists (pre-check, Hydra starting) or during the count below
@@ -163,11 +168,11 @@ def finished_cells(cfg: DictConfig, overrides: list[str]) -> tuple[int, int]:
     return finished, planned
 
 
-@hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
-def _hydra_main(cfg: DictConfig) -> None:
+def _run_job(cfg: DictConfig, evaluator: Evaluator | None) -> None:
+    """One Hydra job (the only one, or one of a sweep): its cells, with the exit status the user should see."""
     overrides = list(HydraConfig.get().overrides.task)
     try:
-        run(cfg, overrides)
+        run(cfg, overrides, evaluator=evaluator)
     except UserError as err:
         _fail(err)
     except CellsFailed as err:

@@ -86,15 +86,6 @@ class StageEvaluator:
         return build_verified_set(model, tokenizer, task, **kwargs)
 
 
-_DEFAULT: list[Evaluator] = []
-
-
-def use_evaluator(evaluator: Evaluator) -> None:
-    """Make ``evaluator`` the default of every session this process starts (where no caller can hand one in: a
-    child process of the runner's tests, through its ``sitecustomize``)."""
-    _DEFAULT[:] = [evaluator]
-
-
 def generation_config(settings: Config, *, sample: bool) -> GenerationConfig:
     """Greedy decoding for evaluation; for the verified set, k samples at the training section's temperature, top_p
     and token budget (``train.sample_max_new_tokens``, else the evaluation's)."""
@@ -137,7 +128,7 @@ class Session:
     def __init__(self, settings: Config, cache_dir: Path, evaluator: Evaluator | None = None) -> None:
         self.settings = settings
         self.cache_dir = cache_dir
-        self.evaluator = evaluator or (_DEFAULT[0] if _DEFAULT else StageEvaluator())
+        self.evaluator = evaluator or StageEvaluator()
         self.task = self._load_task()  # first: a missing dataset should not wait for a model to load
         set_threads(settings)
         self.loaded = load_model_once(settings.model)

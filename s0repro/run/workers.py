@@ -39,6 +39,9 @@ from s0repro.conf import Config, RunSpec, to_settings
 from s0repro.errors import UserError, one_line
 from s0repro.methods import method_config
 from s0repro.results.store import CellBusyError, ResultStore
+from s0repro.run.cell import cell_name, run_cell
+from s0repro.run.session import Evaluator, Session
+from s0repro.run.status import print_busy, print_failed, print_finished
 
 log = logging.getLogger(__name__)
 
@@ -111,19 +114,12 @@ def plan_jobs(todo: list[RunSpec], *, per_seed_baseline: bool = False) -> list[J
     return [*artefacts.values(), *cells]  # artefacts first: the many short cells at the end keep every worker busy to the last
 
 
-def cell_name(spec: RunSpec) -> str:
-    return "/".join(map(str, spec.key[:3])) + f" seed={spec.seed}"
+_SESSIONS: dict[str, Session] = {}
 
 
-_SESSIONS: dict[str, Any] = {}
-
-
-def _do(job: Job, ctx: Context, evaluator: Any) -> dict[str, Any] | None:
+def _do(job: Job, ctx: Context, evaluator: Evaluator | None) -> dict[str, Any] | None:
     """Run one job in this worker; its experiment's session (model, task, caches) is kept until the next
     experiment's job arrives."""
-    from s0repro.run.cells import run_cell
-    from s0repro.run.session import Session
-
     settings = to_settings(ctx.cfg)
     session = _SESSIONS.get(settings.exp_name)
     if session is None:
@@ -138,7 +134,7 @@ def _do(job: Job, ctx: Context, evaluator: Any) -> dict[str, Any] | None:
     return run_cell(session, job.spec, ResultStore(ctx.root), ctx.full_config, ctx.wandb_dir)
 
 
-def _serve(conn: Connection, contexts: dict[str, Context], evaluator: Any) -> None:
+def _serve(conn: Connection, contexts: dict[str, Context], evaluator: Evaluator | None) -> None:
     """A worker: run jobs from the pipe until told to stop; every outcome goes back as ``(status, value, detail)``."""
     torch.set_num_threads(1)  # the session may set its configured count; by default tiny runs use one
     try:
@@ -175,7 +171,7 @@ class Pool:
     """``n`` spawned workers for the experiments in ``contexts``; :meth:`run` dispatches jobs as their inputs become
     ready."""
 
-    def __init__(self, n: int, contexts: dict[str, Context], evaluator: Any) -> None:
+    def __init__(self, n: int, contexts: dict[str, Context], evaluator: Evaluator | None) -> None:
         self.contexts, self.evaluator = contexts, evaluator
         self.mp = mp.get_context("spawn")  # fork would copy torch's thread pools and the parent's model
         self.workers = [self._start() for _ in range(n)]
@@ -238,11 +234,9 @@ class Pool:
                 report(job, status, value, detail, seconds)
 
 
-def run_parallel(experiments: list[tuple[Context, list[RunSpec]]], n: int, *, evaluator: Any) -> Outcome:
+def run_parallel(experiments: list[tuple[Context, list[RunSpec]]], n: int, *, evaluator: Evaluator | None) -> Outcome:
     """Run each experiment's ``todo`` on ``n`` worker processes, the experiments' jobs in their order; prints a line
     per cell as the serial loop does."""
-    from s0repro.run.cells import summary_line
-
     contexts = {to_settings(ctx.cfg).exp_name: ctx for ctx, _ in experiments}
     jobs = [dataclasses.replace(job, exp=name) for name, (ctx, todo) in zip(contexts, experiments, strict=True)
             for job in plan_jobs(todo, per_seed_baseline=to_settings(ctx.cfg).eval.baseline == "per_seed")]
@@ -255,18 +249,16 @@ def run_parallel(experiments: list[tuple[Context, list[RunSpec]]], n: int, *, ev
                 log.warning("%s: %s (its cells compute it themselves)", job.name, value)
             return
         count[0] += 1
-        head = f"[{count[0]}/{len(todo)}] {job.name}"
         if status == "ok":
             by_name[job.name] = value
-            print(summary_line(count[0], len(todo), value, seconds), flush=True)
+            print_finished(count[0], len(todo), value, seconds)
         elif status == "busy":
-            print(f"{head}: skipped, {value}", flush=True)
+            print_busy(count[0], len(todo), job.name, value)
         elif status == "user":
             raise UserError(value)
         else:
-            log.error("cell %s failed\n%s", job.name, detail)
             outcome.failed.append(job.name)
-            print(f"{head}: FAILED ({value})", flush=True)
+            print_failed(count[0], len(todo), job.name, value, detail)
 
     pool = Pool(min(n, len(todo)), contexts, evaluator)
     try:

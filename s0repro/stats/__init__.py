@@ -1,5 +1,6 @@
 """Stage 6: statistics. Seed-level tests (what the paper reports) and per-problem tests (what it leaves out);
-equivalence (TOST) and trend (slope) tests for the claims the paper words that way.
+equivalence (TOST) and trend (slope) tests for the claims the paper words that way; ``divergence``: where tuned
+outputs first depart from the base's on the problems tuning fixed (with the paper's sign test).
 
 Every function takes plain sequences; ``views`` turns result files into cells and compares them both ways.
 Degenerate inputs (n < 2, zero variance) return documented values with a ``note``, never raise on NaN.

@@ -19,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
+from s0repro.data.base import TrainExample
 from s0repro.methods.base import TuningMethod
 
 
@@ -32,13 +33,6 @@ class TrainConfig:
     seed: int = 0  # fixes the example order for batch > 0
     weight_decay: float = 0.0
     progress: bool = True
-
-
-@dataclass(frozen=True)
-class TrainExample:
-    prompt: str  # the full model input before the completion (chat template already applied)
-    completion: str  # the target text; only its tokens are scored
-    task_id: str = ""
 
 
 @dataclass

@@ -13,8 +13,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import TypeVar
 
+from s0repro.data.base import TrainExample
 from s0repro.errors import UserError
-from s0repro.train.loop import TrainExample
 
 Example = TypeVar("Example", bound=TrainExample)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from s0repro.paths import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks import eval_parity  # noqa: E402
 

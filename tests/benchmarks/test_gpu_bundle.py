@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import gpu_bundle
+from s0repro.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
 DEVICE_PACKAGES = Path(__file__).with_name("device_packages.txt")
 CARRIED = ("transformers", "peft", "hydra-core", "omegaconf", "flash-linear-attention", "fla-core", "mamba-ssm")
 
@@ -46,12 +46,12 @@ def test_the_command_fits_the_device_limits():
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_gpu_command_prints_exactly_the_command():
     env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
-    done = subprocess.run(["make", "--no-print-directory", "-s", "gpu-command", f"PY={sys.executable}"], cwd=REPO,
+    done = subprocess.run(["make", "--no-print-directory", "-s", "gpu-command", f"PY={sys.executable}"], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == gpu_bundle.command()
     rerun = subprocess.run(["make", "--no-print-directory", "-s", "gpu-command", f"PY={sys.executable}",
-                            "GPU_CHECK_ARGS=--models falcon_h1 --repeats 3"], cwd=REPO, capture_output=True,
+                            "GPU_CHECK_ARGS=--models falcon_h1 --repeats 3"], cwd=REPO_ROOT, capture_output=True,
                            text=True, timeout=120, env=env).stdout.strip()
     assert "gpu_check.json --models falcon_h1 --repeats 3 2>&1 | tee" in rerun and len(rerun) <= 2000
 
@@ -147,7 +147,7 @@ OURS_AND_CARRIED = {"benchmarks", "s0repro", "transformers", "peft", "hydra", "o
 
 
 def _import_chain(python: Path, env: dict[str, str]) -> dict[str, dict[str, str]]:
-    done = subprocess.run([str(python), "-c", PROBE], cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+    done = subprocess.run([str(python), "-c", PROBE], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -177,7 +177,7 @@ def test_rehearsal_the_device_command_in_a_plain_venv_fails_only_at_no_cuda(tmp_
     out.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PATH=f"{plain / 'bin'}:{env['PATH']}", SITE=str(site), OUT=str(out), CUDA_VISIBLE_DEVICES="")
-    done = subprocess.run(["bash", "-c", gpu_bundle.command()], cwd=REPO, capture_output=True, text=True, timeout=900,
+    done = subprocess.run(["bash", "-c", gpu_bundle.command()], cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
                           env=env)
     log = (out / "gpu_check.log").read_text().strip().splitlines()
     assert done.returncode == 2, (done.stdout + done.stderr)[-3000:]
@@ -191,7 +191,7 @@ def test_rehearsal_the_device_command_in_a_plain_venv_fails_only_at_no_cuda(tmp_
     assert installed["mamba-ssm"]["version"].endswith("+noext")
     assert Path(installed["torch"]["location"]) != site.resolve()
     # Nothing the check imports comes from outside the standard library, the bundle and the device's image.
-    env["PYTHONPATH"] = f"{site}:{REPO}"
+    env["PYTHONPATH"] = f"{site}:{REPO_ROOT}"
     allowed = {normal(line) for line in DEVICE_PACKAGES.read_text().splitlines() if line and not line.startswith("#")}
     owners = metadata.packages_distributions()
     stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
@@ -201,7 +201,7 @@ def test_rehearsal_the_device_command_in_a_plain_venv_fails_only_at_no_cuda(tmp_
         if file is None:
             continue
         path = Path(file).resolve()
-        if path.is_relative_to(site.resolve()) or path.is_relative_to(REPO) or (
+        if path.is_relative_to(site.resolve()) or path.is_relative_to(REPO_ROOT) or (
                 path.is_relative_to(stdlib) and "site-packages" not in path.parts):
             continue
         top = name.split(".")[0]

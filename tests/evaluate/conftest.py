@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 import yaml
 
 from s0repro.data import Problem, TaskData, load_task
 from s0repro.models import LoadedModel, ModelConfig, load_model
+from s0repro.paths import REPO_ROOT
 
-TINY_GDN = Path(__file__).resolve().parents[2] / "conf" / "model" / "tiny_gdn.yaml"
+TINY_GDN = REPO_ROOT / "conf" / "model" / "tiny_gdn.yaml"
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,7 +12,7 @@ from s0repro.evaluate.failures import (
     first_code_line,
     split_gain,
 )
-from s0repro.evaluate.sandbox import ExecResult, SandboxConfig, run_programs
+from s0repro.evaluate.sandbox import PROGRAM_NAME, ExecResult, SandboxConfig, run_programs
 
 PROMPT = 'def inc(x):\n    """Return x + 1."""\n'
 TEST = "\n\nassert inc(1) == 2\n"
@@ -75,3 +75,10 @@ def test_counts_and_gain_split():
         class_counts(["syntax_error"])
     with pytest.raises(ValueError, match="different numbers"):
         split_gain(base, class_counts(["passed"]))
+
+
+def test_error_line_reads_the_tracebacks_the_sandbox_writes():
+    """failures.py parses tracebacks by the file name the sandbox server gives every program (PROGRAM_NAME)."""
+    (result,) = run_programs(["x = 1\n\nraise ValueError('on line 3')\n"], SandboxConfig(timeout_s=2.0, workers=1))
+    assert f'File "{PROGRAM_NAME}", line 3' in result.stderr
+    assert error_line(result.stderr) == 3

@@ -14,6 +14,7 @@ from s0repro.evaluate import scoring
 from s0repro.evaluate.generation import GenerationConfig
 from s0repro.evaluate.sandbox import SandboxConfig
 from s0repro.evaluate.scoring import build_program, evaluate_model, score, score_modes
+from s0repro.paths import REPO_ROOT
 
 SANDBOX = SandboxConfig(timeout_s=1.0, wall_factor=2.0)
 
@@ -191,7 +192,7 @@ def test_eval_configs_keep_lenient_as_the_default() -> None:
     from s0repro.conf import EvalConfig, compose, to_settings
 
     assert EvalConfig().cleanup == "lenient"
-    for path in sorted((Path(__file__).resolve().parents[2] / "conf" / "eval").glob("*.yaml")):
+    for path in sorted((REPO_ROOT / "conf" / "eval").glob("*.yaml")):
         assert to_settings(compose([f"eval={path.stem}"])).eval.cleanup == "lenient", path.name
 
 

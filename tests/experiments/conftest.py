@@ -5,13 +5,13 @@ The repository root goes on sys.path so ``import experiments`` works however pyt
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
+from s0repro.paths import REPO_ROOT
 from s0repro.results import result_path, validate_result
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(REPO_ROOT))
 
 
 def write_result(root, exp, task, method, seed, n_correct, *, n=84, arch="qwen3_5", params=None, cost=None,

@@ -2,11 +2,9 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 from experiments.__main__ import main
-
-ROOT = Path(__file__).resolve().parents[2]
+from s0repro.paths import REPO_ROOT
 
 
 def test_renders_everything(paper_like, tmp_path):
@@ -29,7 +27,7 @@ def test_tiny_scale_ignores_full_results(paper_like, tmp_path, md_row, write):
 
 
 def test_module_entry_point_defaults_out_to_results_tables(paper_like):
-    done = subprocess.run([sys.executable, "-m", "experiments.table2", "--results", str(paper_like)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "experiments.table2", "--results", str(paper_like)], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (paper_like / "tables" / "table2.md").exists()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import torch
 import yaml
 
 from experiments import mechanistic
+from experiments.mechanistic import binned_profile
 from s0repro.methods import build_method
+from s0repro.paths import REPO_ROOT
 from s0repro.results import result_dir
-from tests.conftest import REPO, tiny
+from s0repro.tools import kl_profile
+from tests.conftest import tiny
 
 
 def _write(root, method, seed, records, *, artefact=None, config=None):
@@ -68,11 +72,26 @@ def test_kl_profile_from_a_saved_artefact(results_dir, tmp_path, md_row):
     with torch.no_grad():
         for p in method.trainable_parameters():
             p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(3)))
-    model_cfg = {**yaml.safe_load((REPO / "conf" / "model" / "tiny_gdn.yaml").read_text()), "device": "cpu"}
+    model_cfg = {**yaml.safe_load((REPO_ROOT / "conf" / "model" / "tiny_gdn.yaml").read_text()), "device": "cpu"}
     config = {"model": model_cfg, "task": {"name": "minicode", "args": {"seed": 0}}}
     _write(results_dir, "none", 0, [_rec("a", False, "x")])
     folder = _write(results_dir, "s0", 0, [_rec("a", True, "y")], artefact="attempt-1/artefact", config=config)
     method.save(folder / "attempt-1" / "artefact")
-    paths = mechanistic.main(["--results", str(results_dir), "--out", str(tmp_path / "t"), "--kl", "--kl-problems", "3"])
+    before = mechanistic.main(["--results", str(results_dir), "--out", str(tmp_path / "t")])
+    assert md_row(before[0].read_text(), "KL ratio at the last prompt token (median over prompts)")[2] == "not run"
+    (written,) = kl_profile.main(["--results", str(results_dir), "--problems", "3"])
+    assert written == folder / "kl_profile.json"
+    measured = json.loads(written.read_text())
+    assert measured["seed"] == 0 and len(measured["ratios"]) == 3
+    assert all(r[0] == 1.0 for r in measured["ratios"])  # each a ratio to its first position
+    paths = mechanistic.main(["--results", str(results_dir), "--out", str(tmp_path / "t")])
     kl = md_row(paths[0].read_text(), "KL ratio at the last prompt token (median over prompts)")[2]
-    assert kl.endswith("3 prompts)") and "%" in kl
+    last = sorted(100 * r[-1] for r in measured["ratios"])[1]  # the median of three
+    assert kl.startswith(f"{last:.3g} % (IQR") and kl.endswith("3 prompts)")
+
+
+def test_binned_profile_takes_medians_over_prompts():
+    short, long = np.array([1.0, 0.5]), np.linspace(1.0, 0.0, 11)
+    prof = binned_profile([short, long], bins=2)
+    # bin 0 holds positions < 0.5: short [1.0] and long [1, .9, .8, .7, .6] (median .8); bin 1 short [.5], long [.5 ... 0] (median .25)
+    assert prof[0] == np.median([1.0, 0.8]) and prof[1] == np.median([0.5, 0.25])

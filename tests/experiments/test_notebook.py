@@ -9,7 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "table1.ipynb"
+from s0repro.paths import REPO_ROOT
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "table1.ipynb"
 
 
 def _outputs_text(nb) -> str:

@@ -167,3 +167,44 @@ def test_notes_give_k_the_kept_count_per_seed_and_the_offset_reading(results_dir
             "43 (seed 123); Falcon-H1-7B 47 (seed 7), 42 (seed 42). The paper (Qwen3.5-4B, HumanEval): about 48 "
             "kept.") in text
     assert "State offset: dS added to the state inside the recurrence every step (method.where=recurrence)." in text
+
+
+def test_a_new_method_reaches_table1_by_its_module_its_conf_file_and_an_arm_line(results_dir, write, md_row,
+                                                                                  tmp_path):
+    """A throw-away method, added the documented way (a registered module, conf/method/<name>.yaml, one arm line in
+    each experiment), gets its Table 1 row without any edit to the table."""
+    import shutil
+    from dataclasses import dataclass
+
+    from experiments.common import Options
+    from s0repro.conf import CONF_DIR
+    from s0repro.methods import REGISTRY
+    from s0repro.methods.none import NoneConfig, NoneMethod
+
+    @dataclass
+    class ThrowawayConfig(NoneConfig):
+        name: str = "throwaway"
+
+    class ThrowawayMethod(NoneMethod):
+        name = "throwaway"
+        config_class = ThrowawayConfig
+
+    conf = tmp_path / "conf"
+    shutil.copytree(CONF_DIR, conf)
+    (conf / "method" / "throwaway.yaml").write_text("name: throwaway\nlr: 0.0\nsteps: 0\n")
+    for exp in ("qwen3_5", "falcon_h1"):
+        path = conf / "exp" / f"{exp}.yaml"
+        path.write_text(path.read_text().replace("defaults:\n", "defaults:\n  - /method@arms.throwaway.method: "
+                                                 "throwaway\n", 1))
+    REGISTRY["throwaway"] = ThrowawayMethod
+    try:
+        for seed in QWEN_SEEDS:
+            write(results_dir, "qwen3_5", "humaneval", "throwaway", seed, 42)
+        md, _, _ = table1.render(Options(results_dir, tmp_path / "t", "full", conf))
+    finally:
+        del REGISTRY["throwaway"]
+    text = md.read_text()
+    assert md_row(text, "throwaway")[2:5] == ["50.0 ± 0.0", "not run", "3 / 0"]
+    assert md_row(text, "Qwen3.5-4B: throwaway vs baseline")[1] == "3 / 0"
+    plain = table1.render(Options(results_dir, tmp_path / "plain", "full"))[0].read_text()
+    assert "throwaway vs baseline" not in plain  # the shipped experiments have no such arm

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from s0repro.errors import UserError
 from s0repro.methods import ArtefactMismatchError, S0Config, S0Method, build_method
 from s0repro.train import TrainConfig, TrainExample, train
 from tests.conftest import tiny
@@ -204,12 +205,14 @@ def test_l2_penalty_value(tiny_gdn):
 
 def test_gradient_checkpointing_is_refused(tiny_gdn):
     tiny_gdn.model.gradient_checkpointing_enable()
-    with pytest.raises(Exception, match="gradient checkpointing"):
+    with pytest.raises(UserError, match="gradient checkpointing"):
         build_method("s0").attach(tiny_gdn.model)
 
 
 def test_bad_config_is_one_line():
-    with pytest.raises(Exception, match="alpha_mode"):
+    with pytest.raises(UserError, match="alpha_mode") as bad_value:
         build_method("s0", {"alpha_mode": "sometimes"})
-    with pytest.raises(Exception, match="unknown method"):
+    with pytest.raises(UserError, match="unknown method") as unknown:
         build_method("s1")
+    for err in (bad_value, unknown):
+        assert "\n" not in str(err.value)

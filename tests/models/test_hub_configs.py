@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from s0repro.train.footprint import meta_model
-from tests.conftest import REPO, model_config
+from s0repro.paths import REPO_ROOT
+from s0repro.tools.footprint import meta_model
+from tests.conftest import model_config
 
 HUB_MODELS = ["qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "falcon_h1_7b_base", "qwen2_5_3b"]
 
@@ -15,7 +16,7 @@ HUB_MODELS = ["qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_
 @pytest.mark.parametrize("name", HUB_MODELS)
 def test_revision_is_a_commit_or_says_it_is_unpinned(name):
     """A branch name is not a pin: `main` must carry the UNPINNED mark so nobody reads it as one."""
-    line = next(l for l in (REPO / "conf" / "model" / f"{name}.yaml").read_text().splitlines()
+    line = next(l for l in (REPO_ROOT / "conf" / "model" / f"{name}.yaml").read_text().splitlines()
                 if l.startswith("revision:"))
     revision = model_config(name).revision
     assert re.fullmatch(r"[0-9a-f]{40}", revision) or "UNPINNED" in line, line

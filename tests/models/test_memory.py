@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,13 +13,13 @@ import yaml
 
 from s0repro.models import ModelConfig, find_recurrent_layers, load_model
 from s0repro.models.memory import ALIVE, minicode_prompts, state_survival
+from s0repro.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["minicode_gdn", "minicode_mamba2"]
 
 
 def _tiny(name: str):
-    return load_model(ModelConfig(**{**yaml.safe_load((ROOT / f"conf/model/{name}.yaml").read_text()),
+    return load_model(ModelConfig(**{**yaml.safe_load((REPO_ROOT / f"conf/model/{name}.yaml").read_text()),
                                      "device": "cpu"}))
 
 
@@ -109,8 +108,8 @@ HEAD_FLOORS = {"minicode_gdn": 3, "minicode_mamba2": 2}
 
 @functools.cache
 def _shipped(name: str) -> tuple[dict, dict]:
-    cfg = yaml.safe_load((ROOT / f"conf/model/{name}.yaml").read_text())
-    checkpoint = ROOT / cfg["checkpoint"]
+    cfg = yaml.safe_load((REPO_ROOT / f"conf/model/{name}.yaml").read_text())
+    checkpoint = REPO_ROOT / cfg["checkpoint"]
     if not (checkpoint / "config.json").is_file():
         pytest.skip(f"{checkpoint} not built")
     loaded = load_model(ModelConfig(**{**cfg, "checkpoint": str(checkpoint), "device": "cpu"}))

@@ -21,7 +21,6 @@ from s0repro.train import TrainConfig, TrainExample, train
 from tests.conftest import model_config
 
 HUB_MODELS = ["qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "qwen2_5_3b"]
-LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}
 PROMPTS = ["def add(a, b):\n", "def is_even(n):\n    \"\"\"True if n is even.\"\"\"\n"]  # unequal: left padding
 EXAMPLE = TrainExample(prompt="def double(x):\n", completion="    return 2 * x\n")
 NEW_TOKENS = 3

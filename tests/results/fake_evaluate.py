@@ -7,7 +7,7 @@ the method's ``model_kwargs``, so a tuned method really is in the loop), and cou
 what was cached.
 
 In-process tests pass ``FakeEvaluator()`` to ``run(..., evaluator=...)``; child processes (the CLI and submitit
-tests) get it from a ``sitecustomize.py`` that calls :func:`install`.
+tests) run tests/run/fake_cli.py, which hands it to ``s0repro.run.main(evaluator=...)``.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from typing import Any
 
 import torch
 
-from s0repro.data.base import Problem, TaskData
+from s0repro.data.base import Problem, TaskData, TrainExample
 from s0repro.evaluate.sampled import SampledResult
 from s0repro.evaluate.scoring import EvalResult
 from s0repro.evaluate.verified import VerifiedSet
-from s0repro.train import TrainExample
 
 N_TRAIN, N_EVAL = 3, 4
 
@@ -103,9 +102,3 @@ class FakeEvaluator:
         return VerifiedSet(examples=examples, kept_task_ids=[p.task_id for p in kept], n_problems=len(task.train),
                            k=k, verified=verified, n_correct=len(kept) if verified else 0)
 
-
-def install() -> None:
-    """Make a :class:`FakeEvaluator` every session's default in this process (for child processes only)."""
-    from s0repro.run import session
-
-    session.use_evaluator(FakeEvaluator())

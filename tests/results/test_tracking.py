@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from s0repro.paths import REPO_ROOT
 from s0repro.results.tracking import (
     LoggerConfig,
     NullTracker,
@@ -117,7 +118,7 @@ def test_importing_the_results_stage_imports_no_other_stage():
             "'s0repro.train', 's0repro.evaluate', 's0repro.data', 's0repro.run')\n"
             "print(sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in heavy)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[2])
+                          cwd=REPO_ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
 

@@ -1,7 +1,7 @@
 """Ctrl-C on ``python -m s0repro.run``: one line, exit status 130, finished results kept, nothing half-written.
 
-The run is a child process whose evaluation stage is a stand-in (tests/results/fake_evaluate.py, installed through a
-``sitecustomize``) that blocks in the second cell's evaluation, so SIGINT arrives in the middle of a cell, as from a
+The run is a child process whose evaluation stage is a stand-in (tests/results/fake_evaluate.py, handed to
+``s0repro.run.main``) that blocks in the second cell's evaluation, so SIGINT arrives in the middle of a cell, as from a
 terminal: to the whole process group.
 """
 
@@ -12,18 +12,16 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from s0repro.paths import REPO_ROOT
 from s0repro.results.schema import iter_results
 
-REPO = Path(__file__).resolve().parents[2]
-
-SITECUSTOMIZE = """\
+CLI = """\
 import sys, time
 from pathlib import Path
 sys.path.insert(0, {repo!r})
 from tests.results import fake_evaluate
-from s0repro.run import session
+from s0repro.run import main
 
 
 class BlockingEvaluator(fake_evaluate.FakeEvaluator):
@@ -36,20 +34,18 @@ class BlockingEvaluator(fake_evaluate.FakeEvaluator):
         return super().evaluate(*args, method=method, **kwargs)
 
 
-session.use_evaluator(BlockingEvaluator())
+main(evaluator=BlockingEvaluator())
 """
 
 
 def test_ctrl_c_is_one_line_exit_130_and_keeps_what_finished(tmp_path):
-    site, marker, results = tmp_path / "site", tmp_path / "blocking", tmp_path / "results"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(SITECUSTOMIZE.format(repo=str(REPO), marker=str(marker)))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(REPO)]), WANDB_MODE="disabled",
-               OMP_NUM_THREADS="1")
+    cli, marker, results = tmp_path / "blocking_cli.py", tmp_path / "blocking", tmp_path / "results"
+    cli.write_text(CLI.format(repo=str(REPO_ROOT), marker=str(marker)))
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
     child = subprocess.Popen(
-        [sys.executable, "-m", "s0repro.run", "+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false",
+        [sys.executable, str(cli), "+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false",
          "train.steps=1", "method=s0", "seed=0,1", "workers=1", f"results_dir={results}", f"hydra.run.dir={tmp_path / 'hydra'}"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 240
         while not marker.exists() and child.poll() is None and time.monotonic() < deadline:

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from s0repro.models.recurrent import REFUSED, SUPPORTED_TYPES
+from s0repro.paths import REPO_ROOT as REPO
 from s0repro.tools.support import CHECKS, Row, render, run_checks
-from tests.conftest import REPO
 
 DOC = REPO / "docs" / "architectures.md"
 

@@ -19,6 +19,7 @@ from s0repro.models import ModelConfig, find_recurrent_layers, load_model
 from s0repro.models.architectures import build_config
 from s0repro.models.tiny import SLOW_DT, build_tiny_model, step_projection
 from s0repro.models.tokenizer import IM_END, build_char_tokenizer
+from s0repro.paths import REPO_ROOT
 from s0repro.tools.tiny_models import (
     HABIT_FAMILIES,
     RECORD_FILE,
@@ -33,7 +34,6 @@ from s0repro.tools.tiny_models import (
     pretrain,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["minicode_gdn", "minicode_mamba2", "minicode_transformer"]
 TINY_STEPS = PretrainConfig(steps=3, batch=2, warmup=1, threads=1, pinned_heads=2)
 
@@ -41,12 +41,12 @@ TINY_STEPS = PretrainConfig(steps=3, batch=2, warmup=1, threads=1, pinned_heads=
 def _dims(name: str) -> dict:
     tokenizer = build_char_tokenizer()
     return {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
-            **load_model_yaml(ROOT / f"conf/model/{name}.yaml").dims}
+            **load_model_yaml(REPO_ROOT / f"conf/model/{name}.yaml").dims}
 
 
 def test_no_pipeline_stage_imports_the_builder():
-    stages = ROOT / "s0repro"
-    offenders = [str(path.relative_to(ROOT)) for path in stages.rglob("*.py")
+    stages = REPO_ROOT / "s0repro"
+    offenders = [str(path.relative_to(REPO_ROOT)) for path in stages.rglob("*.py")
                  if "tools" not in path.parts and "tiny_models" in path.read_text()]
     assert offenders == []
 
@@ -61,7 +61,7 @@ def test_optimiser_does_not_weight_decay_the_decay_parameters():
 
 
 def test_batch_weights_prompt_body_and_padding():
-    tokenizer = load_model(load_model_yaml(ROOT / "conf/model/tiny_gdn.yaml")).tokenizer
+    tokenizer = load_model(load_model_yaml(REPO_ROOT / "conf/model/tiny_gdn.yaml")).tokenizer
     ids, weights = _batch(tokenizer, [("ab", "xy"), ("abcd", "z")], prompt_weight=0.1)
     assert ids.shape == (2, 6)  # "abcd" + "z" + <|im_end|>
     assert weights[0].tolist() == pytest.approx([0.1, 0.1, 1.0, 1.0, 1.0, 0.0])
@@ -79,7 +79,7 @@ def test_lr_schedule_warms_up_then_decays_to_a_tenth():
 
 
 def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
-    model_cfg = load_model_yaml(ROOT / "conf/model/tiny_gdn.yaml")
+    model_cfg = load_model_yaml(REPO_ROOT / "conf/model/tiny_gdn.yaml")
     first = pretrain(model_cfg, TINY_STEPS, tmp_path / "a", log_every=0)
     second = pretrain(model_cfg, TINY_STEPS, tmp_path / "b", log_every=0)
     assert first["loss_curve"] == second["loss_curve"] and len(first["loss_curve"]) == 3
@@ -106,7 +106,7 @@ def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
     cont = pretrain(model_cfg, replace(TINY_STEPS, steps=1, init_from=str(tmp_path / "a")), tmp_path / "c", log_every=0)
     assert cont["continued_from"]["checkpoint"] == str(tmp_path / "a") and cont["continued_from"]["steps"] == 3
     assert cont["loss_curve"][0] < first["loss_curve"][0] and "forgetting_cause" in cont
-    bigger = load_model_yaml(ROOT / "conf/model/minicode_gdn.yaml")
+    bigger = load_model_yaml(REPO_ROOT / "conf/model/minicode_gdn.yaml")
     with pytest.raises(UserError, match="not this model's dims"):
         pretrain(bigger, replace(TINY_STEPS, init_from=str(tmp_path / "a")), tmp_path / "d", log_every=0)
 
@@ -136,8 +136,8 @@ def test_bad_model_path_is_one_line(capsys):
 
 
 def _shipped(name: str) -> tuple[ModelConfig, Path]:
-    cfg = yaml.safe_load((ROOT / f"conf/model/{name}.yaml").read_text())
-    checkpoint = ROOT / cfg["checkpoint"]
+    cfg = yaml.safe_load((REPO_ROOT / f"conf/model/{name}.yaml").read_text())
+    checkpoint = REPO_ROOT / cfg["checkpoint"]
     if not (checkpoint / "config.json").is_file():
         pytest.skip(f"{checkpoint} not built (make tiny-models)")
     return ModelConfig(**{**cfg, "checkpoint": str(checkpoint), "device": "cpu"}), checkpoint
@@ -188,7 +188,7 @@ def test_shipped_tokenizer_is_the_char_tokenizer(name):
 def test_shipped_checkpoint_base_pass_at_1_in_recorded_range(name):
     _cfg, checkpoint = _shipped(name)
     record = json.loads((checkpoint / RECORD_FILE).read_text())
-    result = measure_base_score(checkpoint, ROOT / f"conf/model/{name}.yaml")
+    result = measure_base_score(checkpoint, REPO_ROOT / f"conf/model/{name}.yaml")
     low, high = record["base_pass_at_1_range"]
     assert len(result.correct) == 84
     assert low <= result.score <= high, f"{name}: base pass@1 {result.score:.3f} outside [{low}, {high}]"

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
+from s0repro.data.base import TrainExample
 from s0repro.errors import UserError
-from s0repro.train.loop import TrainExample
 from s0repro.train.subsample import nested_order, subsample
 
 EXAMPLES = [TrainExample(f"prompt {i}", f"completion {i}", task_id=f"HumanEval/{i}") for i in range(60)]

@@ -11,7 +11,6 @@ Cost: two forwards of the prompt per problem (with and without the state), no ge
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,18 +36,3 @@ def kl_ratio(kl: np.ndarray) -> np.ndarray | None:
     """KL at each position over KL at the first; None when the first is below :data:`KL_FLOOR`."""
     return None if kl.size == 0 or kl[0] <= KL_FLOOR else kl / kl[0]
 
-
-def binned_profile(ratios: Sequence[np.ndarray], bins: int = 20) -> np.ndarray:
-    """Median over prompts of the ratio in each of ``bins`` equal slices of relative prompt position (prompts differ
-    in length); a prompt shorter than ``bins`` tokens contributes to the slices its positions fall into."""
-    out = np.full(bins, np.nan)
-    for b in range(bins):
-        values = []
-        for r in ratios:
-            pos = np.arange(r.size) / max(r.size - 1, 1)
-            inside = (pos >= b / bins) & ((pos < (b + 1) / bins) | (b == bins - 1))
-            if inside.any():
-                values.append(float(np.median(r[inside])))
-        if values:
-            out[b] = float(np.median(values))
-    return out

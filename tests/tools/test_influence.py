@@ -6,8 +6,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from s0repro.evaluate.influence import binned_profile, kl_ratio, prompt_kl
 from s0repro.methods import build_method
+from s0repro.tools.influence import kl_ratio, prompt_kl
 
 TEXT = "def add(a, b):\n    return a + b\n\nprint(add(2, 3))\n# the answer is five, and that is all there is\n"
 
@@ -42,9 +42,3 @@ def test_zero_state_has_no_influence(tiny_gdn):
     kl = prompt_kl(tiny_gdn.model, tiny_gdn.tokenizer, method, TEXT)
     assert np.all(kl == 0.0) and kl_ratio(kl) is None
 
-
-def test_binned_profile_takes_medians_over_prompts():
-    short, long = np.array([1.0, 0.5]), np.linspace(1.0, 0.0, 11)
-    prof = binned_profile([short, long], bins=2)
-    # bin 0 holds positions < 0.5: short [1.0] and long [1, .9, .8, .7, .6] (median .8); bin 1 short [.5], long [.5 ... 0] (median .25)
-    assert prof[0] == np.median([1.0, 0.8]) and prof[1] == np.median([0.5, 0.25])

@@ -24,7 +24,7 @@ functions pass), so prompt + instruction + chat template + completion is about 2
 at the 2.5-4 characters per token BPE tokenizers reach on Python (700-1,100 tokens); a typical example is about
 half of that, so 512 and 1,024 tokens are shown.
 
-Run: ``python -m s0repro.train.footprint`` prints the table (``--tokens``, ``--models`` to change it).
+Run: ``python -m s0repro.tools.footprint`` prints the table (``--tokens``, ``--models`` to change it).
 """
 
 from __future__ import annotations
@@ -34,24 +34,22 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
-from s0repro.conf import method_preset
+from s0repro.conf import LORA_PRESET, method_preset
 from s0repro.methods import TuningMethod, build_method
 from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
+from s0repro.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
 GIB = 2**30
 A10G_GIB = 24 * 10**9 / GIB  # "24 GB" A10G: 22.35 GiB
 SCAN_FUNCTIONS = {"qwen3_5": ("transformers.models.qwen3_5.modeling_qwen3_5", "torch_chunk_gated_delta_rule"),
                   "falcon_h1": ("transformers.models.falcon_h1.modeling_falcon_h1", "mamba2_chunk_scan")}
 MODELS = ("qwen3_5_0_8b", "qwen3_5_2b", "qwen3_5_4b", "qwen3_5_9b", "falcon_h1_7b", "qwen2_5_3b")
-LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}  # conf/method/<file>.yaml
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ class Footprint:
 
 
 def model_config(name: str) -> ModelConfig:
-    return ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml")
+    return ModelConfig.from_yaml(REPO_ROOT / "conf" / "model" / f"{name}.yaml")
 
 
 def meta_model(cfg: ModelConfig) -> PreTrainedModel:

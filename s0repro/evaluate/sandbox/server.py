@@ -6,8 +6,8 @@ wall time) for every program cost several times what a typical test program need
 worker; a program costs three ``fork``s, a mount and a pid namespace (both cheap to make and to drop) and a few
 mounts.
 
-Not imported by the harness: :mod:`s0repro.evaluate.sandbox` passes this file's text (or, to its own interpreter, its
-compiled code) to ``python -I -B -c`` with ``CONTROL_FD CONFIG`` as arguments (CONFIG is marshal data in hex).
+Not run in the harness (which imports only :data:`PROGRAM_NAME` from it): :mod:`.client` passes this file's text
+(or, to its own interpreter, its compiled code) to ``python -I -B -c`` with ``CONTROL_FD CONFIG`` as arguments (CONFIG is marshal data in hex).
 Standard library only: it runs in whatever interpreter the plan chose. Nothing that seeds state a program could
 observe (``random``, ``tempfile``) is imported here, since every program is a fork of this process.
 

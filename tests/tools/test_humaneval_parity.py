@@ -6,10 +6,15 @@ import json
 
 import pytest
 
-from s0repro.data import TaskData
-from s0repro.evaluate.parity import COSTLY_KINDS, FIXTURE, KINDS, build_samples, confusion, report
+from s0repro.data import TaskData, load_task
 from s0repro.evaluate.sandbox import SandboxConfig
 from s0repro.evaluate.scoring import score
+from s0repro.tools.humaneval_parity import COSTLY_KINDS, FIXTURE, KINDS, build_samples, confusion, report
+
+
+@pytest.fixture(scope="module")
+def humaneval() -> TaskData:
+    return load_task("humaneval")
 
 
 def test_bundled_set_is_what_the_builder_makes(humaneval: TaskData) -> None:

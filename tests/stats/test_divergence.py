@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats as st
 
-from s0repro.evaluate.divergence import first_divergence, flip_divergences
+from s0repro.stats.divergence import first_divergence, flip_divergences
 
 
 @pytest.mark.parametrize("base,tuned,pos", [
