@@ -248,12 +248,16 @@ def test_the_unverified_control_shows_train_verified_false(tmp_path, offline):
     assert back["config"]["train"]["verified"] is False and back["config"]["train"]["lr"] == 3e-3
 
 
-def test_logging_the_artefact_prints_nothing(tmp_path, offline, capfd):
+def test_logging_the_artefact_prints_nothing(tmp_path, offline, capfd, monkeypatch):
     artefact = tmp_path / "artefact"
     artefact.mkdir()
     (artefact / "s0_config.json").write_text("{}")
+    from wandb.errors import term
+
     tracker = make_tracker(LoggerConfig(), exp="e", task="t", label="s0", method="s0", seed=0, config={},
                            directory=tmp_path)
+    monkeypatch.setattr(term, "_silent", False)  # as in a worker process, where wandb's terminal log is on
+    monkeypatch.setattr(term, "_show_info", True)
     tracker.log_result(PAYLOAD, RECORDS, artefact)
     tracker.finish()
     assert "Adding directory to artifact" not in capfd.readouterr().err
