@@ -383,3 +383,27 @@ def test_a_dry_run_does_not_create_the_results_dir(tmp_path, fakes, capsys):
     assert go(tmp_path, "seed=0", "dry_run=true") == []
     assert capsys.readouterr().out.count(": to run") == 5
     assert not (tmp_path / "results").exists() and not fakes  # nothing written, nothing loaded
+
+
+def test_a_copy_of_the_none_method_skips_training_like_none(tmp_path, fakes, monkeypatch):
+    """``methods/none.py`` copied under another name (the README's way to add a method): a method without trainable
+    parameters is never trained, whatever its name; its result is the frozen model's evaluation."""
+    import importlib.util
+
+    from s0repro.methods import base
+
+    monkeypatch.setattr(base, "REGISTRY", dict(base.discover()))
+    source = (REPO / "s0repro/methods/none.py").read_text()
+    copy = tmp_path / "frozen_copy.py"
+    copy.write_text(source.replace('name = "none"', 'name = "frozen_copy"')
+                    .replace('name: str = "none"', 'name: str = "frozen_copy"'))
+    spec = importlib.util.spec_from_file_location("frozen_copy", copy)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "frozen_copy", module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    assert "frozen_copy" in base.REGISTRY
+    args = ["model=tiny_gdn", "method=none", "method.name=frozen_copy", "logger=none", "progress=false",
+            f"results_dir={tmp_path / 'results'}"]
+    (payload,) = run(compose(args), args)
+    assert payload["method_name"] == "frozen_copy" and payload["train"] is None
+    assert fakes["verified"] == 0 and fakes["evaluate_tuned"] == 0  # no sampling, no second evaluation
