@@ -4,7 +4,15 @@
 
 from s0repro.conf.compose import compose, expand_suite, method_preset, to_settings
 from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
-from s0repro.conf.plan import NotInExperiment, RunSpec, arm_label, check_cell_count, parse_seeds, plan_runs
+from s0repro.conf.plan import (
+    NotInExperiment,
+    RunSpec,
+    arm_label,
+    arm_labels,
+    check_cell_count,
+    parse_seeds,
+    plan_runs,
+)
 from s0repro.conf.schema import (
     GROUPS,
     ArmConfig,
@@ -24,6 +32,7 @@ __all__ = [
     "Config",
     "EvalConfig",
     "NotInExperiment",
+    "arm_labels",
     "RunSpec",
     "TaskConfig",
     "TrainSettings",

@@ -22,6 +22,7 @@ from s0repro.conf import (
     CONF_DIR,
     GROUPS,
     NotInExperiment,
+    arm_labels,
     check_cell_count,
     compose,
     config_error_line,
@@ -44,13 +45,15 @@ def _is_multirun(argv: list[str]) -> bool:
 
 
 def normalise_argv(argv: list[str]) -> list[str]:
-    """Outside a multirun, ``seed=42,7,123`` means a list of seeds: quote it so Hydra does not call it a sweep."""
+    """Outside a multirun, ``seed=42,7,123`` means a list of seeds (``arm=a,b`` a list of arms): quote it so Hydra
+    does not call it a sweep."""
     if _is_multirun(argv):
         return list(argv)
     out = []
     for arg in argv:
-        if arg.startswith("seed=") and "," in arg and not arg[5:].startswith(("[", "'", '"')):
-            arg = f"seed='{arg[5:]}'"
+        key, _, value = arg.partition("=")
+        if key in ("seed", "arm") and "," in value and not value.startswith(("[", "'", '"')):
+            arg = f"{key}='{value}'"
         out.append(arg)
     return out
 
@@ -64,12 +67,24 @@ def _group_choices(argv: list[str]) -> list[tuple[str, str]]:
     return choices
 
 
+def _arm_hint(group: str, value: str, choices: list[tuple[str, str]]) -> str:
+    """``+exp=layer_groups method=s0_late``: the user meant an arm; name ``arm=`` and the experiment's labels."""
+    exps = [v for g, v in choices if g == "exp" and v in group_options("exp")]
+    if group != "method" or not exps:
+        return ""
+    labels = arm_labels(compose([f"+exp={exps[0]}"]))
+    pick = f"arm={value} runs that arm" if value in labels else "arm=<label> runs one arm"
+    return f"; {pick} (arms of {exps[0]}: {', '.join(labels)})"
+
+
 def precheck(argv: list[str]) -> None:
     """Unknown group options, typos and wrong types, bad seeds: one line before Hydra (or a model) starts."""
-    for group, value in _group_choices(argv):
+    choices = _group_choices(argv)
+    for group, value in choices:
         options = group_options(group)
         if value not in options:
-            raise UserError(f"unknown {group} {value!r}; choose one of: {', '.join(options)}")
+            raise UserError(f"unknown {group} {value!r}; choose one of: {', '.join(options)}"
+                            + _arm_hint(group, value, choices))
     if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
         return  # --cfg, --info, --config-name ...: Hydra's own options, left to Hydra
     overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+").startswith("hydra")]
