@@ -26,12 +26,11 @@ from typing import Any
 import numpy as np
 
 from experiments import paper
-from experiments.common import Options, cli
+from experiments.common import Options, cli, readable_results
 from experiments.failures import by_experiment
 from experiments.render import DASH, NOT_RUN, Table, p_text, write_tables
-from s0repro.errors import UserError
 from s0repro.evaluate.divergence import DivergenceSummary, Flip, flip_divergences
-from s0repro.results import CorruptResultError, iter_results, result_dir
+from s0repro.results import result_dir
 
 NAME = "mechanistic"
 BINS = 20
@@ -67,10 +66,7 @@ def read_generations(root: Path, result: Mapping[str, Any], cleanup: str) -> dic
 
 
 def divergences(root: Path, cleanup: str) -> list[Analysis]:
-    try:
-        results = iter_results(root)
-    except CorruptResultError as err:
-        raise UserError(f"cannot render tables: {err}") from None
+    results = readable_results(root)
     found = []
     for key, methods in sorted(by_experiment(results).items()):
         if "s0" not in methods or "none" not in methods:
@@ -171,7 +167,7 @@ def plot(path: Path, analyses: Sequence[Analysis]) -> Path:
 def render(opts: Options, cleanup: str = "authors", kl: bool = False, kl_problems: int | None = None) -> list[Path]:
     analyses = divergences(opts.results, cleanup)
     if kl:
-        s0_runs = {k: m["s0"] for k, m in by_experiment(iter_results(opts.results)).items() if "s0" in m}
+        s0_runs = {k: m["s0"] for k, m in by_experiment(readable_results(opts.results)).items() if "s0" in m}
         for a in analyses:
             measure_kl(opts.results, a, s0_runs[a.key], kl_problems)
     tables = [table_for(a) for a in analyses] or [Table("Mechanistic analysis: no S0 and base results", ["quantity"])]

@@ -25,6 +25,7 @@ from experiments.common import (
     code_task_name,
     model_name,
     percent,
+    readable_results,
 )
 from experiments.render import (
     DASH,
@@ -38,7 +39,6 @@ from experiments.render import (
     vs_table,
     write_report,
 )
-from s0repro.results import iter_results
 from s0repro.stats import mean_ci, welch_ttest
 
 NAME = "table1"
@@ -130,7 +130,7 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
                           "record (greedy, seed-independent); problem-level tests against it need the `none` run.")
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    results = iter_results(opts.results)  # Cells read them already, so they are valid
+    results = readable_results(opts.results)
     main.notes.append(baseline_note(results, opts))
 
     stats = StatsTable("Table 1, statistics: tuned vs baseline, and S0 vs LoRA")

@@ -29,7 +29,7 @@ from s0repro.methods import TuningMethod, method_config
 from s0repro.models import LoadedModel
 from s0repro.provenance import git_state, hardware, now, package_versions, seed_everything
 from s0repro.results.record import EvalInfo, ResultRecord, RunInfo, TrainInfo
-from s0repro.results.schema import CorruptResultError
+from s0repro.results.schema import CorruptResultError, left_alone
 from s0repro.results.store import Attempt, CellBusyError, ResultStore
 from s0repro.results.tracking import Tracker, make_tracker
 from s0repro.run.session import Evaluator, Session, build
@@ -116,7 +116,8 @@ def _prepare(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...],
             done = store.existing(*spec.key)
         except CorruptResultError as err:
             if not settings.force:
-                raise UserError(f"{err}; move it away (or re-run the cell with force=true)") from None
+                print(left_alone(err), flush=True)
+                continue
             done = None
         if done is None or settings.force:
             todo.append(spec)
