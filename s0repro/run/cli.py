@@ -33,6 +33,7 @@ from s0repro.conf import (
     to_settings,
 )
 from s0repro.errors import UserError
+from s0repro.models import fallback_note
 from s0repro.results.schema import CorruptResultError
 from s0repro.results.store import ResultStore
 from s0repro.run.cells import CellsFailed, run
@@ -181,6 +182,9 @@ def finished_cells(cfg: DictConfig, overrides: list[str]) -> tuple[int, int]:
 @hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
     overrides = list(HydraConfig.get().overrides.task)
+    note = fallback_note()
+    if note and not cfg.dry_run:
+        print(note, flush=True)
     try:
         run(cfg, overrides)
     except UserError as err:
