@@ -31,6 +31,8 @@ def test_the_kernel_fallback_notice_is_not_printed(monkeypatch):
 def test_the_gradient_checkpointing_future_warning_is_not_shown():
     model = tiny("tiny_gdn").model
     with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # as in a fresh process: not hidden by an earlier "once"
+        quiet.install_filters()
         assert model.is_gradient_checkpointing is False  # what peft reads on every attach
     assert not [w for w in caught if issubclass(w.category, FutureWarning)]
 
