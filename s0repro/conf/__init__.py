@@ -2,7 +2,7 @@
 (:mod:`.compose`), one-line config errors (:mod:`.messages`), and the plan of cells an experiment asks for
 (:mod:`.plan`). Importing this package registers the schemas in Hydra's ConfigStore."""
 
-from s0repro.conf.compose import compose, expand_suite, method_preset, to_settings
+from s0repro.conf.compose import compose, expand_suite, method_preset, to_settings, without_progress
 from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
 from s0repro.conf.plan import (
     NotInExperiment,
@@ -47,4 +47,5 @@ __all__ = [
     "plan_runs",
     "register_configs",
     "to_settings",
+    "without_progress",
 ]
