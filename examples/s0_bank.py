@@ -1,4 +1,4 @@
-"""Many tasks in one batch with an S0 bank: two tiny tasks tuned separately, then served together, row by row.
+r"""Many tasks in one batch with an S0 bank: two tiny tasks tuned separately, then served together, row by row.
 
 Run from any directory (``python examples/s0_bank.py``; ~1 min on a CPU). Needs the tiny pre-trained GatedDeltaNet
 model (``make tiny-models``). The tuned states go to a temporary folder (``--states DIR`` keeps them). It prints one
