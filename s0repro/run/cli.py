@@ -11,6 +11,7 @@ command resumes.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from s0repro.models import fallback_note
 from s0repro.results.schema import CorruptResultError
 from s0repro.results.store import ResultStore
 from s0repro.run.cells import CellsFailed, run
+from s0repro.run.jobs import job_error_line
 
 EXIT_USER_ERROR, EXIT_CELLS_FAILED, EXIT_INTERRUPTED = 2, 1, 130  # 130 = 128 + SIGINT, as a shell reports Ctrl-C
 
@@ -142,12 +144,19 @@ def first_of_each_sweep(overrides: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     argv = normalise_argv(list(sys.argv[1:] if argv is None else argv))
+    if any(a.startswith("hydra/launcher=submitit") for a in argv):
+        os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # a failed job reaches us, to be reduced to its own line
     try:
         precheck(argv)
         sys.argv = [sys.argv[0], *argv]
         _hydra_main()
     except UserError as err:
         _fail(err)
+    except Exception as err:
+        line = job_error_line(err)
+        if line is None:
+            raise
+        _fail(UserError(line))
     except KeyboardInterrupt:  # before a plan exists (pre-check, Hydra starting) or during the count below
         _interrupted("interrupted; re-run the same command to resume")
 
