@@ -38,7 +38,7 @@ from s0repro.models import fallback_note
 from s0repro.results.schema import CorruptResultError
 from s0repro.results.store import ResultStore
 from s0repro.run.cells import CellsFailed, run
-from s0repro.run.jobs import job_error_line
+from s0repro.run.jobs import job_error_line, job_folder, remove_empty_template
 
 EXIT_USER_ERROR, EXIT_CELLS_FAILED, EXIT_INTERRUPTED = 2, 1, 130  # 130 = 128 + SIGINT, as a shell reports Ctrl-C
 
@@ -153,9 +153,11 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as err:
         _fail(err)
     except Exception as err:
-        line = job_error_line(err)
+        line, folder = job_error_line(err), job_folder(err)
         if line is None:
             raise
+        if folder is not None:
+            remove_empty_template(folder.parents[1])
         _fail(UserError(line))
     except KeyboardInterrupt:  # before a plan exists (pre-check, Hydra starting) or during the count below
         _interrupted("interrupted; re-run the same command to resume")

@@ -25,13 +25,24 @@ def job_error_line(err: BaseException) -> str | None:
     any other exception or a job that printed no such line."""
     if type(err).__name__ != "UncompletedJobError":
         return None
-    text = str(err)
-    found = _ERROR.findall(text)
+    found = _ERROR.findall(str(err))
     if not found:
         return None
-    where = _PATH.search(text)
-    log = f" (job log: {Path(where.group(1)).parent})" if where else ""
-    return f"{found[-1].strip()}{log}"
+    folder = job_folder(err)
+    return found[-1].strip() + (f" (job log: {folder})" if folder else "")
+
+
+def job_folder(err: BaseException) -> Path | None:
+    """``<sweep dir>/.submitit/<job id>`` of the job submitit's error names, if it names one."""
+    where = _PATH.search(str(err))
+    return Path(where.group(1)).parent if where else None
+
+
+def remove_empty_template(sweep_dir: Path) -> None:
+    """submitit creates ``.submitit/%j`` from its path template before a job id exists, and leaves it empty."""
+    template = sweep_dir / ".submitit" / "%j"
+    if template.is_dir() and not any(template.iterdir()):
+        template.rmdir()
 
 
 def job_logs(sweep_dir: Path) -> list[Path]:
@@ -45,9 +56,7 @@ class JobReport(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep = Path(str(config.hydra.sweep.dir))
-        template = sweep / ".submitit" / "%j"
-        if template.is_dir() and not any(template.iterdir()):
-            template.rmdir()
+        remove_empty_template(sweep)
         logs = job_logs(sweep)
         for log in logs:
             for line in log.read_text(errors="replace").splitlines():

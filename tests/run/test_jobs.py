@@ -30,6 +30,29 @@ def test_a_failed_job_is_its_own_error_line_and_where_its_log_is():
     assert job_error_line(RuntimeError(SUBMITIT_MESSAGE)) is None  # only submitit's error is rewritten
 
 
+def test_a_failed_multirun_leaves_no_empty_template_folder(tmp_path: Path, monkeypatch, capsys):
+    import pytest
+
+    from s0repro.run import cli
+
+    sweep = tmp_path / "sweep"
+    (sweep / ".submitit" / "%j").mkdir(parents=True)
+    (sweep / ".submitit" / "4242").mkdir()
+    message = SUBMITIT_MESSAGE.replace("/sweep/", f"{sweep}/")
+
+    def failing_job() -> None:
+        raise UncompletedJobError(message)
+
+    monkeypatch.setattr(cli, "precheck", lambda argv: None)
+    monkeypatch.setattr(cli, "_hydra_main", failing_job)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["-m", "hydra/launcher=submitit_local", "+exp=tiny_qwen3_5"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == ("error: tiny checkpoint /nonexistent/ckpt not found; give model.checkpoint a "
+                                       f"directory a tiny model was saved to (job log: {sweep}/.submitit/4242)\n")
+    assert not (sweep / ".submitit" / "%j").exists() and (sweep / ".submitit" / "4242").is_dir()
+
+
 def test_after_a_multirun_the_cell_lines_show_and_no_empty_template_folder_is_left(tmp_path: Path, capsys):
     sweep = tmp_path / "multirun"
     (sweep / ".submitit" / "%j").mkdir(parents=True)
