@@ -237,7 +237,8 @@ def _training_examples(vset: VerifiedSet, spec: RunSpec) -> list[TrainExample]:
 
 def _sampled(session: Session, spec: RunSpec, method: TuningMethod, attempt: Attempt) -> dict[str, Any] | None:
     """``eval.sampled.n > 0``: the sampled evaluation of the attached method (every arm, ``none`` included, per
-    seed; the frozen model's, which a method without parameters also gets, is cached per seed); its per-sample records go to ``sampled.jsonl`` in the attempt."""
+    seed; the frozen model's, which any method without parameters gets, is cached per seed); its per-sample records
+    go to ``sampled.jsonl`` in the attempt."""
     if session.settings.eval.sampled.n == 0:
         return None
     out = attempt.folder / SAMPLED_RECORDS
