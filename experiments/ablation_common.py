@@ -19,20 +19,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.common import Options  # noqa: E402
+from experiments.common import Options, readable_results  # noqa: E402
 from experiments.render import NOT_RUN  # noqa: E402
-from s0repro.errors import UserError  # noqa: E402
-from s0repro.results import CorruptResultError, iter_results  # noqa: E402
 from s0repro.stats import MeanCI, mean_ci, mean_pass_at_k  # noqa: E402
 
 Result = Mapping[str, Any]
 
 
 def load_results(opts: Options) -> list[Result]:
-    try:
-        return iter_results(opts.results)
-    except CorruptResultError as err:
-        raise UserError(f"cannot render tables: {err}") from None
+    return readable_results(opts.results)
 
 
 def sweep_exps(results: Sequence[Result], names: Sequence[str]) -> list[str]:

@@ -23,10 +23,23 @@ from typing import Any
 
 import numpy as np
 
-from experiments.render import DASH, NOT_RUN, Bar, Table, VsRow, ci_text, p_text, pct, vs_table
+from experiments.render import (
+    DASH,
+    NOT_RUN,
+    UNREADABLE,
+    Bar,
+    Table,
+    VsRow,
+    ci_text,
+    mark_unreadable,
+    p_text,
+    pct,
+    vs_table,
+)
 from s0repro.conf import CONF_DIR, compose
 from s0repro.errors import UserError
-from s0repro.results import CorruptResultError, iter_results
+from s0repro.results import scan_results
+from s0repro.results.schema import left_alone
 from s0repro.stats import Cell, SeedComparison, group_cells, holm, problem_level, seed_level
 from s0repro.stats.ttest import ZERO_VARIANCE
 from s0repro.stats.views import ProblemComparison
@@ -143,14 +156,20 @@ def parse_options(description: str, argv: Sequence[str] | None = None) -> Option
     return parse_all(description, argv)[0]
 
 
+def readable_results(root: Path) -> list[dict]:
+    """Every readable result under ``root``; an unreadable one is marked (a warning, a line under each table) and
+    left on disk as it is, so one damaged file does not stop the other tables."""
+    found, unreadable = scan_results(root)
+    for err in unreadable:
+        mark_unreadable(left_alone(err))
+    return found
+
+
 class Cells:
     """Every cell under a results root, searchable by experiment, task, method label and model family."""
 
     def __init__(self, root: Path) -> None:
-        try:
-            results = iter_results(root)
-        except CorruptResultError as err:
-            raise UserError(f"cannot render tables: {err}") from None
+        results = readable_results(root)
         groups: dict[tuple[str, ...], list[dict]] = {}
         for r in results:  # split by model so one experiment can hold several (e.g. the scaling sizes)
             model = (r.get("meta") or {}).get("model") or {}
@@ -316,6 +335,7 @@ def score_bar(group: str, label: str, cell: Cell) -> Bar:
 
 def cli(render, doc: str, argv: Sequence[str] | None = None) -> list[Path]:
     """Parse options, render, print the written paths; a UserError is one line and exit status 2."""
+    UNREADABLE.clear()  # what this command found, not an earlier one in the same process
     try:
         paths = [p for opts in parse_all(doc.splitlines()[0], argv) for p in render(opts)]
     except UserError as err:

@@ -23,11 +23,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from experiments.common import Options, cli
+from experiments.common import Options, cli, readable_results
 from experiments.render import DASH, Table, write_tables
 from s0repro.errors import UserError
 from s0repro.evaluate.failures import FAILURE_CLASSES, GainSplit, class_counts, split_gain
-from s0repro.results import CorruptResultError, iter_results
 
 NAME = "failures"
 CLEANUPS = ("authors", "lenient")
@@ -102,10 +101,7 @@ def experiment_table(key: tuple[str, str, str], methods: Mapping[str, Mapping[in
 
 
 def render(opts: Options) -> list[Path]:
-    try:
-        results = iter_results(opts.results)
-    except CorruptResultError as err:
-        raise UserError(f"cannot render tables: {err}") from None
+    results = readable_results(opts.results)
     tables = [experiment_table(key, methods, cleanup)
               for key, methods in sorted(by_experiment(results).items()) for cleanup in CLEANUPS]
     md, tex = write_tables(opts.out, NAME, tables or [Table("Failure classes: no results", ["method"])])

@@ -27,11 +27,10 @@ from typing import Any
 import numpy as np
 
 from experiments import paper
-from experiments.common import Options, cli
+from experiments.common import Options, cli, readable_results
 from experiments.failures import by_experiment
 from experiments.render import DASH, NOT_RUN, Table, p_text, write_tables
-from s0repro.errors import UserError
-from s0repro.results import CorruptResultError, iter_results, result_dir
+from s0repro.results import result_dir
 from s0repro.results.schema import KL_PROFILE_FILE
 from s0repro.stats.divergence import DivergenceSummary, Flip, flip_divergences
 
@@ -69,10 +68,7 @@ def read_generations(root: Path, result: Mapping[str, Any], cleanup: str) -> dic
 
 
 def divergences(root: Path, cleanup: str) -> list[Analysis]:
-    try:
-        results = iter_results(root)
-    except CorruptResultError as err:
-        raise UserError(f"cannot render tables: {err}") from None
+    results = readable_results(root)
     found = []
     for key, methods in sorted(by_experiment(results).items()):
         if "s0" not in methods or "none" not in methods:

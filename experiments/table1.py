@@ -30,6 +30,7 @@ from experiments.common import (
     offset_notes,
     paper_vs,
     percent,
+    readable_results,
 )
 from experiments.render import (
     DASH,
@@ -42,7 +43,6 @@ from experiments.render import (
     params_text,
     write_report,
 )
-from s0repro.results import iter_results
 from s0repro.stats import mean_ci, welch_ttest
 
 NAME = "table1"
@@ -160,7 +160,7 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
                           "record (greedy, seed-independent); problem-level tests against it need the `none` run.")
     if opts.scale == "tiny":
         main.notes.append(TINY_NOTE)
-    results = iter_results(opts.results)  # Cells read them already, so they are valid
+    results = readable_results(opts.results)
     main.notes.append(baseline_note(results, opts))
     main.notes.append(verified_note(results, opts))
     main.notes.extend(offset_notes([find(cells, opts, a, "state_offset") for a in MODELS]))

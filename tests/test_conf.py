@@ -8,6 +8,7 @@ import yaml
 from s0repro.conf import (
     CONF_DIR,
     arm_label,
+    arm_labels,
     compose,
     expand_suite,
     group_options,
@@ -101,6 +102,8 @@ def test_seed_zero_is_a_real_seed():
     (["+colour=blue"], "unknown config key 'colour'"),
     (["seed='3..1'"], "seed='3..1'"),
     (["+exp=tiny_qwen3_5", "model=tiny_gdn", "method=prefix"], "does not compare method 'prefix'"),
+    (["+exp=layer_groups", "method=s0_late"], "arm=s0_late runs that arm (arms of layer_groups: none, s0_early, "),
+    (["+exp=layer_groups", "arm=s0_lat"], "experiment layer_groups has no arm 's0_lat'; its arms are none, s0_early"),
     (["model=tiny_gdn"], "nothing to run"),
     (["-m", "+exp=tiny_qwen3_5", "seed=0,1", "train.stpes=2"], "unknown config key 'train.stpes'"),  # a sweep
     (["-m", "+exp=tiny_qwen3_5", "seed=0,a"], "seed='a'"),
@@ -165,14 +168,22 @@ def test_method_files_are_typed_by_their_config_dataclass():
         compose(["method=lora", "method.r=many"])
 
 
+def tiny_arms() -> int:
+    """How many arms tiny_qwen3_5 compares: counts below follow the experiment, not a number written here."""
+    return len(arm_labels(compose(["+exp=tiny_qwen3_5"])))
+
+
 def test_a_plan_above_max_cells_is_refused_with_its_size_and_the_override():
+    arms = tiny_arms()
     args = ["+exp=tiny_qwen3_5", "seed=0..100000"]
     with pytest.raises(UserError) as info:
         precheck(args)
-    assert str(info.value) == ("this asks for 500,005 cells (5 methods x 100,001 seeds), more than max_cells=1000; "
-                               "add max_cells=500005 to run them all (or choose fewer seeds)")
-    at_limit = ["+exp=tiny_qwen3_5", "seed=0..199"]  # exactly 1,000 cells: allowed without the override
-    assert len(plan_runs(compose(at_limit), at_limit)) == 1000
+    cells = arms * 100_001
+    assert str(info.value) == (f"this asks for {cells:,} cells ({arms} methods x 100,001 seeds), more than "
+                               f"max_cells=1000; add max_cells={cells} to run them all (or choose fewer seeds)")
+    seeds = 1000 // arms  # at most 1,000 cells: allowed without the override
+    at_limit = ["+exp=tiny_qwen3_5", f"seed=0..{seeds - 1}"]
+    assert len(plan_runs(compose(at_limit), at_limit)) == arms * seeds
 
 
 def test_a_large_plan_types_each_arm_once_and_stamps_its_seeds(monkeypatch):
@@ -181,9 +192,9 @@ def test_a_large_plan_types_each_arm_once_and_stamps_its_seeds(monkeypatch):
     typed = []
     real = plan.typed_method_config
     monkeypatch.setattr(plan, "typed_method_config", lambda name, *a: typed.append(name) or real(name, *a))
-    args = ["+exp=tiny_qwen3_5", "seed=0..2999", "max_cells=15000"]
+    args = ["+exp=tiny_qwen3_5", "seed=0..2999", f"max_cells={3000 * tiny_arms()}"]
     specs = plan_runs(compose(args), args)
-    assert len(specs) == 15000 and sorted(typed) == sorted(s.method for s in specs if s.seed == 0)  # once an arm
+    assert len(specs) == 3000 * tiny_arms() and sorted(typed) == sorted(s.method for s in specs if s.seed == 0)  # once an arm
     assert [(s.label, s.seed) for s in specs[:6]] == [(label, 0) for label in
                                                       ("none", "lora", "state_offset", "s0", "s0_unverified")] + [
         ("none", 1)]
@@ -197,17 +208,22 @@ def test_a_large_plan_types_each_arm_once_and_stamps_its_seeds(monkeypatch):
 def test_method_keys_without_a_method_say_that_they_need_one(args):
     with pytest.raises(UserError) as info:
         precheck(args)
-    assert str(info.value).startswith("method.lr needs a method: add method=<name> before it (one of: lora, ")
-    assert "s0, state_offset)" in str(info.value)
+    presets = group_options("method")  # every conf/method file, a plug-in's included
+    assert str(info.value).startswith(f"method.lr needs a method: add method=<name> before it (one of: "
+                                      f"{', '.join(presets)})")
+    assert {"lora", "none", "prefix", "s0", "state_offset"} <= set(presets)
 
 
 def test_a_multirun_sweep_counts_all_its_jobs_against_max_cells():
+    arms = tiny_arms()
+    jobs = 1000 // arms + 1  # one job more than max_cells allows
     with pytest.raises(UserError) as info:
-        precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)"])
-    assert str(info.value) == ("this asks for 1,500 cells (300 sweep jobs of 5 cells like the first), more than "
-                               "max_cells=1000; add max_cells=1500 to run them all (or choose fewer seeds)")
-    precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)", "max_cells=1500"])
-    precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,200)"])  # 1,000 cells: no override needed
+        precheck(["-m", "+exp=tiny_qwen3_5", f"seed=range(0,{jobs})"])
+    assert str(info.value) == (f"this asks for {jobs * arms:,} cells ({jobs} sweep jobs of {arms} cells like the "
+                               f"first), more than max_cells=1000; add max_cells={jobs * arms} to run them all (or "
+                               "choose fewer seeds)")
+    precheck(["-m", "+exp=tiny_qwen3_5", f"seed=range(0,{jobs})", f"max_cells={jobs * arms}"])
+    precheck(["-m", "+exp=tiny_qwen3_5", f"seed=range(0,{jobs - 1})"])  # within max_cells: no override needed
 
 
 @pytest.mark.parametrize("exp, batch, cleanup, sample_budget", [
@@ -243,3 +259,22 @@ def test_the_k16_variant_changes_only_k_the_name_and_the_seed():
     assert (k16.pop("exp_name"), k16.pop("seed")) == ("qwen3_5_k16", [42])
     k4.pop("exp_name"), k4.pop("seed")
     assert k16 == k4
+
+
+@pytest.mark.parametrize("args, labels", [
+    (["+exp=lora_budget", "method=lora_r64"], ["lora_r64"]),  # the arm built from that preset, not every LoRA arm
+    (["+exp=lora_budget", "method=lora"], ["lora_r24"]),
+    (["+exp=layer_groups", "method=s0"], ["s0_early", "s0_middle", "s0_late", "s0_all"]),  # no preset arm: by method
+    (["+exp=layer_groups", "arm=s0_late"], ["s0_late"]),
+    (["+exp=prefix_control", "arm=prefix_lr1e-3"], ["prefix_lr1e-3"]),
+    (["+exp=lora_budget", "arm=[lora_r64,none]"], ["lora_r64", "none"]),
+    (["+exp=lora_budget", "arm='lora_r64,none'"], ["lora_r64", "none"]),  # the command line quotes a,b (normalise_argv)
+])
+def test_arms_are_picked_by_the_label_results_use(args, labels):
+    assert list(dict.fromkeys(s.label for s in plan_runs(compose(args), args))) == labels
+
+
+def test_a_comma_list_of_arms_is_one_run_not_a_sweep():
+    from s0repro.run.cli import normalise_argv
+
+    assert normalise_argv(["+exp=lora_budget", "arm=lora_r64,none"]) == ["+exp=lora_budget", "arm='lora_r64,none'"]

@@ -3,9 +3,17 @@ their config types; no stage imports it. Typed sections Hydra checks (:mod:`.sch
 (:mod:`.compose`), one-line config errors (:mod:`.messages`), and the plan of cells an experiment asks for
 (:mod:`.plan`). Importing this package registers the schemas in Hydra's ConfigStore."""
 
-from s0repro.conf.compose import LORA_PRESET, compose, expand_suite, method_preset, to_settings
+from s0repro.conf.compose import LORA_PRESET, compose, expand_suite, method_preset, to_settings, without_progress
 from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
-from s0repro.conf.plan import NotInExperiment, RunSpec, arm_label, check_cell_count, parse_seeds, plan_runs
+from s0repro.conf.plan import (
+    NotInExperiment,
+    RunSpec,
+    arm_label,
+    arm_labels,
+    check_cell_count,
+    parse_seeds,
+    plan_runs,
+)
 from s0repro.conf.schema import (
     GROUPS,
     ArmConfig,
@@ -26,6 +34,7 @@ __all__ = [
     "Config",
     "EvalConfig",
     "NotInExperiment",
+    "arm_labels",
     "RunSpec",
     "TaskConfig",
     "TrainSettings",
@@ -40,4 +49,5 @@ __all__ = [
     "plan_runs",
     "register_configs",
     "to_settings",
+    "without_progress",
 ]

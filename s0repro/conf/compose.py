@@ -69,3 +69,9 @@ def to_settings(cfg: DictConfig) -> Config:
         raise
     except Exception as err:  # noqa: BLE001 - dataclass validation (ModelConfig.__post_init__ etc.)
         raise UserError(config_error_line(err)) from None
+
+
+def without_progress(cfg: DictConfig) -> DictConfig:
+    """``cfg`` with ``progress=false``: in a pool's worker, so the pool's one display is the parent's line per cell,
+    not every worker's bars interleaving on one terminal line."""
+    return OmegaConf.merge(cfg, {"progress": False})

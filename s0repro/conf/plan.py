@@ -3,7 +3,8 @@
 An experiment (``+exp=falcon_h1``) names *arms*, one per method it compares (``arms.<label>.method`` is that
 method's ``conf/method/<name>.yaml`` plus the experiment's changes; ``arms.<label>.train`` changes the training
 settings for that arm). :func:`plan_runs` expands arms x seeds into cells, seeds outermost, applying command-line
-``method.*``/``train.*`` overrides last, so the user always has the final word. Seeds parse from ``3``, ``0..2``
+``method.*``/``train.*`` overrides last, so the user always has the final word. ``arm=<label>`` (or a list) runs only
+those arms, by the labels results/ and the dry run show; ``method=<preset>`` runs the arm built from that preset. Seeds parse from ``3``, ``0..2``
 (inclusive), ``42,7,123`` or a list.
 """
 
@@ -65,6 +66,9 @@ def parse_seeds(spec: Any) -> list[int]:
         seeds = [_one_seed(spec, spec)]
     return list(dict.fromkeys(seeds))
 
+
+
+Arms = dict[str, tuple[str, dict[str, Any], "TrainSettings"]]  # label -> (method name, method values, train)
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ def _container(node: Any) -> Any:
 
 
 class NotInExperiment(UserError):
-    """``method=<name>`` names a method the experiment does not compare."""
+    """``method=<name>`` or ``arm=<label>`` names nothing the experiment compares."""
 
 
 def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpec]:
@@ -164,7 +168,7 @@ def check_cell_count(cells: int, max_cells: int | None, how: str) -> None:
                         f"add max_cells={cells} to run them all (or choose fewer seeds)")
 
 
-def _arms(cfg: DictConfig, cli_overrides: Sequence[str]) -> dict[str, tuple[str, dict[str, Any], TrainSettings]]:
+def _arms(cfg: DictConfig, cli_overrides: Sequence[str]) -> Arms:
     """The arms to run, by result label: (method name, method values with the command line's last, train)."""
     chosen_method = _container(cfg.method)
     if chosen_method is not None and not chosen_method.get("name"):  # +method.lr=0.1 alone: keys, but no method
@@ -180,9 +184,8 @@ def _arms(cfg: DictConfig, cli_overrides: Sequence[str]) -> dict[str, tuple[str,
             raise UserError("nothing to run: choose an experiment (+exp=tiny_qwen3_5) or a method (method=s0)")
         method = _container(cfg.method)
         arms[str(method.get("name", "?"))] = (method, {})
-    narrowing = cfg.method is not None and bool(cfg.arms)
 
-    built: dict[str, tuple[str, dict[str, Any], TrainSettings]] = {}
+    built: Arms = {}
     for key, (method_values, train_values) in arms.items():
         name = method_values.get("name")
         if not name:
@@ -190,13 +193,43 @@ def _arms(cfg: DictConfig, cli_overrides: Sequence[str]) -> dict[str, tuple[str,
         train = typed_train(cfg.train, train_values, cli_train, where=f"arms.{key}.train")
         label = arm_label(key, name, train.verified)
         built.setdefault(label, (name, method_values, train))
-    if not narrowing:
+    if cfg.get("arm") is not None:
+        built = _by_label(str(cfg.exp_name), built, _container(cfg.arm))
+    if cfg.method is None or not cfg.arms:
         return built
-    wanted = _container(cfg.method).get("name")
-    want_label = arm_label(wanted, wanted, typed_train(cfg.train, cli_train).verified)
-    chosen = {k: v for k, v in built.items() if k == want_label} or {
-        k: v for k, v in built.items() if v[0] == wanted}
+    chosen = _by_method(cfg, built, cli_overrides, cli_train, cli_method)
+    return {k: (n, {**m, **cli_method}, t) for k, (n, m, t) in chosen.items()}
+
+
+def arm_labels(cfg: DictConfig) -> list[str]:
+    """The labels of an experiment's arms, as results/ and ``arm=`` name them."""
+    return list(_arms(cfg, ()))
+
+
+def _by_label(exp: str, built: Arms, wanted: Any) -> Arms:
+    """``arm=s0_late`` / ``arm=[lora_r64,none]``: those arms, by the label the dry run and results/ show."""
+    labels = [str(x) for x in (wanted if isinstance(wanted, list | tuple) else str(wanted).split(","))]
+    unknown = [label.strip() for label in labels if label.strip() not in built]
+    if unknown or not labels:
+        raise NotInExperiment(f"experiment {exp} has no arm {unknown[0] if unknown else ''!r}; its arms are "
+                              f"{', '.join(built)} (arm=<label> or arm=[<label>,<label>] picks them)")
+    return {label.strip(): built[label.strip()] for label in labels}
+
+
+def _by_method(cfg: DictConfig, built: Arms, cli_overrides: Sequence[str], cli_train: Any,
+               cli_method: dict[str, Any]) -> Arms:
+    """``method=<preset>`` with an experiment: the arm labelled like the preset (``method=lora_r64``), else the arms
+    built from that preset unchanged (``method=lora``: r24, not r48/r64), else every arm of that method."""
+    preset = next((o.split("=", 1)[1].strip() for o in cli_overrides
+                   if o.lstrip("+").split("=", 1)[0].strip() == "method"), None)
+    values = {k: v for k, v in _container(cfg.method).items() if k not in cli_method}
+    wanted = values.get("name")
+    verified = typed_train(cfg.train, cli_train).verified
+    for candidate in dict.fromkeys([preset, wanted]):
+        if candidate and (label := arm_label(candidate, wanted, verified)) in built:
+            return {label: built[label]}
+    chosen = {k: v for k, v in built.items() if v[1] == values} or {k: v for k, v in built.items() if v[0] == wanted}
     if not chosen:
         raise NotInExperiment(f"experiment {cfg.exp_name} does not compare method {wanted!r}; its arms are "
-                              f"{', '.join(built)} (method=<one of them> narrows, leave it out to run all)")
-    return {k: (n, {**m, **cli_method}, t) for k, (n, m, t) in chosen.items()}
+                              f"{', '.join(built)} (arm=<label> picks arms by label; leave both out to run all)")
+    return chosen

@@ -134,6 +134,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     method: Any = None  # one method config (conf/method/<name>.yaml); with an exp it narrows the arms
+    arm: Any = None  # with an exp: the arm(s) to run by label, as in results/ (arm=s0_late, arm=[lora_r64,none])
     arms: dict[str, ArmConfig] = field(default_factory=dict)
     suite: list[str] = field(default_factory=list)  # a convenience exp: run these experiments one after another
     train: TrainSettings = field(default_factory=TrainSettings)

@@ -69,6 +69,13 @@ class Scored:
     sanitized: str
     detail: str = ""  # exception name, extracted answer, ...
     failure_class: str = ""  # one of failures.FAILURE_CLASSES (format vs skill)
+    error: str = ""  # the last line the program wrote to stderr ("AssertionError: ..."), for a reader of the rows
+
+
+def last_line(text: str) -> str:
+    """The last non-blank line of a program's stderr: a traceback's verdict (``NameError: name 'x' is not ...``)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 @dataclass
@@ -128,7 +135,7 @@ def _code_modes(problems: list[Problem], completions: list[str], cfg: SandboxCon
     for m in modes:
         results = [ran[prog] for prog in programs[m]]
         out[m] = [Scored(p.task_id, r.status == "passed", r.status, failure_type(r), raw, s, r.detail,
-                         classify(r, prefix=p.prompt, completion=s))
+                         classify(r, prefix=p.prompt, completion=s), last_line(r.stderr))
                   for p, raw, s, r in zip(problems, completions, sanitized[m], results, strict=True)]
     return out
 

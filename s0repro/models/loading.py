@@ -96,10 +96,10 @@ def _load_tiny(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBa
     if cfg.checkpoint:
         path = resolve_checkpoint(cfg.checkpoint)
         if not (path / "config.json").is_file():
-            raise ModelLoadError(
-                f"tiny checkpoint {path} not found; build it with `make tiny-models` (or drop model.checkpoint "
-                "to use a randomly initialised tiny model)"
-            )
+            fix = ("build it with `make tiny-models`" if path.resolve() in shipped_checkpoints()
+                   else "give model.checkpoint a directory a tiny model was saved to")
+            raise ModelLoadError(f"tiny checkpoint {path} not found; {fix} (or drop model.checkpoint to use a "
+                                 "randomly initialised tiny model)")
         # Not AutoTokenizer: for model_type qwen2 it substitutes Qwen2Tokenizer, which drops our char tokens' spaces.
         tokenizer = PreTrainedTokenizerFast.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
@@ -109,6 +109,16 @@ def _load_tiny(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBa
             "eos_token_id": tokenizer.eos_token_id, **dict(cfg.dims)}
     model = build_tiny_model(build_config(cfg.arch, dims), seed=cfg.seed)
     return model, tokenizer
+
+
+def shipped_checkpoints() -> set[Path]:
+    """The tiny checkpoints conf/model files name (what ``make tiny-models`` builds), resolved."""
+    found = set()
+    for path in (REPO_ROOT / "conf" / "model").glob("*.yaml"):
+        checkpoint = ModelConfig.from_yaml(path).checkpoint
+        if checkpoint:
+            found.add(resolve_checkpoint(checkpoint).resolve())
+    return found
 
 
 def shipped_config(model: str | Path) -> ModelConfig:
@@ -132,7 +142,8 @@ def load_model(cfg: ModelConfig | str | Path) -> LoadedModel:
     if not isinstance(cfg, ModelConfig):
         cfg = shipped_config(cfg)
     if cfg.requires_cuda and not torch.cuda.is_available():
-        raise ModelLoadError(f"model {cfg.name} is configured for CUDA only and this machine has no GPU")
+        raise ModelLoadError(f"model {cfg.name} is configured for CUDA only and this machine has no GPU; on a CPU, "
+                             "add scale=tiny (the same experiment at tiny-model size)")
     device = resolve_device(cfg.device)
     if device.type == "cpu":
         # Long-memory decays underflow into denormal floats, which made CPU steps ~20x slower on the tiny models.

@@ -12,6 +12,7 @@ from s0repro.results.schema import (
     read_result,
     result_dir,
     result_path,
+    scan_results,
     validate_result,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "read_result",
     "result_dir",
     "result_path",
+    "scan_results",
     "validate_result",
 ]

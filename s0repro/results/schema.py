@@ -45,6 +45,11 @@ class CorruptResultError(ValueError):
     """A result file that cannot be parsed or lacks required fields."""
 
 
+def left_alone(err: CorruptResultError) -> str:
+    """The one line for an unreadable result: what is wrong, that it stays for inspection, and how to redo it."""
+    return f"{err}; left as it is and skipped (force=true on its cell re-runs it)"
+
+
 def result_dir(root: str | Path, exp: str, task: str, method: str, seed: int) -> Path:
     return Path(root) / exp / task / method / f"seed_{seed}"
 
@@ -73,7 +78,22 @@ def read_result(path: str | Path) -> dict[str, Any]:
 
 
 def iter_results(root: str | Path, exp: str | None = None) -> list[dict[str, Any]]:
-    """Every valid result under ``root`` (optionally one experiment), sorted by (exp, task, method, seed)."""
+    """Every result under ``root`` (optionally one experiment), sorted by (exp, task, method, seed); the first
+    unreadable one raises :class:`CorruptResultError`."""
+    found, unreadable = scan_results(root, exp)
+    if unreadable:
+        raise unreadable[0]
+    return found
+
+
+def scan_results(root: str | Path, exp: str | None = None) -> tuple[list[dict[str, Any]], list[CorruptResultError]]:
+    """The valid results under ``root``, sorted as :func:`iter_results`, and the error of each unreadable one (which
+    stays on disk as it is, for inspection: tables mark it, ``force=true`` on its cell re-runs it)."""
     base = Path(root) / exp if exp else Path(root)
-    found = [read_result(p) for p in sorted(base.rglob(RESULT_FILE))] if base.exists() else []
-    return sorted(found, key=lambda r: (r["exp"], r["task"], r["method"], r["seed"]))
+    found, unreadable = [], []
+    for path in sorted(base.rglob(RESULT_FILE)) if base.exists() else []:
+        try:
+            found.append(read_result(path))
+        except CorruptResultError as err:
+            unreadable.append(err)
+    return sorted(found, key=lambda r: (r["exp"], r["task"], r["method"], r["seed"])), unreadable

@@ -5,17 +5,23 @@ loss curve as it trains; final metrics in the summary; the per-problem table; th
 Offline unless ``WANDB_API_KEY`` is set (``logger.mode=auto``), so nothing needs a network; ``wandb sync`` uploads
 later. Every call into wandb is guarded: a W&B failure is a warning, and ``finish()`` always runs.
 
-One cell is one W&B run, whatever the re-runs (``force=true``, after Ctrl-C, another ``results_dir``): the run id is
-a hash of the project and the cell, the run is resumed (online) and a superseded offline folder of the same id is
-replaced, so per-group averages count each seed once. A run that ends without a result (an interruption, an error)
-finishes with exit code 1, which W&B shows as failed. The top-level ``method``/``train`` config holds the values the
-cell actually used (the arm's resolved lr, alpha, ...), not the preset's placeholders. Each offline folder's
-``files/`` holds ``config.yaml`` and ``wandb-summary.json`` (W&B's usual files) so it reads without a parser.
+One cell of one result store is one W&B run, whatever the re-runs (``force=true``, after Ctrl-C): the run id is a
+hash of the project, the store (``results_dir``, absolute) and the cell, and the run is resumed (online). The same
+cell run into another ``results_dir`` is another run, so a scratch store never replaces the main one's. An offline
+folder of the same id is removed only after a newer run of that id logged its result, and never while the cell's
+result.json names it (``run.wandb_run``). A run that ends without a result (an interruption, an error) finishes with
+exit code 1, which W&B shows as failed. The top-level ``method``/``train`` config holds the values the cell actually
+used (the arm's resolved lr, alpha, ``train.verified``, ...), not the preset's placeholders. The summary holds the
+score under every clean-up and the failure classes of :mod:`s0repro.evaluate.failures` (what the tables count).
+Each offline folder's ``files/`` holds ``config.yaml`` and ``wandb-summary.json`` (W&B's usual files) so it reads
+without a parser.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from s0repro.errors import UserError, one_line
+from s0repro.results.schema import RESULT_FILE
 
 log = logging.getLogger(__name__)
 LOGGER_KINDS = ("wandb", "none")
@@ -88,23 +95,23 @@ class WandbTracker:
     """One W&B run. Construction starts it; a failure to start leaves a tracker that does nothing."""
 
     def __init__(self, cfg: LoggerConfig, *, name: str, group: str, job_type: str, tags: list[str],
-                 config: dict[str, Any], directory: Path) -> None:
+                 config: dict[str, Any], directory: Path, store: Path | None = None) -> None:
         self.cfg = cfg
         self.run: Any = None
         self.run_path: str | None = None
         self.config = config
         self.completed = False  # a result was logged; finish() without one marks the run failed
-        run_id = cell_run_id(cfg.project, name)
+        self.directory = directory
+        self.result_file = store / name / RESULT_FILE if store is not None else None
+        self.run_id = cell_run_id(cfg.project, name, store)
         try:
             import wandb
 
             directory.mkdir(parents=True, exist_ok=True)
-            for old in (directory / "wandb").glob(f"offline-run-*-{run_id}"):  # superseded by this re-run
-                shutil.rmtree(old, ignore_errors=True)
             self.run = wandb.init(
                 project=cfg.project, entity=cfg.entity, mode=wandb_mode(cfg.mode), dir=str(directory), name=name,
                 group=group, job_type=job_type, tags=list(dict.fromkeys([*cfg.tags, *tags])), config=config,
-                id=run_id, resume="allow", reinit="create_new", settings=wandb.Settings(silent=True, console="off"),
+                id=self.run_id, resume="allow", reinit="create_new", settings=wandb.Settings(silent=True, console="off"),
             )
             self.run.define_metric("train/loss", step_metric="train/step")
             self.run_path = str(Path(self.run.dir).parent) if self.run.dir else self.run.path
@@ -143,7 +150,8 @@ class WandbTracker:
 
             art = wandb.Artifact(name=_artifact_name(payload), type="tuned-state",
                                  metadata={"method": payload["method"], "seed": payload["seed"]})
-            art.add_dir(str(artefact))
+            with contextlib.redirect_stderr(io.StringIO()):  # "wandb: Adding directory to artifact": noise
+                art.add_dir(str(artefact))
             self.run.log_artifact(art)
 
         self._guard("summary", summary)
@@ -164,6 +172,21 @@ class WandbTracker:
             log.warning("W&B finish failed (%s)", one_line(err, 200, with_type=True))
         finally:
             self.run = None
+        if self.completed:
+            self._remove_superseded()
+
+    def _remove_superseded(self) -> None:
+        """Older offline folders of this run id (an interrupted try, the previous ``force=true`` result), except this
+        run's and the one the cell's result.json names: a result never points at a folder that is gone."""
+        keep = {Path(self.run_path).resolve()} if self.run_path else set()
+        if self.result_file is not None and self.result_file.is_file():
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                named = (json.loads(self.result_file.read_text()).get("run") or {}).get("wandb_run")
+                if named:
+                    keep.add(Path(named).resolve())
+        for old in (self.directory / "wandb").glob(f"offline-run-*-{self.run_id}*"):  # "-1": same second, same id
+            if old.resolve() not in keep:
+                shutil.rmtree(old, ignore_errors=True)
 
     def _write_plain_files(self) -> None:
         """``files/config.yaml`` and ``files/wandb-summary.json`` as W&B writes them online, readable as text."""
@@ -191,8 +214,12 @@ def result_summary(payload: dict[str, Any]) -> dict[str, Any]:
             out[f"train/{key}"] = tr[key]
     if tr.get("losses"):
         out["train/final_loss"] = tr["losses"][-1]
-    for kind, count in (ev.get("failure_types") or {}).items():
-        out[f"eval/failures/{kind}"] = count
+    for mode, view in (ev.get("by_cleanup") or {}).items():
+        out[f"eval/{mode}/{ev.get('metric', 'score')}"] = view["score"]
+        for kind, count in (view.get("failure_classes") or {}).items():  # every class, zeros included
+            out[f"eval/{mode}/failures/{kind}"] = count
+            if mode == ev.get("cleanup"):
+                out[f"eval/failures/{kind}"] = count
     return out
 
 
@@ -205,13 +232,16 @@ def make_tracker(cfg: LoggerConfig, *, exp: str, task: str, label: str, method: 
     if cfg.mode not in LOGGER_MODES:
         raise ValueError(f"logger.mode={cfg.mode!r} is not one of {LOGGER_MODES}")
     tags = [exp, task, label, method, f"seed_{seed}"]
+    store = Path(str(config["results_dir"])).expanduser().absolute() if config.get("results_dir") else None
     return WandbTracker(cfg, name=f"{exp}/{task}/{label}/seed_{seed}", group=exp, job_type=label, tags=tags,
-                        config=effective_config(config), directory=directory)
+                        config=effective_config(config), directory=directory, store=store)
 
 
-def cell_run_id(project: str, name: str) -> str:
-    """The W&B run id of a cell: the same cell (``<exp>/<task>/<label>/seed_<n>``) always gets the same run."""
-    return hashlib.sha256(f"{project}/{name}".encode()).hexdigest()[:24]
+def cell_run_id(project: str, name: str, store: Path | None = None) -> str:
+    """The W&B run id of a cell of a result store: the same cell (``<exp>/<task>/<label>/seed_<n>``) in the same
+    store always gets the same run; the same cell in another store (``results_dir=...``) gets another."""
+    where = f"{store}::" if store is not None else ""
+    return hashlib.sha256(f"{where}{project}/{name}".encode()).hexdigest()[:24]
 
 
 def effective_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -225,6 +255,8 @@ def effective_config(config: dict[str, Any]) -> dict[str, Any]:
     for part in ("method", "train"):
         if isinstance(arm.get(part), dict):
             out[part] = {**(config.get(part) or {}), **arm[part]}
+    if "verified" in arm:  # the arm's training set (s0_unverified: False), kept beside its TrainConfig
+        out["train"] = {**(out.get("train") or {}), "verified": arm["verified"]}
     return out
 
 

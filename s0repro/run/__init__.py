@@ -3,6 +3,7 @@
     python -m s0repro.run +exp=tiny_qwen3_5                 # every arm x every seed of the experiment
     python -m s0repro.run +exp=falcon_h1 seed=0..2          # seeds 0, 1, 2 (inclusive); seed=42,7,123 a list
     python -m s0repro.run +exp=qwen3_5 method=s0            # only the S0 arm
+    python -m s0repro.run +exp=layer_groups arm=s0_late     # one arm by its label (arm=[lora_r64,none]: several)
     python -m s0repro.run +exp=tiny_qwen3_5 method=s0 train.verified=false   # the s0_unverified arm
     python -m s0repro.run +exp=tiny_table1                  # a suite: tiny_qwen3_5, then tiny_falcon_h1
     python -m s0repro.run +exp=qwen3_5 dry_run=true         # list the cells, finished or not; run nothing
@@ -11,7 +12,8 @@
     python -m s0repro.run -m +exp=qwen3_5 seed=42,7,123 hydra/launcher=submitit_slurm \\
         hydra.launcher.partition=gpu hydra.launcher.gpus_per_node=1 hydra.launcher.timeout_min=240
 
-One file a job: :mod:`.cli` (argv, the pre-check, sweeps, Hydra), :mod:`.cells` (the run loop: serial or a pool),
+One file a job: :mod:`.cli` (argv, the pre-check, sweeps, Hydra), :mod:`.jobs` (a launcher's jobs on the
+terminal), :mod:`.cells` (the run loop: serial or a pool),
 :mod:`.prepare` (plan, skip what is finished) and :mod:`.listing` (what it prints first), :mod:`.serial` (one cell
 after another) and :mod:`.workers` (the pool), :mod:`.cell` (one cell to its result file) with :mod:`.cell_record`
 (its record) and :mod:`.status` (its status line), :mod:`.session` (what the cells of one process share: model, task,

@@ -72,11 +72,12 @@ def _training_examples(vset: VerifiedSet, spec: RunSpec) -> list[TrainExample]:
 
 def _sampled(session: Session, spec: RunSpec, method: TuningMethod, attempt: Attempt) -> dict[str, Any] | None:
     """``eval.sampled.n > 0``: the sampled evaluation of the attached method (every arm, ``none`` included, per
-    seed; the frozen model's is cached per seed); its per-sample records go to ``sampled.jsonl`` in the attempt."""
+    seed; the frozen model's, which any method without parameters gets, is cached per seed); its per-sample records
+    go to ``sampled.jsonl`` in the attempt."""
     if session.settings.eval.sampled.n == 0:
         return None
     out = attempt.folder / SAMPLED_RECORDS
-    if spec.method == "none":
+    if not session.trains(spec):
         return session.base_sampled(method, spec.seed, out)
     return session.evaluate_sampled(method, spec.seed, out).to_record()
 
@@ -84,16 +85,17 @@ def _sampled(session: Session, spec: RunSpec, method: TuningMethod, attempt: Att
 def _execute(session: Session, spec: RunSpec, attempt: Attempt, train_cfg: TrainConfig,
              tracker: Tracker) -> tuple[ResultRecord, list[dict[str, Any]], Path | None]:
     baseline = session.baseline(spec.seed)
+    trains = session.trains(spec)
     method = build(spec)
     artefact = attempt.folder / "artefact"
     trained = None
-    evaluation = baseline  # the none arm: the frozen model's (cached) evaluation is its result
-    if spec.method != "none":
+    evaluation = baseline  # nothing to train (the none arm): the frozen model's (cached) evaluation is its result
+    if trains:
         vset = session.verified_set(spec.seed, spec.train.verified)
     seed_everything(spec.seed)  # the method's init does not depend on how much sampling came before
     method.attach(session.loaded.model)
     try:
-        if spec.method != "none":
+        if trains:
             examples = _training_examples(vset, spec)
             result = train(method, session.loaded.tokenizer, examples, train_cfg, on_step=tracker.log_step)
             trained = train_info(spec, result, method, vset, examples)

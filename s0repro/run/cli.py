@@ -11,6 +11,7 @@ command resumes.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from s0repro.conf import (
     CONF_DIR,
     GROUPS,
     NotInExperiment,
+    arm_labels,
     check_cell_count,
     compose,
     config_error_line,
@@ -32,9 +34,11 @@ from s0repro.conf import (
     to_settings,
 )
 from s0repro.errors import UserError
+from s0repro.models import fallback_note
 from s0repro.results.schema import CorruptResultError
 from s0repro.results.store import ResultStore
 from s0repro.run.cells import run
+from s0repro.run.jobs import job_error_line, job_folder, remove_empty_template
 from s0repro.run.session import Evaluator
 from s0repro.run.status import CellsFailed
 
@@ -46,13 +50,15 @@ def _is_multirun(argv: list[str]) -> bool:
 
 
 def normalise_argv(argv: list[str]) -> list[str]:
-    """Outside a multirun, ``seed=42,7,123`` means a list of seeds: quote it so Hydra does not call it a sweep."""
+    """Outside a multirun, ``seed=42,7,123`` means a list of seeds (``arm=a,b`` a list of arms): quote it so Hydra
+    does not call it a sweep."""
     if _is_multirun(argv):
         return list(argv)
     out = []
     for arg in argv:
-        if arg.startswith("seed=") and "," in arg and not arg[5:].startswith(("[", "'", '"')):
-            arg = f"seed='{arg[5:]}'"
+        key, _, value = arg.partition("=")
+        if key in ("seed", "arm") and "," in value and not value.startswith(("[", "'", '"')):
+            arg = f"{key}='{value}'"
         out.append(arg)
     return out
 
@@ -66,12 +72,24 @@ def _group_choices(argv: list[str]) -> list[tuple[str, str]]:
     return choices
 
 
+def _arm_hint(group: str, value: str, choices: list[tuple[str, str]]) -> str:
+    """``+exp=layer_groups method=s0_late``: the user meant an arm; name ``arm=`` and the experiment's labels."""
+    exps = [v for g, v in choices if g == "exp" and v in group_options("exp")]
+    if group != "method" or not exps:
+        return ""
+    labels = arm_labels(compose([f"+exp={exps[0]}"]))
+    pick = f"arm={value} runs that arm" if value in labels else "arm=<label> runs one arm"
+    return f"; {pick} (arms of {exps[0]}: {', '.join(labels)})"
+
+
 def precheck(argv: list[str]) -> None:
     """Unknown group options, typos and wrong types, bad seeds: one line before Hydra (or a model) starts."""
-    for group, value in _group_choices(argv):
+    choices = _group_choices(argv)
+    for group, value in choices:
         options = group_options(group)
         if value not in options:
-            raise UserError(f"unknown {group} {value!r}; choose one of: {', '.join(options)}")
+            raise UserError(f"unknown {group} {value!r}; choose one of: {', '.join(options)}"
+                            + _arm_hint(group, value, choices))
     if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
         return  # --cfg, --info, --config-name ...: Hydra's own options, left to Hydra
     overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+").startswith("hydra")]
@@ -130,6 +148,8 @@ def main(argv: list[str] | None = None, *, evaluator: Evaluator | None = None) -
     """The command line; ``evaluator``: the data and evaluate stages every cell drives (default: the real ones; the
     runner's child-process tests hand in a fast stand-in)."""
     argv = normalise_argv(list(sys.argv[1:] if argv is None else argv))
+    if any(a.startswith("hydra/launcher=submitit") for a in argv):
+        os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # a failed job reaches us, to be reduced to its own line
     try:
         precheck(argv)
         sys.argv = [sys.argv[0], *argv]
@@ -137,6 +157,13 @@ def main(argv: list[str] | None = None, *, evaluator: Evaluator | None = None) -
             lambda cfg: _run_job(cfg, evaluator))()
     except UserError as err:
         _fail(err)
+    except Exception as err:
+        line, folder = job_error_line(err), job_folder(err)
+        if line is None:
+            raise
+        if folder is not None:
+            remove_empty_template(folder.parents[1])
+        _fail(UserError(line))
     except KeyboardInterrupt:  # before a plan exists (pre-check, Hydra starting) or during the count below
         _interrupted("interrupted; re-run the same command to resume")
 
@@ -171,6 +198,9 @@ def finished_cells(cfg: DictConfig, overrides: list[str]) -> tuple[int, int]:
 def _run_job(cfg: DictConfig, evaluator: Evaluator | None) -> None:
     """One Hydra job (the only one, or one of a sweep): its cells, with the exit status the user should see."""
     overrides = list(HydraConfig.get().overrides.task)
+    note = fallback_note()
+    if note and not cfg.dry_run:
+        print(note, flush=True)
     try:
         run(cfg, overrides, evaluator=evaluator)
     except UserError as err:

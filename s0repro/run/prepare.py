@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from s0repro.conf import Config, RunSpec, plan_runs, to_settings
 from s0repro.errors import UserError
-from s0repro.results.schema import CorruptResultError
+from s0repro.results.schema import CorruptResultError, left_alone
 from s0repro.results.store import ResultStore
 from s0repro.run.listing import print_plan
 from s0repro.run.session import Evaluator, Session
@@ -54,7 +54,7 @@ def prepare(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...]) -> Expe
             store.check_writable()
     except OSError as err:
         raise UserError(f"results_dir={settings.results_dir}: {err}") from None
-    todo = [spec for spec in specs if settings.force or _finished(store, spec) is None]
+    todo = [spec for spec in specs if settings.force or _to_run(store, spec)]
     print_plan(settings.exp_name, specs, todo, root, listing=settings.dry_run)
     if settings.dry_run or not todo:
         return None
@@ -65,9 +65,11 @@ def prepare(cfg: DictConfig, cli_overrides: list[str] | tuple[str, ...]) -> Expe
                       pool_size(settings))
 
 
-def _finished(store: ResultStore, spec: RunSpec) -> dict | None:
-    """The cell's result if it has one; an unreadable one is bad input (``force=true`` re-runs the cell instead)."""
+def _to_run(store: ResultStore, spec: RunSpec) -> bool:
+    """Whether the cell has no result yet. An unreadable result is reported in one line and left alone, for
+    inspection (``force=true`` re-runs the cell and replaces it); the other cells still run."""
     try:
-        return store.existing(*spec.key)
+        return store.existing(*spec.key) is None
     except CorruptResultError as err:
-        raise UserError(f"{err}; move it away (or re-run the cell with force=true)") from None
+        print(left_alone(err), flush=True)
+        return False

@@ -135,6 +135,7 @@ class Session:
         self.fingerprint = model_fingerprint(self.loaded.model)
         self._baselines: dict[int | None, EvalResult] = {}
         self._verified: dict[tuple[int, bool], VerifiedSet] = {}
+        self._trains: dict[str, bool] = {}
 
     def _load_task(self) -> TaskData:
         spec = self.settings.task
@@ -257,4 +258,16 @@ class Session:
                 method.attach(self.loaded.model)
             except (NoRecurrentLayersError, UserError) as err:
                 raise UserError(f"method {spec.label} cannot run on model {self.settings.model.name}: {err}") from None
+            self._trains[spec.label] = bool(method.trainable_parameters())
             self.give_back(method)
+
+    def trains(self, spec: RunSpec) -> bool:
+        """Whether the cell's method has trainable parameters on this model. One without (``none``, or any method
+        built like it) skips sampling and training: its result is the frozen model's evaluation. Asked by attaching
+        it once, per arm, before the cell's own attach; cached."""
+        if spec.label not in self._trains:
+            method = build(spec)
+            method.attach(self.loaded.model)
+            self._trains[spec.label] = bool(method.trainable_parameters())
+            self.give_back(method)
+        return self._trains[spec.label]

@@ -35,7 +35,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from s0repro.conf import Config, RunSpec, to_settings
+from s0repro.conf import Config, RunSpec, to_settings, without_progress
 from s0repro.errors import UserError, one_line
 from s0repro.methods import method_config
 from s0repro.results.store import CellBusyError, ResultStore
@@ -137,6 +137,7 @@ def _do(job: Job, ctx: Context, evaluator: Evaluator | None) -> dict[str, Any] |
 def _serve(conn: Connection, contexts: dict[str, Context], evaluator: Evaluator | None) -> None:
     """A worker: run jobs from the pipe until told to stop; every outcome goes back as ``(status, value, detail)``."""
     torch.set_num_threads(1)  # the session may set its configured count; by default tiny runs use one
+    contexts = {name: dataclasses.replace(ctx, cfg=without_progress(ctx.cfg)) for name, ctx in contexts.items()}
     try:
         while (job := conn.recv()) is not None:
             try:

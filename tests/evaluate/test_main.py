@@ -56,16 +56,31 @@ def test_canonical_health_check_and_malformed_samples(humaneval: TaskData, tmp_p
     assert len(out.read_text().splitlines()) == 6
 
 
-def test_partial_coverage_warns_and_fails_unless_a_subset_is_asked_for(humaneval: TaskData, tmp_path: Path,
-                                                                        capsys) -> None:
+def test_a_small_samples_file_is_scored_with_one_note(humaneval: TaskData, tmp_path: Path, capsys) -> None:
     a = humaneval.eval[0]
     samples = write_samples(tmp_path / "one.jsonl", [{"task_id": a.task_id, "completion": a.answer}])
-    assert main(["humaneval", "--samples", str(samples), "--timeout", "3"]) == 1
+    assert main(["humaneval", "--samples", str(samples), "--timeout", "3"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["pass@1"] == 1.0
-    warning = [line for line in captured.err.splitlines() if line.startswith("warning:")]
-    assert warning == ["warning: 163 of 164 humaneval tasks have no sample, so pass@1 is over 1 tasks only; "
-                       "pass --subset if that is intended"]
+    assert captured.err.splitlines()[-1] == ("note: 163 of 164 humaneval tasks have no sample, so pass@1 is over 1 "
+                                            "tasks only (--subset says that is intended and drops this note)")
+    assert main(["humaneval", "--samples", str(samples), "--timeout", "3", "--subset"]) == 0
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_each_out_row_has_the_failure_class_and_the_errors_last_line(humaneval: TaskData, tmp_path: Path,
+                                                                      capsys) -> None:
+    a = humaneval.eval[0]
+    samples = write_samples(tmp_path / "s.jsonl", [{"task_id": a.task_id, "completion": "    return undefined_x\n"},
+                                                   {"task_id": a.task_id, "completion": "return 1\n  x = (\n"}])
+    out = tmp_path / "rows.jsonl"
+    assert main(["humaneval", "--samples", str(samples), "--timeout", "3", "--subset", "--out", str(out),
+                 "--cleanup", "none"]) == 0
+    runtime, broken = [json.loads(line) for line in out.read_text().splitlines()]
+    assert runtime["failure_class"] == "runtime_error"
+    assert runtime["error"] == "NameError: name 'undefined_x' is not defined"
+    assert broken["failure_class"] in ("format", "syntax")
+    assert broken["error"].split(":")[0] in ("SyntaxError", "IndentationError")
 
 
 def test_empty_samples_file_is_an_error(tmp_path: Path) -> None:

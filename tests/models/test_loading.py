@@ -43,16 +43,29 @@ def test_hub_model_offline_fails_fast_with_one_line(monkeypatch, tmp_path, offli
     assert "\n" not in message and "Qwen/Qwen3.5-4B" in message and "tiny" in message
 
 
-def test_missing_tiny_checkpoint_is_a_clear_error(tmp_path):
-    with pytest.raises(ModelLoadError, match="make tiny-models"):
+def test_a_missing_checkpoint_of_ones_own_is_not_sent_to_make_tiny_models(tmp_path):
+    with pytest.raises(ModelLoadError) as err:
         load_model(model_config("tiny_gdn", checkpoint=str(tmp_path / "nowhere"), device="cpu"))
+    assert "nowhere not found" in str(err.value) and "make tiny-models" not in str(err.value)
+
+
+def test_a_missing_shipped_checkpoint_says_make_tiny_models(tmp_path, monkeypatch):
+    from s0repro.models import loading
+
+    (tmp_path / "conf/model").mkdir(parents=True)  # a fresh clone: conf/model names it, nothing built yet
+    (tmp_path / "conf/model/minicode_gdn.yaml").write_text((REPO / "conf/model/minicode_gdn.yaml").read_text())
+    monkeypatch.setattr(loading, "REPO_ROOT", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelLoadError, match="minicode_gdn not found; build it with `make tiny-models`"):
+        load_model(loading.shipped_config("minicode_gdn"))
 
 
 def test_cuda_only_config_without_cuda():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(ModelLoadError, match="CUDA"):
+    with pytest.raises(ModelLoadError, match="CUDA only .*; on a CPU, add scale=tiny") as err:
         load_model(model_config("tiny_gdn", requires_cuda=True))
+    assert "\n" not in str(err.value)
 
 
 def test_a_shipped_model_loads_by_name_or_path_from_any_directory(tmp_path, monkeypatch):

@@ -22,8 +22,15 @@ from tests.results.wandb_file import read_back, read_wandb_file
 PAYLOAD = {"exp": "tiny_qwen3_5", "task": "minicode", "method": "s0", "seed": 0,
            "train": {"losses": [2.0, 1.5, 1.25], "steps": 3, "seconds": 0.5, "num_examples": 4,
                      "trainable_params": 3072},
-           "eval": {"metric": "pass@1", "score": 0.5, "n": 2, "baseline_score": 0.25,
-                    "failure_types": {"passed": 1, "wrong_answer": 1}}}
+           "eval": {"metric": "pass@1", "score": 0.5, "n": 2, "baseline_score": 0.25, "cleanup": "authors",
+                    "failure_types": {"passed": 1, "wrong_answer": 1},
+                    "by_cleanup": {
+                        "authors": {"score": 0.5, "failure_classes": {
+                            "passed": 1, "no_code": 0, "format": 0, "syntax": 0, "runtime_error": 0,
+                            "wrong_answer": 1, "timeout": 0}},
+                        "lenient": {"score": 1.0, "failure_classes": {
+                            "passed": 2, "no_code": 0, "format": 0, "syntax": 0, "runtime_error": 0,
+                            "wrong_answer": 0, "timeout": 0}}}}}
 RECORDS = [{"task_id": "m/0", "passed": True, "failure_type": "passed"},
            {"task_id": "m/1", "passed": False, "failure_type": "wrong_answer"}]
 
@@ -62,7 +69,11 @@ def test_an_offline_run_is_written_with_its_config_grouping_and_summary(tmp_path
     assert summary["eval/score"] == 0.5 and summary["eval/pass@1"] == 0.5
     assert summary["eval/delta_pp"] == pytest.approx(25.0)
     assert summary["train/loss"] == 1.25 and summary["train/final_loss"] == 1.25
-    assert summary["eval/failures/wrong_answer"] == 1
+    assert summary["eval/failures/wrong_answer"] == 1 and summary["eval/failures/format"] == 0
+    assert summary["eval/authors/pass@1"] == 0.5 and summary["eval/lenient/pass@1"] == 1.0
+    assert summary["eval/lenient/failures/wrong_answer"] == 0
+    failure_keys = {k.rsplit("/", 1)[1] for k in summary if k.startswith("eval/failures/")}
+    assert failure_keys == {"passed", "no_code", "format", "syntax", "runtime_error", "wrong_answer", "timeout"}
     assert summary["eval/problems"]["_type"] == "table-file"  # the per-problem table was logged
 
 
@@ -179,3 +190,75 @@ def test_an_offline_folder_reads_as_text_and_its_table_says_which_problems_passe
     table = json.loads(table_file.read_text())
     correct = [row[table["columns"].index("correct")] for row in table["data"]]
     assert correct == [True, False] and "passed" not in table["columns"]
+
+
+def run_cell_into(store: Path, wandb_dir: Path, *, complete: bool = True, label: str = "s0") -> WandbTracker:
+    """One cell's tracker as the runner makes it (config with ``results_dir``); completed: its result.json is written
+    first, naming the run, as the runner commits before logging."""
+    tracker = make_tracker(LoggerConfig(log_artifact=False), exp="e", task="t", label=label, method="s0", seed=0,
+                           config={**ARM_CONFIG, "results_dir": str(store)}, directory=wandb_dir)
+    assert isinstance(tracker, WandbTracker) and tracker.run is not None
+    if complete:
+        result = store / "e" / "t" / label / "seed_0" / "result.json"
+        result.parent.mkdir(parents=True, exist_ok=True)
+        result.write_text(json.dumps({"run": {"wandb_run": tracker.run_path}}))
+        tracker.log_result(PAYLOAD, RECORDS, None)
+    tracker.finish()
+    return tracker
+
+
+def test_the_same_cell_in_two_result_stores_keeps_two_runs(tmp_path, offline):
+    main, other = run_cell_into(tmp_path / "results", tmp_path), run_cell_into(tmp_path / "other_results", tmp_path)
+    assert main.run_id != other.run_id
+    assert len(wandb_files(tmp_path)) == 2
+    for store in ("results", "other_results"):
+        named = json.loads((tmp_path / store / "e/t/s0/seed_0/result.json").read_text())["run"]["wandb_run"]
+        assert Path(named).is_dir()
+
+
+def test_a_folder_a_result_names_is_kept_and_a_resumed_cell_stays_one_run(tmp_path, offline):
+    store = tmp_path / "results"
+    first = run_cell_into(store, tmp_path)
+    interrupted = run_cell_into(store, tmp_path, complete=False)  # Ctrl-C in a force=true re-run
+    assert Path(first.run_path).is_dir() and Path(interrupted.run_path).is_dir()
+    assert interrupted.run_id == first.run_id
+    again = run_cell_into(store, tmp_path)  # the re-run that finishes: its result names it, the others go
+    assert [p.parent for p in wandb_files(tmp_path)] == [Path(again.run_path)]
+
+
+def test_a_newer_run_does_not_remove_the_folder_the_result_still_names(tmp_path, offline):
+    store = tmp_path / "results"
+    first = run_cell_into(store, tmp_path)
+    result = store / "e/t/s0/seed_0/result.json"
+    kept = result.read_text()
+    tracker = make_tracker(LoggerConfig(log_artifact=False), exp="e", task="t", label="s0", method="s0", seed=0,
+                           config={**ARM_CONFIG, "results_dir": str(store)}, directory=tmp_path)
+    tracker.log_result(PAYLOAD, RECORDS, None)  # logged, but the result on disk was not replaced
+    tracker.finish()
+    assert result.read_text() == kept and Path(first.run_path).is_dir()
+
+
+def test_the_unverified_control_shows_train_verified_false(tmp_path, offline):
+    config = {**ARM_CONFIG, "train": {"lr": None, "steps": 3, "verified": True},
+              "arm": {**ARM_CONFIG["arm"], "label": "s0_unverified", "verified": False}}
+    tracker = make_tracker(LoggerConfig(log_artifact=False), exp="e", task="t", label="s0_unverified", method="s0",
+                           seed=0, config=config, directory=tmp_path)
+    tracker.log_result(PAYLOAD, RECORDS, None)
+    tracker.finish()
+    back = read_back(wandb_files(tmp_path)[0])
+    assert back["config"]["train"]["verified"] is False and back["config"]["train"]["lr"] == 3e-3
+
+
+def test_logging_the_artefact_prints_nothing(tmp_path, offline, capfd, monkeypatch):
+    artefact = tmp_path / "artefact"
+    artefact.mkdir()
+    (artefact / "s0_config.json").write_text("{}")
+    from wandb.errors import term
+
+    tracker = make_tracker(LoggerConfig(), exp="e", task="t", label="s0", method="s0", seed=0, config={},
+                           directory=tmp_path)
+    monkeypatch.setattr(term, "_silent", False)  # as in a worker process, where wandb's terminal log is on
+    monkeypatch.setattr(term, "_show_info", True)
+    tracker.log_result(PAYLOAD, RECORDS, artefact)
+    tracker.finish()
+    assert "Adding directory to artifact" not in capfd.readouterr().err

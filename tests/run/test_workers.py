@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from s0repro.conf import compose, plan_runs, to_settings
+from s0repro.conf import arm_labels, compose, plan_runs, to_settings
 from s0repro.run import CellsFailed
 from s0repro.run import run as run_with
 from s0repro.run.workers import plan_jobs, pool_size
@@ -54,10 +54,10 @@ def test_parallel_and_serial_runs_write_the_same_results(tmp_path, one_thread):
     serial = go(tmp_path / "serial", 1)
     parallel = go(tmp_path / "parallel", 2)
     assert [(p["method"], p["seed"]) for p in parallel] == [(p["method"], p["seed"]) for p in serial]
-    assert len(serial) == 10  # none, lora, state_offset, s0, s0_unverified x 2 seeds
+    assert len(serial) == 2 * len(arm_labels(compose(ARGS)))  # every arm x 2 seeds
     assert len({p["run"]["pid"] for p in parallel} - {os.getpid()}) == 2  # both workers ran cells
     a, b = comparable(tmp_path / "serial"), comparable(tmp_path / "parallel")
-    assert len(a) == 20 and a == b
+    assert len(a) == 2 * len(serial) and a == b
     losses = [p["train"]["losses"] for p in serial if p["train"]]
     assert all(len(x) == 2 and x[0] != x[1] for x in losses)  # training really ran in the compared cells
 
@@ -137,3 +137,11 @@ def test_a_suite_runs_in_one_pool_with_the_serial_results(tmp_path, one_thread, 
     parallel = [json.loads(p.read_text()) for p in (tmp_path / "parallel").rglob("result.json")]
     assert {p["run"]["pid"] for p in parallel} <= {w.process.pid for w in pools[0].workers}
     assert comparable(tmp_path / "serial") == comparable(tmp_path / "parallel")
+
+
+def test_the_pool_shows_one_line_per_cell_and_no_worker_bars(tmp_path, one_thread, capfd):
+    go(tmp_path / "r", 2, "progress=true", "arm=[s0,lora]", "seed=0")
+    out, err = capfd.readouterr()
+    assert "train s0" not in err and "train lora" not in err  # the workers' training bars
+    assert sorted(line.split(" seed=")[0].split("/")[-1] for line in out.splitlines() if line.startswith("[")) == [
+        "lora", "s0"]
