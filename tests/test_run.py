@@ -408,7 +408,7 @@ def test_a_copy_of_the_none_method_skips_training_like_none(tmp_path, fakes, mon
     from s0repro.methods import base
 
     monkeypatch.setattr(base, "REGISTRY", dict(base.discover()))
-    source = (REPO / "s0repro/methods/none.py").read_text()
+    source = (REPO_ROOT / "s0repro/methods/none.py").read_text()
     copy = tmp_path / "frozen_copy.py"
     copy.write_text(source.replace('name = "none"', 'name = "frozen_copy"')
                     .replace('name: str = "none"', 'name: str = "frozen_copy"'))

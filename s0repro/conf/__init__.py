@@ -3,7 +3,14 @@ their config types; no stage imports it. Typed sections Hydra checks (:mod:`.sch
 (:mod:`.compose`), one-line config errors (:mod:`.messages`), and the plan of cells an experiment asks for
 (:mod:`.plan`). Importing this package registers the schemas in Hydra's ConfigStore."""
 
-from s0repro.conf.compose import LORA_PRESET, compose, expand_suite, method_preset, to_settings, without_progress
+from s0repro.conf.compose import (
+    LORA_PRESET,
+    compose,
+    expand_suite,
+    method_preset,
+    to_settings,
+    without_progress,
+)
 from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
 from s0repro.conf.plan import (
     NotInExperiment,

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from s0repro.models import ModelLoadError, load_model
+from s0repro.paths import REPO_ROOT
 from tests.conftest import model_config, tiny
 
 
@@ -53,7 +54,7 @@ def test_a_missing_shipped_checkpoint_says_make_tiny_models(tmp_path, monkeypatc
     from s0repro.models import loading
 
     (tmp_path / "conf/model").mkdir(parents=True)  # a fresh clone: conf/model names it, nothing built yet
-    (tmp_path / "conf/model/minicode_gdn.yaml").write_text((REPO / "conf/model/minicode_gdn.yaml").read_text())
+    (tmp_path / "conf/model/minicode_gdn.yaml").write_text((REPO_ROOT / "conf/model/minicode_gdn.yaml").read_text())
     monkeypatch.setattr(loading, "REPO_ROOT", tmp_path)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ModelLoadError, match="minicode_gdn not found; build it with `make tiny-models`"):
