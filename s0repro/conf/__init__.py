@@ -2,7 +2,7 @@
 (:mod:`.compose`), one-line config errors (:mod:`.messages`), and the plan of cells an experiment asks for
 (:mod:`.plan`). Importing this package registers the schemas in Hydra's ConfigStore."""
 
-from s0repro.conf.compose import compose, expand_suite, method_preset, to_settings
+from s0repro.conf.compose import compose, expand_suite, method_preset, scale_extra, to_settings
 from s0repro.conf.messages import CONF_DIR, config_error_line, group_options
 from s0repro.conf.plan import NotInExperiment, RunSpec, arm_label, check_cell_count, parse_seeds, plan_runs
 from s0repro.conf.schema import (
@@ -37,5 +37,6 @@ __all__ = [
     "parse_seeds",
     "plan_runs",
     "register_configs",
+    "scale_extra",
     "to_settings",
 ]

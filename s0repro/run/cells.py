@@ -23,14 +23,14 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from s0repro.conf import Config, NotInExperiment, RunSpec, expand_suite, plan_runs, to_settings
-from s0repro.errors import UserError, one_line
-from s0repro.evaluate.verified import VerifiedSet
+from s0repro.errors import CellSkipped, UserError, one_line
+from s0repro.evaluate.verified import VerifiedSet, check_not_empty
 from s0repro.methods import TuningMethod, method_config
 from s0repro.models import LoadedModel
 from s0repro.provenance import git_state, hardware, now, package_versions, seed_everything
 from s0repro.results.record import EvalInfo, ResultRecord, RunInfo, TrainInfo
 from s0repro.results.schema import CorruptResultError
-from s0repro.results.store import Attempt, CellBusyError, ResultStore
+from s0repro.results.store import Attempt, ResultStore
 from s0repro.results.tracking import Tracker, make_tracker
 from s0repro.run.session import Evaluator, Session, build
 from s0repro.run.workers import Context, cell_name, pool_size, run_parallel
@@ -168,7 +168,7 @@ def _run_serially(experiment: _Experiment, session: Session) -> list[dict[str, A
         name = cell_name(spec)
         try:
             payload = run_cell(session, spec, experiment.store, ctx.full_config, ctx.wandb_dir)
-        except CellBusyError as err:
+        except CellSkipped as err:
             print(f"[{i}/{len(todo)}] {name}: skipped, {err}", flush=True)
             continue
         except UserError:
@@ -198,7 +198,7 @@ def run_cell(session: Session, spec: RunSpec, store: ResultStore, full_config: d
     train_cfg = spec.train.resolve(method_config(spec.method, spec.method_config), spec.seed,
                                    settings.progress and spec.train.progress)
     arm = {"label": spec.label, "method": spec.method_config, "train": asdict(train_cfg),
-           "verified": spec.train.verified}
+           "verified": spec.train.verified, "ours": spec.ours}
     with store.attempt(*spec.key) as attempt:
         tracker = make_tracker(settings.logger, exp=spec.exp, task=spec.task, label=spec.label, method=spec.method,
                                seed=spec.seed, config={**full_config, "arm": arm, "seed": spec.seed},
@@ -225,12 +225,13 @@ def _train_info(spec: RunSpec, tr: TrainResult, method: TuningMethod, vset: Veri
                      num_examples=tr.num_examples, n_train_problems=vset.n_problems,
                      n_correct_examples=vset.n_correct, samples_per_problem=vset.k,
                      train_task_ids=[e.task_id for e in examples], data_size=spec.train.data_size,
-                     sampling=dict(vset.sampling))
+                     sampling=dict(vset.sampling), verified_cleanup=vset.cleanup)
 
 
 def _training_examples(vset: VerifiedSet, spec: RunSpec) -> list[TrainExample]:
     """The seed's training set cut to ``train.data_size`` (nested per seed: s0repro/train/subsample.py), so every
     arm of a seed trains on the same examples."""
+    check_not_empty(vset, spec.seed)
     return subsample(vset.examples, spec.train.data_size, spec.seed)
 
 

@@ -36,9 +36,9 @@ import torch
 from omegaconf import DictConfig
 
 from s0repro.conf import Config, RunSpec, to_settings
-from s0repro.errors import UserError, one_line
+from s0repro.errors import CellSkipped, UserError, one_line
 from s0repro.methods import method_config
-from s0repro.results.store import CellBusyError, ResultStore
+from s0repro.results.store import ResultStore
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def _serve(conn: Connection, contexts: dict[str, Context], evaluator: Any) -> No
         while (job := conn.recv()) is not None:
             try:
                 conn.send(("ok", _do(job, contexts[job.exp], evaluator), ""))
-            except CellBusyError as err:
+            except CellSkipped as err:  # busy elsewhere, or nothing to train on
                 conn.send(("busy", str(err), ""))
             except UserError as err:
                 conn.send(("user", str(err), ""))
