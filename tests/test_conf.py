@@ -24,8 +24,9 @@ EXPERIMENTS = group_options("exp")
 
 def test_the_paper_experiments_are_all_there():
     expected = {"qwen3_5", "falcon_h1", "prefix_control", "transfer_gsm8k", "transfer_math500", "spider",
-                "lora_budget", "scaling", "tiny_qwen3_5", "tiny_falcon_h1", "tiny_prefix_control"}
+                "lora_budget", "scaling", "table1"}
     assert expected <= set(EXPERIMENTS)
+    assert not [e for e in EXPERIMENTS if e.startswith("tiny_")]  # one file an experiment: scale=tiny sizes it
 
 
 @pytest.mark.parametrize("exp", EXPERIMENTS)
@@ -42,7 +43,7 @@ def test_every_experiment_composes_and_plans(exp):
 
 
 def test_tiny_table1_runs_both_table1_columns():
-    members = expand_suite(compose(["+exp=tiny_table1", "seed=0"]), ["+exp=tiny_table1", "seed=0"])
+    members = expand_suite(compose(["+exp=table1", "scale=tiny", "seed=0"]), ["+exp=table1", "scale=tiny", "seed=0"])
     assert [m.exp_name for m, _ in members] == ["tiny_qwen3_5", "tiny_falcon_h1"]
     assert all(m.seed == 0 for m, _ in members)
 
@@ -100,11 +101,11 @@ def test_seed_zero_is_a_real_seed():
     (["logger.kind=tensorboard"], "logger.kind='tensorboard'"),
     (["+colour=blue"], "unknown config key 'colour'"),
     (["seed='3..1'"], "seed='3..1'"),
-    (["+exp=tiny_qwen3_5", "model=tiny_gdn", "method=prefix"], "does not compare method 'prefix'"),
+    (["+exp=qwen3_5", "scale=tiny", "model=tiny_gdn", "method=prefix"], "does not compare method 'prefix'"),
     (["model=tiny_gdn"], "nothing to run"),
-    (["-m", "+exp=tiny_qwen3_5", "seed=0,1", "train.stpes=2"], "unknown config key 'train.stpes'"),  # a sweep
-    (["-m", "+exp=tiny_qwen3_5", "seed=0,a"], "seed='a'"),
-    (["-m", "+exp=tiny_qwen3_5,nope"], "unknown exp 'nope'"),
+    (["-m", "+exp=qwen3_5", "scale=tiny", "seed=0,1", "train.stpes=2"], "unknown config key 'train.stpes'"),  # a sweep
+    (["-m", "+exp=qwen3_5", "scale=tiny", "seed=0,a"], "seed='a'"),
+    (["-m", "+exp=qwen3_5,nope", "scale=tiny"], "unknown exp 'nope'"),
     (["eval.baseline=each"], "eval.baseline='each' is not one of ('shared', 'per_seed')"),
     (["train.sample_max_new_tokens=0"], "train.sample_max_new_tokens=0 must be >= 1"),
 ])
@@ -116,7 +117,7 @@ def test_bad_input_is_one_line_naming_the_key(overrides, expected):
 
 
 def test_method_narrows_an_experiment_and_unverified_gets_its_own_label():
-    base = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "seed=0..1"]
+    base = ["+exp=qwen3_5", "scale=tiny", "model=tiny_gdn", "seed=0..1"]
     everything = plan_runs(compose(base))
     assert [s.label for s in everything[:5]] == ["none", "lora", "state_offset", "s0", "s0_unverified"]
     assert [(s.seed, s.label) for s in everything][::5] == [(0, "none"), (1, "none")]  # seeds outermost
@@ -129,7 +130,7 @@ def test_method_narrows_an_experiment_and_unverified_gets_its_own_label():
 
 
 def test_command_line_overrides_beat_the_experiment():
-    args = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "method=lora", "method.r=2", "train.batch=3", "seed=0"]
+    args = ["+exp=qwen3_5", "scale=tiny", "model=tiny_gdn", "method=lora", "method.r=2", "train.batch=3", "seed=0"]
     (spec,) = plan_runs(compose(args), args)
     assert spec.method_config["r"] == 2  # the experiment says 4
     assert spec.method_config["lr"] == pytest.approx(5e-3)  # the experiment's value survives where not overridden
@@ -166,12 +167,12 @@ def test_method_files_are_typed_by_their_config_dataclass():
 
 
 def test_a_plan_above_max_cells_is_refused_with_its_size_and_the_override():
-    args = ["+exp=tiny_qwen3_5", "seed=0..100000"]
+    args = ["+exp=qwen3_5", "scale=tiny", "seed=0..100000"]
     with pytest.raises(UserError) as info:
         precheck(args)
     assert str(info.value) == ("this asks for 500,005 cells (5 methods x 100,001 seeds), more than max_cells=1000; "
                                "add max_cells=500005 to run them all (or choose fewer seeds)")
-    at_limit = ["+exp=tiny_qwen3_5", "seed=0..199"]  # exactly 1,000 cells: allowed without the override
+    at_limit = ["+exp=qwen3_5", "scale=tiny", "seed=0..199"]  # exactly 1,000 cells: allowed without the override
     assert len(plan_runs(compose(at_limit), at_limit)) == 1000
 
 
@@ -181,7 +182,7 @@ def test_a_large_plan_types_each_arm_once_and_stamps_its_seeds(monkeypatch):
     typed = []
     real = plan.typed_method_config
     monkeypatch.setattr(plan, "typed_method_config", lambda name, *a: typed.append(name) or real(name, *a))
-    args = ["+exp=tiny_qwen3_5", "seed=0..2999", "max_cells=15000"]
+    args = ["+exp=qwen3_5", "scale=tiny", "seed=0..2999", "max_cells=15000"]
     specs = plan_runs(compose(args), args)
     assert len(specs) == 15000 and sorted(typed) == sorted(s.method for s in specs if s.seed == 0)  # once an arm
     assert [(s.label, s.seed) for s in specs[:6]] == [(label, 0) for label in
@@ -192,8 +193,8 @@ def test_a_large_plan_types_each_arm_once_and_stamps_its_seeds(monkeypatch):
     assert first.method_config == last.method_config and first.train == last.train
 
 
-@pytest.mark.parametrize("args", [["method.lr=abc"], ["+exp=tiny_qwen3_5", "method.lr=0.1"], ["+method.lr=0.1"],
-                                  ["+exp=tiny_qwen3_5", "+method.lr=0.1"]])
+@pytest.mark.parametrize("args", [["method.lr=abc"], ["+exp=qwen3_5", "scale=tiny", "method.lr=0.1"], ["+method.lr=0.1"],
+                                  ["+exp=qwen3_5", "scale=tiny", "+method.lr=0.1"]])
 def test_method_keys_without_a_method_say_that_they_need_one(args):
     with pytest.raises(UserError) as info:
         precheck(args)
@@ -203,21 +204,20 @@ def test_method_keys_without_a_method_say_that_they_need_one(args):
 
 def test_a_multirun_sweep_counts_all_its_jobs_against_max_cells():
     with pytest.raises(UserError) as info:
-        precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)"])
+        precheck(["-m", "+exp=qwen3_5", "scale=tiny", "seed=range(0,300)"])
     assert str(info.value) == ("this asks for 1,500 cells (300 sweep jobs of 5 cells like the first), more than "
                                "max_cells=1000; add max_cells=1500 to run them all (or choose fewer seeds)")
-    precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,300)", "max_cells=1500"])
-    precheck(["-m", "+exp=tiny_qwen3_5", "seed=range(0,200)"])  # 1,000 cells: no override needed
+    precheck(["-m", "+exp=qwen3_5", "scale=tiny", "seed=range(0,300)", "max_cells=1500"])
+    precheck(["-m", "+exp=qwen3_5", "scale=tiny", "seed=range(0,200)"])  # 1,000 cells: no override needed
 
 
 @pytest.mark.parametrize("exp, batch, cleanup, sample_budget", [
     ("qwen3_5", 1, "authors", 1024), ("falcon_h1", 1, "authors", 1024), ("lora_budget", 1, "authors", 1024),
     ("prefix_control", 1, "authors", 1024), ("scaling", 1, "authors", 1024), ("layer_groups", 1, "authors", 1024),
     ("transfer_gsm8k", 1, "authors", 512), ("transfer_math500", 1, "authors", 1024), ("spider", 1, "authors", 512),
-    ("tiny_qwen3_5", 16, "lenient", None), ("tiny_falcon_h1", 16, "lenient", None),
 ])
 def test_paper_experiments_score_as_the_authors_one_prompt_at_a_time(exp, batch, cleanup, sample_budget):
-    """eval=paper and the authors' clean-up in the paper's experiments; the tiny ones keep ours as primary."""
+    """eval=paper and the authors' clean-up in the paper's experiments."""
     settings = to_settings(compose([f"+exp={exp}"]))
     ev, tr = settings.eval, settings.train
     assert (ev.batch_size, ev.cleanup, ev.baseline, tr.sample_max_new_tokens) == (batch, cleanup, "shared",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_one_tiny_s0_seed_end_to_end(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "s0repro.run", "+exp=tiny_qwen3_5", "method=s0", "seed=0", "logger=none",
+    cmd = [sys.executable, "-m", "s0repro.run", "+exp=qwen3_5", "scale=tiny", "method=s0", "seed=0", "logger=none",
            f"results_dir={tmp_path}", "progress=false"]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

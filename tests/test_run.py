@@ -24,7 +24,7 @@ from tests.results import fake_evaluate
 from tests.results.wandb_file import read_back
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "workers=1"]
+TINY = ["+exp=qwen3_5", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "workers=1"]
 
 
 EVALUATOR = fake_evaluate.FakeEvaluator()
@@ -224,9 +224,9 @@ def test_a_results_dir_that_is_a_file_is_one_line(tmp_path, fakes):
 
 @pytest.mark.parametrize("args, expected", [
     (["+exp=nope"], "error: unknown exp 'nope'"),
-    (["+exp=tiny_qwen3_5", "seed=3..1"], "error: seed='3..1'"),
-    (["+exp=tiny_qwen3_5", "seed=a"], "error: seed='a'"),
-    (["+exp=tiny_qwen3_5", "train.stpes=1"], "error: unknown config key 'train.stpes'"),
+    (["+exp=qwen3_5", "scale=tiny", "seed=3..1"], "error: seed='3..1'"),
+    (["+exp=qwen3_5", "scale=tiny", "seed=a"], "error: seed='a'"),
+    (["+exp=qwen3_5", "scale=tiny", "train.stpes=1"], "error: unknown config key 'train.stpes'"),
 ])
 def test_the_command_line_reports_bad_input_in_one_line_and_exits_2(args, expected, capsys):
     with pytest.raises(SystemExit) as info:
@@ -314,7 +314,7 @@ def test_a_wandb_failure_never_costs_the_local_result(tmp_path, fakes, monkeypat
 
 
 def test_a_suite_runs_its_experiments_one_after_another(tmp_path, fakes, capsys):
-    args = ["+exp=tiny_table1", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "seed=0",
+    args = ["+exp=table1", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "seed=0",
             "method=state_offset", f"results_dir={tmp_path / 'results'}"]
     payloads = run(compose(args), args)
     assert [(p["exp"], p["method"]) for p in payloads] == [("tiny_qwen3_5", "state_offset")]

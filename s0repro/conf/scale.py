@@ -3,7 +3,8 @@
 Why not in the defaults list alone: the tiny model of an experiment depends on the model the experiment chose
 (Qwen3.5 -> GatedDeltaNet, Falcon-H1 -> Mamba-2, Qwen2.5 -> the Transformer), and Hydra cannot choose a group option
 from a value (an interpolated default may not override a group). So each model and task config names its own tiny
-counterpart (``tiny: minicode_gdn``), ``conf/scale/<name>.yaml`` holds the sizes, and :func:`scale_overrides` turns
+counterpart (``tiny: minicode_gdn``), so does each method preset (its values for a tiny model: ``tiny: {r: 4}``),
+``conf/scale/<name>.yaml`` holds the sizes, and :func:`scale_overrides` turns
 the composed config into the overrides a user would type: ``model=minicode_gdn task=minicode seed=[0,1,2]
 eval.batch_size=16 ... arms.s0.method.alpha=1.0 exp_name=tiny_qwen3_5``. They go before the command line's own,
 and a key the command line sets is left to it, so the user has the last word, as everywhere else. The run then
@@ -73,12 +74,11 @@ def scale_overrides(cfg: DictConfig, overrides: Sequence[str]) -> list[str]:
         target = None if kind in user else _counterpart(kind, cfg[kind], str(scale.name))
         if target is not None:
             out += [f"{kind}={target}", f"scale.{kind}_from={cfg[kind].name}"]
-    sizes = OmegaConf.to_container(scale.get("set") or {}, resolve=True)
+    sizes = OmegaConf.to_container(scale.set, resolve=True)
     out += [f"{key}={_value(v)}" for key, v in _flatten(sizes) if not _set_by_user(key, user)]
-    methods = OmegaConf.to_container(scale.get("methods") or {}, resolve=True)
     for label, arm in (cfg.get("arms") or {}).items():
-        name = (arm.get("method") or {}).get("name")
-        for key, v in _flatten(methods.get(name) or {}):
+        own = OmegaConf.select(arm, f"method.{scale.name}", default=None)
+        for key, v in _flatten(OmegaConf.to_container(own, resolve=True) if own is not None else {}):
             full_key = f"arms.{label}.method.{key}"
             if not _set_by_user(full_key, user):
                 out.append(f"{full_key}={_value(v)}")

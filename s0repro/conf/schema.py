@@ -57,12 +57,11 @@ class ProtocolConfig:
 @dataclass
 class ScaleConfig:
     """What ``scale=<name>`` changes (conf/scale/<name>.yaml; applied by :mod:`s0repro.conf.scale`), recorded in
-    every result: the sizes, the methods' sizes, and the full-scale model and task it stood in for."""
+    every result: the sizes, and the full-scale model and task it stood in for (each arm records its method's values)."""
 
     name: str = "full"
     prefix: str = ""  # results/<prefix><exp_name>
     set: dict[str, Any] = field(default_factory=dict)  # overrides of the run's sizes (seed, eval.*, train.*)
-    methods: dict[str, Any] = field(default_factory=dict)  # per method name: overrides of every arm of that method
     model_from: str | None = None  # the experiment's own model, replaced by its tiny counterpart
     task_from: str | None = None  # the experiment's own task, replaced by its tiny counterpart
 

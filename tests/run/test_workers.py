@@ -17,7 +17,7 @@ from s0repro.run import run as run_with
 from s0repro.run.workers import plan_jobs, pool_size
 from tests.results import fake_evaluate
 
-ARGS = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1"]
+ARGS = ["+exp=qwen3_5", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1"]
 VOLATILE = {"run", "meta", "attempt", "artefact", "files"}  # provenance, timestamps, attempt ids
 MEASURED = {"seconds", "peak_memory_mb"}  # of the training, per process
 
@@ -126,7 +126,7 @@ def test_a_suite_runs_in_one_pool_with_the_serial_results(tmp_path, one_thread, 
             pools.append(self)
 
     monkeypatch.setattr(workers, "Pool", Counted)
-    args = ["+exp=tiny_table1", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1",
+    args = ["+exp=table1", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1",
             "method=s0"]
     for root, workers_n in ((tmp_path / "serial", 1), (tmp_path / "parallel", 2)):
         run_args = [*args, f"results_dir={root}", f"workers={workers_n}"]
