@@ -51,7 +51,8 @@ def test_tiny_table1_runs_both_table1_columns():
 def test_table1_arms_and_seeds_match_the_paper():
     qwen = plan_runs(compose(["+exp=qwen3_5"]))
     assert [s.seed for s in qwen if s.label == "s0"] == [42, 7, 123, 1337, 999, 314, 256, 777, 555, 2024]
-    assert {s.label for s in qwen} == {"none", "lora", "state_offset", "s0"}
+    assert {s.label for s in qwen} == {"none", "lora", "state_offset", "s0", "s0_unverified"}
+    assert {s.label for s in qwen if s.ours} == {"s0_unverified"}  # the control is ours, marked as such
     falcon = plan_runs(compose(["+exp=falcon_h1"]))
     lora = next(s for s in falcon if s.label == "lora")
     assert lora.method_config["lr"] == pytest.approx(1e-4)

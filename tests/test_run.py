@@ -107,7 +107,7 @@ def test_every_cell_is_scored_under_both_clean_ups_and_names_its_primary(tmp_pat
     # the fake's authors verdict is stricter, so it passes a subset of lenient's
     assert all(b for a, b in zip(ev["by_cleanup"]["authors"]["correct"], ev["by_cleanup"]["lenient"]["correct"],
                                  strict=True) if a)
-    assert (ev["mode"], ev["baseline"]) == ("fast", "shared")  # eval=tiny: batched, one shared base run
+    assert (ev["mode"], ev["baseline"]) == ("fast", "shared")  # scale=tiny: batched, one shared base run
     folder = tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_0"
     records = [json.loads(line) for line in (folder / payloads[0]["files"]["eval_records"]).read_text().splitlines()]
     assert [r["by_cleanup"]["lenient"]["passed"] for r in records] == ev["by_cleanup"]["lenient"]["correct"]

@@ -21,10 +21,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from s0repro.errors import CellSkipped
 from typing import Any
 
+from s0repro.errors import CellSkipped
 from s0repro.results.schema import RESULT_FILE, CorruptResultError, read_result, result_dir
 
 ATTEMPT_PREFIX = "attempt-"
