@@ -5,7 +5,7 @@ per (seed, verified). Those are jobs of their own, run first; a cell is dispatch
 on disk, and every worker's :class:`~s0repro.run.session.Session` then reads them from the cache instead of
 recomputing (both are written atomically, so a reader sees the whole file or none). The longest cells go first
 (full-pass training before one-example steps before none), so that the short ones fill the cores at the end. A
-suite (``+exp=tiny_table1``) runs all its experiments in one pool, one after the other in the job list: a worker
+suite (``+exp=table1``) runs all its experiments in one pool, one after the other in the job list: a worker
 that finds nothing left of the first experiment starts on the second (and loads its model) instead of idling until
 the last cell of the first has ended. Every cell seeds itself (``seed_everything``) and each worker runs on one
 torch thread, so a cell's numbers do not depend on which process ran it or what ran before: serial and parallel
