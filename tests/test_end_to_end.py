@@ -32,6 +32,8 @@ def test_one_tiny_s0_seed_end_to_end(tmp_path: Path) -> None:
     assert ev["score"] == pytest.approx(sum(ev["correct"]) / 84)
     assert sum(ev["failure_types"].values()) == 84
     assert tr["verified"] is True and tr["n_train_problems"] == 80
+    assert tr["verified_cleanup"] == ev["cleanup"] == "authors"  # the protocol's clean-up kept the training set
+    assert result["run"]["config"]["scale"]["model_from"] == "qwen3_5_4b"  # what scale=tiny replaced
     assert 1 <= tr["num_examples"] == len(tr["train_task_ids"]) <= 80
     assert not set(tr["train_task_ids"]) & set(ev["task_ids"])  # train and eval problems never overlap
     assert tr["steps"] == 20 and len(tr["losses"]) == 20
