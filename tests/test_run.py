@@ -195,7 +195,7 @@ def test_a_gpu_only_config_without_cuda_is_one_line(tmp_path, fakes):
 def test_a_hub_model_without_network_is_one_line(tmp_path, fakes, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    args = ["model=qwen3_5_4b", "method=s0", "logger=none", f"results_dir={tmp_path / 'results'}"]
+    args = ["model=qwen3_5_4b", "model.requires_cuda=false", "method=s0", "logger=none", f"results_dir={tmp_path / 'results'}"]
     with pytest.raises(UserError, match="cannot load Qwen/Qwen3.5-4B") as info:
         run(compose(args), args)
     assert "\n" not in str(info.value)
@@ -320,7 +320,7 @@ def test_a_suite_runs_its_experiments_one_after_another(tmp_path, fakes, capsys)
     assert [(p["exp"], p["method"]) for p in payloads] == [("tiny_qwen3_5", "state_offset")]
     assert "tiny_falcon_h1: skipped (experiment tiny_falcon_h1 does not compare method 'state_offset'" in \
         capsys.readouterr().out
-    args[6] = "method=s0"
+    args[7] = "method=s0"
     assert [p["exp"] for p in run(compose(args), args)] == ["tiny_qwen3_5", "tiny_falcon_h1"]
 
 

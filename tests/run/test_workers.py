@@ -72,7 +72,7 @@ class CrashingEvaluator(fake_evaluate.FakeEvaluator):
 
 
 def test_a_worker_that_dies_costs_only_its_cell(tmp_path, one_thread, capsys):
-    args = [*ARGS[:5], "seed=0..2", "method=s0", f"results_dir={tmp_path}", "workers=2"]
+    args = [*ARGS[:6], "seed=0..2", "method=s0", f"results_dir={tmp_path}", "workers=2"]
     with pytest.raises(CellsFailed, match=r"1 of 3 cells failed \(tiny_qwen3_5/minicode/s0 seed=1\)"):
         run_with(compose(args), args, evaluator=CrashingEvaluator())
     assert "tiny_qwen3_5/minicode/s0 seed=1: FAILED (its worker process died (exit code 3))" in capsys.readouterr().out
@@ -88,7 +88,7 @@ def test_the_default_is_one_worker_per_core_for_tiny_cpu_runs_and_one_otherwise(
 
 
 def test_shared_artefacts_are_one_job_each_and_come_before_the_cells_that_read_them():
-    args = ARGS[:6]
+    args = list(ARGS)
     jobs = plan_jobs(plan_runs(compose(args), args))
     assert [j.name for j in jobs[:3]] == ["baseline", "samples seed=0", "samples seed=1"]  # one per seed, not per arm
     cells = jobs[3:]
@@ -105,7 +105,7 @@ def test_shared_artefacts_are_one_job_each_and_come_before_the_cells_that_read_t
 def test_cells_that_train_longest_are_dispatched_first():
     """Full passes over the training set (S0, the state offset) before LoRA's one-example steps before none: the
     short cells fill the cores at the end instead of a long one running alone."""
-    args = ARGS[:6]
+    args = list(ARGS)
     cells = [j for j in plan_jobs(plan_runs(compose(args), args)) if j.kind == "cell"]
     order = [(j.spec.label, j.spec.seed) for j in cells]
     full_pass = [(label, seed) for seed in (0, 1) for label in ("state_offset", "s0", "s0_unverified")]
