@@ -34,7 +34,7 @@ def test_hub_model_offline_fails_fast_with_one_line(monkeypatch, tmp_path, offli
     monkeypatch.setenv("HF_HUB_OFFLINE", offline_flag)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: nothing listens
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
-    cfg = model_config("qwen3_5_4b", device="cpu")
+    cfg = model_config("qwen3_5_4b", device="cpu", requires_cuda=False)  # past the CUDA check, to the hub
     start = time.perf_counter()
     with pytest.raises(ModelLoadError) as err:
         load_model(cfg)
