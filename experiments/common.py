@@ -1,7 +1,8 @@
 """What every table script shares: the command line, loading result files into cells, and finding a cell.
 
-A table names the experiments it reads (``qwen3_5``, ``falcon_h1``...); ``--scale tiny`` reads the ``tiny_``
-experiments instead (and ``tiny_table1`` for Table 1), whose rows are smoke tests, not comparable with the paper.
+A table names the experiments it reads (``qwen3_5``, ``falcon_h1``...); ``--scale tiny`` reads the same experiments
+run at ``scale=tiny``, which write under ``tiny_<exp>`` (conf/scale/tiny.yaml), whose rows are a CPU-sized world, not
+comparable with the paper.
 A column is further filtered by model family (``meta.model.arch``), so one experiment may hold several models.
 Missing cells come back as None and the table prints "not run". ``--scale auto`` (the default) renders what is on
 disk: the tiny tables when only ``tiny_`` results exist, the full ones otherwise, and both (tiny into
@@ -97,9 +98,7 @@ class Options:
 
     def exps(self, name: str) -> list[str]:
         """Experiment names to read for a paper experiment at this scale, most specific first."""
-        if self.scale == "tiny":
-            return [f"tiny_{name}", "tiny_table1"] if name in ("qwen3_5", "falcon_h1") else [f"tiny_{name}"]
-        return [name]
+        return [f"tiny_{name}"] if self.scale == "tiny" else [name]
 
 
 def result_scale(result: dict[str, Any]) -> str:

@@ -2,15 +2,21 @@
 
 Transcribed by hand from REPORTED.md (arXiv 2604.01168). Scores and deltas are percentages (pp for deltas);
 ``sd`` is the paper's sample sd over seeds where it gives one. Keys are ``(table, model/task, method)`` strings
-that the table modules look up; the seeds are those of the authors' runs.
+that the table modules look up; the seeds are those of the authors' runs, read from the one place the experiments
+take them from (conf/protocol/paper.yaml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-QWEN_SEEDS = (42, 7, 123, 1337, 999, 314, 256, 777, 555, 2024)
-FALCON_SEEDS = (42, 7, 123)
+from omegaconf import OmegaConf
+
+from s0repro.conf.messages import CONF_DIR
+
+_PROTOCOL_SEEDS = OmegaConf.load(CONF_DIR / "protocol" / "paper.yaml").protocol.seeds
+QWEN_SEEDS = tuple(_PROTOCOL_SEEDS.qwen)
+FALCON_SEEDS = tuple(_PROTOCOL_SEEDS.three)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Table 1: HumanEval pass@1 (problems 80-163) for base, LoRA, state offset and S0 on Qwen3.5-4B and Falcon-H1-7B.
 
-Reads experiments ``qwen3_5`` and ``falcon_h1`` (``--scale tiny``: ``tiny_qwen3_5``/``tiny_falcon_h1``, or
-``tiny_table1`` split by model family). Scores: mean +/- sample sd over seeds (the paper's view). Statistics:
+Reads experiments ``qwen3_5`` and ``falcon_h1`` (``--scale tiny``: the same files run at ``scale=tiny``, written as
+``tiny_qwen3_5``/``tiny_falcon_h1``). Scores: mean +/- sample sd over seeds (the paper's view). Statistics:
 both views, see ``common.SEED_VIEW_NOTE``/``PROBLEM_VIEW_NOTE``. "LoRA (best config)" is the ``lora`` label. The
 rows are the arms of the experiments the columns read (conf/exp), so a method with an arm there has its row; an arm
 without a name in :data:`LABELS` is shown by its label.

@@ -1,8 +1,7 @@
 """Table 2: LoRA at a matched parameter budget (r24 / r48 / r64) against S0 on Qwen3.5-4B, change in pass@1.
 
 Reads experiment ``lora_budget`` (labels lora_r24, lora_r48, lora_r64, s0; falling back to ``qwen3_5`` for
-labels it lacks; ``--scale tiny``: the tiny_
-ones). Change = tuned - base in pp; mean +/- sd over seeds of the seed-matched differences; Welch across seeds
+labels it lacks; ``--scale tiny``: both run at ``scale=tiny``, ``tiny_lora_budget`` and ``tiny_qwen3_5``). Change = tuned - base in pp; mean +/- sd over seeds of the seed-matched differences; Welch across seeds
 (seed-level view). "negative seeds" counts seeds whose change is below zero (the paper: 8 of 10 for r64).
 
     python -m experiments.table2 [--results results] [--out results/tables] [--scale full|tiny]

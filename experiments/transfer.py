@@ -2,7 +2,7 @@
 
 Reads experiments ``transfer_math500`` (task math500), ``transfer_gsm8k`` (gsm8k) and ``spider`` (spider; one
 row per alpha arm, ``s0_a003``/``s0_a007``/``s0_a015``);
-``--scale tiny`` reads their tiny_ versions, which usually do not exist ("not run"). Scores in percent,
+``--scale tiny`` finds none ("not run": these tasks have no tiny counterpart, so ``scale=tiny`` refuses them). Scores in percent,
 mean +/- sd over seeds; p = Welch across seeds as in the paper (seed-level view), beside the problem-level view.
 The primary scores come from the authors' batched evaluation, where pads decay S0 (``eval.pads=decay``); the "exact"
 columns are the same cells evaluated one prompt at a time (ours: S0 at full strength), where recorded.

@@ -9,10 +9,8 @@ DATA_SIZES ?= 10,25,50
 FALCON_ALPHAS ?= 0.07,0.3,0.5,0.6,0.65,0.7,1.0,2.0
 QWEN_ALPHAS ?= 0.03,0.05,0.07,0.1,0.15
 TINY_ALPHAS ?= 0.25,1.0,4.0
-tiny_or = $(if $(filter tiny,$(RUN_SCALE)),tiny_$(1),$(1))
-seed_arg = $(if $(SEEDS),'seed=$(SEEDS)',)
 # A sweep: Hydra's -m must come before every override (argparse: flags, then the overrides).
-SWEEP = $(PY) -m s0repro.run -m results_dir=$(RESULTS)
+SWEEP = $(PY) -m s0repro.run -m results_dir=$(RESULTS) scale=$(RUN_SCALE)
 
 .PHONY: reproduce-ablations reproduce-passk reproduce-layer-groups reproduce-data-size reproduce-alpha
 
@@ -21,23 +19,23 @@ reproduce-ablations: reproduce-passk reproduce-layer-groups reproduce-data-size 
 
 reproduce-passk:
 	$(call announce,pass@k table)
-	$(RUN) +exp=$(call tiny_or,passk) $(seed_arg)
+	$(RUN) +exp=passk $(seed_arg)
 	$(PY) -m experiments.passk $(RUN_RENDER_ARGS)
 
 reproduce-layer-groups:
 	$(call announce,layer-group table)
-	$(RUN) +exp=$(call tiny_or,layer_groups) $(seed_arg)
+	$(RUN) +exp=layer_groups $(seed_arg)
 	$(PY) -m experiments.layer_groups $(RUN_RENDER_ARGS)
 
 reproduce-data-size:
 	$(call announce,data-size sweep)
-	$(SWEEP) +exp=$(call tiny_or,data_size) train.data_size=$(DATA_SIZES) $(seed_arg)
+	$(SWEEP) +exp=data_size train.data_size=$(DATA_SIZES) $(seed_arg)
 	$(PY) -m experiments.data_size $(RUN_RENDER_ARGS)
 
 reproduce-alpha:
 	$(call announce,alpha sweeps)
-	$(SWEEP) +exp=$(call tiny_or,alpha_falcon) \
+	$(SWEEP) +exp=alpha_falcon \
 		arms.s0.method.alpha=$(if $(filter tiny,$(RUN_SCALE)),$(TINY_ALPHAS),$(FALCON_ALPHAS)) $(seed_arg)
-	$(SWEEP) +exp=$(call tiny_or,alpha_qwen) \
+	$(SWEEP) +exp=alpha_qwen \
 		arms.s0.method.alpha=$(if $(filter tiny,$(RUN_SCALE)),$(TINY_ALPHAS),$(QWEN_ALPHAS)) $(seed_arg)
 	$(PY) -m experiments.alpha $(RUN_RENDER_ARGS)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_one_tiny_s0_seed_end_to_end(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "s0repro.run", "+exp=tiny_qwen3_5", "method=s0", "seed=0", "logger=none",
+    cmd = [sys.executable, "-m", "s0repro.run", "+exp=qwen3_5", "scale=tiny", "method=s0", "seed=0", "logger=none",
            f"results_dir={tmp_path}", "progress=false"]
     done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -33,6 +33,8 @@ def test_one_tiny_s0_seed_end_to_end(tmp_path: Path) -> None:
     assert ev["score"] == pytest.approx(sum(ev["correct"]) / 84)
     assert sum(ev["failure_types"].values()) == 84
     assert tr["verified"] is True and tr["n_train_problems"] == 80
+    assert tr["verified_cleanup"] == ev["cleanup"] == "authors"  # the protocol's clean-up kept the training set
+    assert result["run"]["config"]["scale"]["model_from"] == "qwen3_5_4b"  # what scale=tiny replaced
     assert 1 <= tr["num_examples"] == len(tr["train_task_ids"]) <= 80
     assert not set(tr["train_task_ids"]) & set(ev["task_ids"])  # train and eval problems never overlap
     assert tr["steps"] == 20 and len(tr["losses"]) == 20

@@ -13,7 +13,7 @@ def test_a_dry_run_leaves_no_empty_run_log(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
     out = tmp_path / "hydra"
     done = subprocess.run(
-        [sys.executable, "-m", "s0repro.run", "+exp=tiny_qwen3_5", "logger=none", "dry_run=true",
+        [sys.executable, "-m", "s0repro.run", "+exp=qwen3_5", "scale=tiny", "logger=none", "dry_run=true",
          f"results_dir={tmp_path / 'results'}", f"hydra.run.dir={out}"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

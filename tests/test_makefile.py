@@ -33,7 +33,7 @@ def test_auto_scale_without_cuda_runs_the_cpu_sized_table1_and_says_so():
         pytest.skip("CUDA is available here")
     lines = out.splitlines()
     assert lines[0] == 'echo "no GPU: running the CPU-sized Table 1; SCALE=full to insist"'
-    assert "+exp=tiny_table1" in out and "+exp=qwen3_5" not in out
+    assert "+exp=table1" in out and "scale=tiny" in out
     assert "experiments.table1 --results results --out results/tables --scale tiny" in out
 
 
@@ -42,11 +42,12 @@ def test_auto_scale_with_cuda_and_explicit_scales(tmp_path):
     gpu_python.write_text("#!/bin/sh\necho full\n")  # answers the CUDA probe like a GPU machine
     gpu_python.chmod(0o755)
     out = make_n("reproduce-table1", f"PY={gpu_python}")
-    assert "no GPU" not in out and "+exp=qwen3_5" in out and "+exp=falcon_h1" in out and "--scale full" in out
+    assert "no GPU" not in out and "scale=full +exp=table1" in out and "--scale full" in out
+    assert "seed=" not in out  # the experiments' own seeds (conf/protocol/paper.yaml), not a copy in make
     insisted = make_n("reproduce-table1", "SCALE=full", f"PY={sys.executable}")
-    assert "no GPU" not in insisted and "+exp=qwen3_5" in insisted
+    assert "no GPU" not in insisted and "scale=full +exp=table1" in insisted
     tiny = make_n("reproduce-table1", "SCALE=tiny", f"PY={gpu_python}")
-    assert "no GPU" not in tiny and "+exp=tiny_table1" in tiny
+    assert "no GPU" not in tiny and "scale=tiny +exp=table1" in tiny
 
 
 def test_tables_render_what_is_on_disk_by_default():

@@ -24,7 +24,7 @@ from s0repro.run import run as run_with
 from tests.results import fake_evaluate
 from tests.results.wandb_file import read_back
 
-TINY = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "workers=1"]
+TINY = ["+exp=qwen3_5", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "workers=1"]
 
 
 EVALUATOR = fake_evaluate.FakeEvaluator()
@@ -107,13 +107,13 @@ def test_every_cell_is_scored_under_both_clean_ups_and_names_its_primary(tmp_pat
     # the fake's authors verdict is stricter, so it passes a subset of lenient's
     assert all(b for a, b in zip(ev["by_cleanup"]["authors"]["correct"], ev["by_cleanup"]["lenient"]["correct"],
                                  strict=True) if a)
-    assert (ev["mode"], ev["baseline"]) == ("fast", "shared")  # eval=tiny: batched, one shared base run
+    assert (ev["mode"], ev["baseline"]) == ("fast", "shared")  # scale=tiny: batched, one shared base run
     folder = tmp_path / "results/tiny_qwen3_5/minicode/s0/seed_0"
     records = [json.loads(line) for line in (folder / payloads[0]["files"]["eval_records"]).read_text().splitlines()]
     assert [r["by_cleanup"]["lenient"]["passed"] for r in records] == ev["by_cleanup"]["lenient"]["correct"]
     assert payloads[0]["train"]["sampling"] == {}  # the fake's verified set samples nothing
     (base,) = go(tmp_path, "method=none", "seed=0")  # the none arm records both clean-ups too
-    assert set(base["eval"]["by_cleanup"]) == {"authors", "lenient"} and base["eval"]["cleanup"] == "lenient"
+    assert set(base["eval"]["by_cleanup"]) == {"authors", "lenient"} and base["eval"]["cleanup"] == "authors"
 
 
 def test_the_authors_batched_evaluation_records_ours_exact_beside_it(tmp_path, fakes):
@@ -211,7 +211,7 @@ def test_a_gpu_only_config_without_cuda_is_one_line(tmp_path, fakes):
 def test_a_hub_model_without_network_is_one_line(tmp_path, fakes, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    args = ["model=qwen3_5_4b", "method=s0", "logger=none", f"results_dir={tmp_path / 'results'}"]
+    args = ["model=qwen3_5_4b", "model.requires_cuda=false", "method=s0", "logger=none", f"results_dir={tmp_path / 'results'}"]
     with pytest.raises(UserError, match="cannot load Qwen/Qwen3.5-4B") as info:
         run(compose(args), args)
     assert "\n" not in str(info.value)
@@ -242,9 +242,9 @@ def test_a_results_dir_that_is_a_file_is_one_line(tmp_path, fakes):
 
 @pytest.mark.parametrize("args, expected", [
     (["+exp=nope"], "error: unknown exp 'nope'"),
-    (["+exp=tiny_qwen3_5", "seed=3..1"], "error: seed='3..1'"),
-    (["+exp=tiny_qwen3_5", "seed=a"], "error: seed='a'"),
-    (["+exp=tiny_qwen3_5", "train.stpes=1"], "error: unknown config key 'train.stpes'"),
+    (["+exp=qwen3_5", "scale=tiny", "seed=3..1"], "error: seed='3..1'"),
+    (["+exp=qwen3_5", "scale=tiny", "seed=a"], "error: seed='a'"),
+    (["+exp=qwen3_5", "scale=tiny", "train.stpes=1"], "error: unknown config key 'train.stpes'"),
 ])
 def test_the_command_line_reports_bad_input_in_one_line_and_exits_2(args, expected, capsys):
     with pytest.raises(SystemExit) as info:
@@ -329,13 +329,13 @@ def test_a_wandb_failure_never_costs_the_local_result(tmp_path, fakes, monkeypat
 
 
 def test_a_suite_runs_its_experiments_one_after_another(tmp_path, fakes, capsys):
-    args = ["+exp=tiny_table1", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "seed=0",
+    args = ["+exp=table1", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=1", "seed=0",
             "method=state_offset", f"results_dir={tmp_path / 'results'}"]
     payloads = run(compose(args), args)
     assert [(p["exp"], p["method"]) for p in payloads] == [("tiny_qwen3_5", "state_offset")]
     assert "tiny_falcon_h1: skipped (experiment tiny_falcon_h1 does not compare method 'state_offset'" in \
         capsys.readouterr().out
-    args[6] = "method=s0"
+    args[7] = "method=s0"
     assert [p["exp"] for p in run(compose(args), args)] == ["tiny_qwen3_5", "tiny_falcon_h1"]
 
 

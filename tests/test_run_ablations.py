@@ -43,7 +43,7 @@ def test_without_data_size_every_verified_solution_is_used(tmp_path, fakes):
 
 def test_sampled_evaluation_runs_per_seed_for_every_arm_and_caches_only_the_base_arms(tmp_path, fakes):
     go(tmp_path, "method=none", "seed=0")  # greedy only: fills the baseline cache
-    go(tmp_path, "seed=0..1", "eval=tiny_sampled", "exp_name=sampled", "~arms.state_offset", "~arms.s0_unverified")
+    go(tmp_path, "seed=0..1", "eval.sampled.n=10", "exp_name=sampled", "~arms.state_offset", "~arms.s0_unverified")
     assert fakes["evaluate_base"] == 1  # eval.sampled is not part of the greedy baseline's cache key
     assert fakes["evaluate_sampled"] == 6  # none, lora, s0 x two seeds: the base arm's samples differ per seed
     root = tmp_path / "results"
@@ -60,7 +60,7 @@ def test_sampled_evaluation_runs_per_seed_for_every_arm_and_caches_only_the_base
         assert sum(json.loads(line)["passed"] for line in lines) == sum(sampled["pass_counts"])
     (greedy,) = iter_results(root, "tiny_qwen3_5")
     assert greedy["eval"]["sampled"] is None and "sampled_records" not in greedy["files"]
-    go(tmp_path, "seed=0..1", "eval=tiny_sampled", "exp_name=sampled_again", "~arms.state_offset", "~arms.s0_unverified")
+    go(tmp_path, "seed=0..1", "eval.sampled.n=10", "exp_name=sampled_again", "~arms.state_offset", "~arms.s0_unverified")
     assert fakes["evaluate_sampled"] == 10  # the tuned arms again; the base arm's samples came from the cache
     for again in iter_results(root, "sampled_again"):
         assert again["eval"]["sampled"]["pass_counts"] == [(again["seed"] + i) % 11 for i in range(fake_evaluate.N_EVAL)]

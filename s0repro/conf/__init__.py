@@ -8,6 +8,7 @@ from s0repro.conf.compose import (
     compose,
     expand_suite,
     method_preset,
+    scale_extra,
     to_settings,
     without_progress,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "parse_seeds",
     "plan_runs",
     "register_configs",
+    "scale_extra",
     "to_settings",
     "without_progress",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from s0repro.conf.messages import CONF_DIR, config_error_line
+from s0repro.conf.scale import scale_overrides
 from s0repro.conf.schema import Config
 from s0repro.errors import UserError
 
@@ -22,7 +23,19 @@ LORA_PRESET = {"qwen3_5": "lora", "qwen2": "lora", "falcon_h1": "lora_falcon"}
 
 
 def compose(overrides: list[str], conf_dir: Path = CONF_DIR) -> DictConfig:
-    """The config Hydra would build for ``overrides`` (no run directory, no logging set-up)."""
+    """The config Hydra would build for ``overrides`` (no run directory, no logging set-up), at the scale they name
+    (``scale=tiny``: with the overrides it stands for, :func:`scale_extra`)."""
+    cfg = _compose(overrides, conf_dir)
+    extra = scale_overrides(cfg, overrides)
+    return _compose([*extra, *overrides], conf_dir) if extra else cfg
+
+
+def scale_extra(overrides: list[str], conf_dir: Path = CONF_DIR) -> list[str]:
+    """The overrides that ``scale=`` in ``overrides`` stands for (the command line puts them before the user's)."""
+    return scale_overrides(_compose(overrides, conf_dir), overrides)
+
+
+def _compose(overrides: list[str], conf_dir: Path) -> DictConfig:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra

@@ -82,6 +82,7 @@ class RunSpec:
     seed: int
     method_config: dict[str, Any] = field(hash=False, compare=False)
     train: TrainSettings = field(hash=False, compare=False)
+    ours: bool = field(default=False, hash=False, compare=False)  # an arm of ours, not the paper's
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -157,8 +158,9 @@ def plan_runs(cfg: DictConfig, cli_overrides: Sequence[str] = ()) -> list[RunSpe
     where = "arms.{}.method" if cfg.arms else "method"
     typed = {label: (name, dataclasses.asdict(typed_method_config(name, values, where.format(label))), train)
              for label, (name, values, train) in built.items()}
-    return [RunSpec(exp=exp, task=task, label=label, method=name, seed=seed, method_config=values, train=train)
-            for seed in seeds for label, (name, values, train) in typed.items()]
+    ours = {str(key) for key, arm in (cfg.arms or {}).items() if arm.get("ours")}
+    return [RunSpec(exp=exp, task=task, label=label, method=name, seed=seed, method_config=values, train=train,
+                    ours=label in ours) for seed in seeds for label, (name, values, train) in typed.items()]
 
 
 def check_cell_count(cells: int, max_cells: int | None, how: str) -> None:
@@ -181,7 +183,7 @@ def _arms(cfg: DictConfig, cli_overrides: Sequence[str]) -> Arms:
         arms[str(key)] = (_container(arm.method) or {}, changes)
     if not arms:
         if cfg.method is None:
-            raise UserError("nothing to run: choose an experiment (+exp=tiny_qwen3_5) or a method (method=s0)")
+            raise UserError("nothing to run: choose an experiment (+exp=qwen3_5 scale=tiny) or a method (method=s0)")
         method = _container(cfg.method)
         arms[str(method.get("name", "?"))] = (method, {})
 

@@ -27,7 +27,7 @@ from s0repro.models import ModelConfig
 from s0repro.results.tracking import LoggerConfig
 from s0repro.train import TrainConfig
 
-GROUPS = ("model", "method", "task", "train", "eval", "logger", "exp")
+GROUPS = ("model", "method", "task", "train", "eval", "logger", "exp", "scale", "protocol")
 PADDING_SIDES = ("left", "right")
 PAD_MODES = ("neutral", "decay")  # what a left pad does to S0: nothing (ours) | decays it (the authors' batched runs)
 BASELINES = ("shared", "per_seed")  # one cached base evaluation for every seed | re-evaluated per seed (the authors')
@@ -43,6 +43,28 @@ class TaskConfig:
     args: dict[str, Any] = field(default_factory=dict)  # e.g. minicode: {seed: 0} fixes the problems, not the run
     limit_train: int | None = None  # keep only the first N train problems (smoke runs); None = all
     limit_eval: int | None = None  # keep only the first N eval problems (smoke runs); None = all
+    tiny: str | None = None  # the task standing for this one at scale=tiny (conf/task/<tiny>.yaml); None: none
+
+
+@dataclass
+class ProtocolConfig:
+    """The paper's protocol (conf/protocol/paper.yaml): its name and its seed lists by role, which experiments
+    name (``seed: ${protocol.seeds.qwen}``) so that each list is written once."""
+
+    name: str = "none"
+    seeds: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class ScaleConfig:
+    """What ``scale=<name>`` changes (conf/scale/<name>.yaml; applied by :mod:`s0repro.conf.scale`), recorded in
+    every result: the sizes, and the full-scale model and task it stood in for (each arm records its method's values)."""
+
+    name: str = "full"
+    prefix: str = ""  # results/<prefix><exp_name>
+    set: dict[str, Any] = field(default_factory=dict)  # overrides of the run's sizes (seed, eval.*, train.*)
+    model_from: str | None = None  # the experiment's own model, replaced by its tiny counterpart
+    task_from: str | None = None  # the experiment's own task, replaced by its tiny counterpart
 
 
 @dataclass
@@ -117,6 +139,7 @@ class ArmConfig:
 
     method: Any = None  # conf/method/<name>.yaml (+ the experiment's overrides); must have ``name``
     train: ArmTrain = field(default_factory=ArmTrain)  # e.g. the unverified control: {verified: false}
+    ours: bool = False  # an arm of ours beside the paper's (the unverified control); recorded in its results
 
 
 @dataclass
@@ -140,6 +163,8 @@ class Config:
     train: TrainSettings = field(default_factory=TrainSettings)
     eval: EvalConfig = field(default_factory=EvalConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    scale: ScaleConfig = field(default_factory=ScaleConfig)
 
 
 def _all_if_null(value: Any) -> Any:

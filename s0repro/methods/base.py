@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -44,6 +44,7 @@ class MethodConfig:
     name: str = "none"
     lr: float = 1e-3
     steps: int = 20
+    tiny: dict[str, Any] = field(default_factory=dict)  # this preset's own values at scale=tiny (conf/scale/tiny.yaml)
 
 
 class TuningMethod(ABC):

@@ -36,6 +36,7 @@ class ModelConfig:
     attn_implementation: str = "sdpa"
     device: str = "auto"  # auto = cuda if available else cpu
     requires_cuda: bool = False  # GPU-only configs say so and fail fast on a CPU box
+    tiny: str | None = None  # the model standing for this one at scale=tiny (conf/model/<tiny>.yaml)
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:

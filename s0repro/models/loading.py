@@ -77,7 +77,7 @@ def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBas
         where = "local cache (hub unreachable)" if local_only else "HuggingFace hub"
         raise ModelLoadError(
             f"cannot load {cfg.hub_id}@{cfg.revision} from the {where}: {one_line(err, 160)}; "
-            "pre-download it into HF_HOME on a connected machine, or run a tiny config (+exp=tiny_qwen3_5)"
+            "pre-download it into HF_HOME on a connected machine, or run at scale=tiny (+exp=qwen3_5 scale=tiny)"
         ) from None
     return model, tokenizer
 
@@ -142,8 +142,8 @@ def load_model(cfg: ModelConfig | str | Path) -> LoadedModel:
     if not isinstance(cfg, ModelConfig):
         cfg = shipped_config(cfg)
     if cfg.requires_cuda and not torch.cuda.is_available():
-        raise ModelLoadError(f"model {cfg.name} is configured for CUDA only and this machine has no GPU; on a CPU, "
-                             "add scale=tiny (the same experiment at tiny-model size)")
+        raise ModelLoadError(f"model {cfg.name} is configured for CUDA only and this machine has no GPU; on a CPU add "
+                             "scale=tiny (its tiny counterpart on minicode, conf/scale/tiny.yaml)")
     device = resolve_device(cfg.device)
     if device.type == "cpu":
         # Long-memory decays underflow into denormal floats, which made CPU steps ~20x slower on the tiny models.

@@ -53,6 +53,7 @@ class TrainInfo:
     train_task_ids: list[str]  # the task ids of the examples trained on (after train.data_size), in training order
     sampling: dict[str, Any] = field(default_factory=dict)  # effective sampling of the verified set (T, top_p, ...)
     data_size: int | None = None  # train.data_size as asked (None: every verified solution); num_examples: as used
+    verified_cleanup: str = "lenient"  # the clean-up that kept the training set and cleaned its targets
 
 
 def protocol_mode(batch_size: int, generation: dict[str, Any]) -> str:

@@ -10,7 +10,8 @@
                 "started": "2026-11-25T16:00:00+00:00", "finished": "...", "wandb_run": null | "path"},
       "train": null | {"losses": [..], "steps": 20, "seconds": 1.2, "peak_memory_mb": 300.0,
                        "trainable_params": 3072, "trainable_bytes": 12288, "verified": true,
-                       "num_examples": 46, "n_train_problems": 80, "train_task_ids": [...]},
+                       "num_examples": 46, "n_train_problems": 80, "train_task_ids": [...],
+                       "verified_cleanup": "authors"},
       "eval":  {"metric": "pass@1" | "accuracy", "score": 0.39,      # fraction in [0, 1]
                 "n": 84, "task_ids": [...], "correct": [true, false, ...],   # per-problem, same order
                 "failure_types": {"passed": 33, "wrong_answer": 40, "syntax_error": 6, ...},

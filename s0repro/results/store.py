@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from s0repro.errors import CellSkipped
 from s0repro.results.schema import RESULT_FILE, CorruptResultError, read_result, result_dir
 
 ATTEMPT_PREFIX = "attempt-"
@@ -47,7 +48,7 @@ def atomic_write_json(path: Path, payload: dict[str, Any]) -> None:
     atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
-class CellBusyError(RuntimeError):
+class CellBusyError(CellSkipped, RuntimeError):
     """Another live process holds this cell."""
 
 

@@ -1,14 +1,14 @@
 """``python -m s0repro.run``: run an experiment's cells and write one result file per cell.
 
-    python -m s0repro.run +exp=tiny_qwen3_5                 # every arm x every seed of the experiment
-    python -m s0repro.run +exp=falcon_h1 seed=0..2          # seeds 0, 1, 2 (inclusive); seed=42,7,123 a list
+    python -m s0repro.run +exp=qwen3_5 scale=tiny           # every arm x every seed, CPU-sized (conf/scale/tiny.yaml)
+    python -m s0repro.run +exp=falcon_h1 scale=tiny seed=0..2   # seeds 0, 1, 2 (inclusive); seed=42,7,123 a list
     python -m s0repro.run +exp=qwen3_5 method=s0            # only the S0 arm
     python -m s0repro.run +exp=layer_groups arm=s0_late     # one arm by its label (arm=[lora_r64,none]: several)
-    python -m s0repro.run +exp=tiny_qwen3_5 method=s0 train.verified=false   # the s0_unverified arm
-    python -m s0repro.run +exp=tiny_table1                  # a suite: tiny_qwen3_5, then tiny_falcon_h1
+    python -m s0repro.run +exp=qwen3_5 scale=tiny method=s0 train.verified=false   # the s0_unverified arm
+    python -m s0repro.run +exp=table1 scale=tiny            # a suite: qwen3_5, then falcon_h1
     python -m s0repro.run +exp=qwen3_5 dry_run=true         # list the cells, finished or not; run nothing
     python -m s0repro.run model=tiny_gdn task=minicode method=s0 method.alpha=0.1   # one method, no experiment
-    python -m s0repro.run -m +exp=tiny_qwen3_5 seed=0,1 hydra/launcher=submitit_local  # one process per seed
+    python -m s0repro.run -m +exp=qwen3_5 scale=tiny seed=0,1 hydra/launcher=submitit_local  # one process a seed
     python -m s0repro.run -m +exp=qwen3_5 seed=42,7,123 hydra/launcher=submitit_slurm \\
         hydra.launcher.partition=gpu hydra.launcher.gpus_per_node=1 hydra.launcher.timeout_min=240
 

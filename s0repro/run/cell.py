@@ -20,7 +20,7 @@ from typing import Any
 
 from s0repro.conf import RunSpec
 from s0repro.data.base import TrainExample
-from s0repro.evaluate.verified import VerifiedSet
+from s0repro.evaluate.verified import VerifiedSet, check_not_empty
 from s0repro.methods import TuningMethod, method_config
 from s0repro.provenance import git_state, now, seed_everything
 from s0repro.results.record import ResultRecord, RunInfo
@@ -45,7 +45,7 @@ def run_cell(session: Session, spec: RunSpec, store: ResultStore, full_config: d
     train_cfg = spec.train.resolve(method_config(spec.method, spec.method_config), spec.seed,
                                    settings.progress and spec.train.progress)
     arm = {"label": spec.label, "method": spec.method_config, "train": asdict(train_cfg),
-           "verified": spec.train.verified}
+           "verified": spec.train.verified, "ours": spec.ours}
     with store.attempt(*spec.key) as attempt:
         tracker = make_tracker(settings.logger, exp=spec.exp, task=spec.task, label=spec.label, method=spec.method,
                                seed=spec.seed, config={**full_config, "arm": arm, "seed": spec.seed},
@@ -67,6 +67,7 @@ def run_cell(session: Session, spec: RunSpec, store: ResultStore, full_config: d
 def _training_examples(vset: VerifiedSet, spec: RunSpec) -> list[TrainExample]:
     """The seed's training set cut to ``train.data_size`` (nested per seed: s0repro/train/subsample.py), so every
     arm of a seed trains on the same examples."""
+    check_not_empty(vset, spec.seed)
     return subsample(vset.examples, spec.train.data_size, spec.seed)
 
 

@@ -29,7 +29,7 @@ def train_info(spec: RunSpec, tr: TrainResult, method: TuningMethod, vset: Verif
                      num_examples=tr.num_examples, n_train_problems=vset.n_problems,
                      n_correct_examples=vset.n_correct, samples_per_problem=vset.k,
                      train_task_ids=[e.task_id for e in examples], data_size=spec.train.data_size,
-                     sampling=dict(vset.sampling))
+                     sampling=dict(vset.sampling), verified_cleanup=vset.cleanup)
 
 
 def cell_record(session: Session, spec: RunSpec, attempt: Attempt, evaluation: EvalResult, baseline: EvalResult,

@@ -31,6 +31,7 @@ from s0repro.conf import (
     group_options,
     parse_seeds,
     plan_runs,
+    scale_extra,
     to_settings,
 )
 from s0repro.errors import UserError
@@ -144,6 +145,18 @@ def first_of_each_sweep(overrides: list[str]) -> list[str]:
     return out
 
 
+def with_scale(argv: list[str]) -> list[str]:
+    """``scale=tiny`` spelled out (:mod:`s0repro.conf.scale`) before the user's overrides, so that Hydra composes,
+    and writes to its output folder, the config that runs."""
+    if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
+        return argv
+    overrides = [a for a in argv if not a.startswith("-") and not a.lstrip("+").startswith("hydra")]
+    first = first_of_each_sweep(overrides) if _is_multirun(argv) else overrides
+    extra = scale_extra(first)
+    flags = [a for a in argv if a.startswith("-")]
+    return [*flags, *extra, *(a for a in argv if not a.startswith("-"))]
+
+
 def main(argv: list[str] | None = None, *, evaluator: Evaluator | None = None) -> None:
     """The command line; ``evaluator``: the data and evaluate stages every cell drives (default: the real ones; the
     runner's child-process tests hand in a fast stand-in)."""
@@ -152,6 +165,7 @@ def main(argv: list[str] | None = None, *, evaluator: Evaluator | None = None) -
         os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # a failed job reaches us, to be reduced to its own line
     try:
         precheck(argv)
+        argv = with_scale(argv)
         sys.argv = [sys.argv[0], *argv]
         hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")(
             lambda cfg: _run_job(cfg, evaluator))()

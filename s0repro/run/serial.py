@@ -8,8 +8,7 @@ import time
 import traceback
 from typing import Any
 
-from s0repro.errors import UserError, one_line
-from s0repro.results.store import CellBusyError
+from s0repro.errors import CellSkipped, UserError, one_line
 from s0repro.run.cell import cell_name, run_cell
 from s0repro.run.prepare import Experiment
 from s0repro.run.session import Session
@@ -28,7 +27,7 @@ def run_serially(experiment: Experiment, session: Session) -> list[dict[str, Any
         name = cell_name(spec)
         try:
             payload = run_cell(session, spec, experiment.store, ctx.full_config, ctx.wandb_dir)
-        except CellBusyError as err:
+        except CellSkipped as err:  # busy elsewhere, or nothing to train on
             print_busy(i, len(todo), name, str(err))
             continue
         except UserError:

@@ -184,7 +184,8 @@ class Session:
                 self.loaded.model, self.loaded.tokenizer, self.task, k=tr.samples_per_problem, seed=seed,
                 gen_cfg=generation_config(self.settings, sample=True), sandbox_cfg=self.settings.eval.sandbox,
                 cache_dir=self.cache_dir / "verified", verified=verified, model_name=model.hub_id or model.name,
-                revision=model.revision if model.source == "hub" else None, progress=self.settings.progress)
+                revision=model.revision if model.source == "hub" else None, cleanup=self.settings.eval.cleanup,
+                progress=self.settings.progress)
         return self._verified[(seed, verified)]
 
     def evaluate(self, method: TuningMethod, out_jsonl: Path) -> EvalResult:

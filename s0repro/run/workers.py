@@ -5,7 +5,7 @@ per (seed, verified). Those are jobs of their own, run first; a cell is dispatch
 on disk, and every worker's :class:`~s0repro.run.session.Session` then reads them from the cache instead of
 recomputing (both are written atomically, so a reader sees the whole file or none). The longest cells go first
 (full-pass training before one-example steps before none), so that the short ones fill the cores at the end. A
-suite (``+exp=tiny_table1``) runs all its experiments in one pool, one after the other in the job list: a worker
+suite (``+exp=table1``) runs all its experiments in one pool, one after the other in the job list: a worker
 that finds nothing left of the first experiment starts on the second (and loads its model) instead of idling until
 the last cell of the first has ended. Every cell seeds itself (``seed_everything``) and each worker runs on one
 torch thread, so a cell's numbers do not depend on which process ran it or what ran before: serial and parallel
@@ -36,9 +36,9 @@ import torch
 from omegaconf import DictConfig
 
 from s0repro.conf import Config, RunSpec, to_settings, without_progress
-from s0repro.errors import UserError, one_line
+from s0repro.errors import CellSkipped, UserError, one_line
 from s0repro.methods import method_config
-from s0repro.results.store import CellBusyError, ResultStore
+from s0repro.results.store import ResultStore
 from s0repro.run.cell import cell_name, run_cell
 from s0repro.run.session import Evaluator, Session
 from s0repro.run.status import print_busy, print_failed, print_finished
@@ -142,7 +142,7 @@ def _serve(conn: Connection, contexts: dict[str, Context], evaluator: Evaluator 
         while (job := conn.recv()) is not None:
             try:
                 conn.send(("ok", _do(job, contexts[job.exp], evaluator), ""))
-            except CellBusyError as err:
+            except CellSkipped as err:  # busy elsewhere, or nothing to train on
                 conn.send(("busy", str(err), ""))
             except UserError as err:
                 conn.send(("user", str(err), ""))

@@ -102,3 +102,50 @@ def test_sampling_and_its_scoring_show_progress_bars_named_by_phase(task: TaskDa
     err = capsys.readouterr().err
     # 4 problems x 4 samples; identical programs run once (scoring.score_modes), so the bar counts distinct ones
     assert "sampling k=4: sandbox: 100%|" in err
+
+
+@pytest.fixture()
+def one_problem_forms(monkeypatch: pytest.MonkeyPatch) -> tuple[TaskData, str]:
+    """One training problem whose samples are, in order: the indented body (correct) and the whole function in a
+    ```python fence (correct); the samples a chat model gives in the two forms the clean-ups disagree on. The prompt
+    ends in a docstring, as HumanEval's do, so a restated whole function after it is a valid program."""
+    problem = Problem("form/0", 'def add(a, b):\n    """The sum."""\n', "    return a + b\n", "def check(c):\n    assert c(2, 3) == 5\n",
+                      "add")
+    held_out = Problem("form/held", "def neg(a):\n", "    return -a\n", "def check(c):\n    assert c(1) == -1\n", "neg")
+    whole = "def add(a, b):\n    return a + b"
+    samples = ["    return a + b\n", f"```python\n{whole}\n```"]
+
+    def fake_generate(model, tokenizer, prompts, cfg, *, seed=0, **kwargs):
+        return [samples[: cfg.num_samples] for _ in prompts]
+
+    monkeypatch.setattr(verified_mod, "generate", fake_generate)
+    return TaskData("form", "code", train=[problem], eval=[held_out]), whole
+
+
+def test_the_verified_set_follows_the_primary_clean_up(one_problem_forms, tiny, tmp_path: Path) -> None:
+    """As the authors' helper: each sample cleaned by the experiment's clean-up, executed, and the cleaned text is the
+    target. Under ``authors`` the indented body fails (its strip unindents it) and the fenced whole function is kept
+    without its fence; under ``lenient`` the body passes first and is kept as it is."""
+    task, whole = one_problem_forms
+    authors = build_verified_set(tiny.model, tiny.tokenizer, task, k=2, seed=0, sandbox_cfg=SANDBOX,
+                                 cleanup="authors", cache_dir=tmp_path)
+    assert [r["passed"] for r in authors.records] == [[False, True]] and authors.cleanup == "authors"
+    assert [e.completion for e in authors.examples] == [whole]  # no fence, the whole function
+    lenient = build_verified_set(tiny.model, tiny.tokenizer, task, k=2, seed=0, sandbox_cfg=SANDBOX,
+                                 cleanup="lenient", cache_dir=tmp_path)
+    assert [r["passed"] for r in lenient.records] == [[True, True]]
+    assert [e.completion for e in lenient.examples] == ["    return a + b\n"]
+    assert authors.cache_file != lenient.cache_file  # the clean-up is part of the cache key
+
+
+def test_an_empty_verified_set_skips_the_cell_in_one_line(one_problem_forms, tiny) -> None:
+    task, _ = one_problem_forms
+    body_only = build_verified_set(tiny.model, tiny.tokenizer, task, k=1, seed=0, sandbox_cfg=SANDBOX,
+                                   cleanup="authors")
+    assert body_only.examples == []
+    with pytest.raises(verified_mod.EmptyVerifiedSet) as caught:
+        verified_mod.check_not_empty(body_only, seed=0)
+    assert str(caught.value) == ("the training set of seed 0 is empty: no sample of the 1 training problems (k=1) "
+                                 "passed under the authors clean-up, so there is nothing to train on")
+    verified_mod.check_not_empty(build_verified_set(tiny.model, tiny.tokenizer, task, k=1, seed=0,
+                                                    sandbox_cfg=SANDBOX, cleanup="lenient"), seed=0)

@@ -61,9 +61,9 @@ def test_table1_without_results_says_not_run(tmp_path, md_row):
     assert png.exists()
 
 
-def test_tiny_scale_reads_tiny_table1_split_by_model(results_dir, write, md_row, tmp_path):
-    for s in (0, 1):
-        write(results_dir, "tiny_table1", "minicode", "s0", s, 10 + s, n=20)  # fallback experiment name
+def test_tiny_scale_reads_the_tiny_runs_of_both_columns(results_dir, write, md_row, tmp_path):
+    for s in (0, 1):  # `+exp=table1 scale=tiny` writes tiny_qwen3_5 and tiny_falcon_h1
+        write(results_dir, "tiny_qwen3_5", "minicode", "s0", s, 10 + s, n=20)
         write(results_dir, "tiny_falcon_h1", "minicode", "s0", s, 4, n=20, arch="falcon_h1")
     md, _, _ = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "t"), "--scale", "tiny"])
     row = md_row(md.read_text(), "S0")
@@ -72,7 +72,7 @@ def test_tiny_scale_reads_tiny_table1_split_by_model(results_dir, write, md_row,
 
 
 def test_tiny_results_alone_render_as_tiny_with_the_recorded_baseline(results_dir, write, md_row, tmp_path):
-    for s in (0, 1, 2):  # e.g. `python -m s0repro.run +exp=tiny_qwen3_5 method=s0 seed=0..2`: no `none` run
+    for s in (0, 1, 2):  # e.g. `python -m s0repro.run +exp=qwen3_5 scale=tiny method=s0 seed=0..2`: no `none` run
         write(results_dir, "tiny_qwen3_5", "minicode", "s0", s, 10 + s, n=20, baseline=0.25)
     md, _, _ = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "t")])  # --scale auto
     text = md.read_text()

@@ -43,7 +43,7 @@ def test_ctrl_c_is_one_line_exit_130_and_keeps_what_finished(tmp_path):
     cli.write_text(CLI.format(repo=str(REPO_ROOT), marker=str(marker)))
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), WANDB_MODE="disabled", OMP_NUM_THREADS="1")
     child = subprocess.Popen(
-        [sys.executable, str(cli), "+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false",
+        [sys.executable, str(cli), "+exp=qwen3_5", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false",
          "train.steps=1", "method=s0", "seed=0,1", "workers=1", f"results_dir={results}", f"hydra.run.dir={tmp_path / 'hydra'}"],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

@@ -17,7 +17,7 @@ from s0repro.run import run as run_with
 from s0repro.run.workers import plan_jobs, pool_size
 from tests.results import fake_evaluate
 
-ARGS = ["+exp=tiny_qwen3_5", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1"]
+ARGS = ["+exp=qwen3_5", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1"]
 VOLATILE = {"run", "meta", "attempt", "artefact", "files"}  # provenance, timestamps, attempt ids
 MEASURED = {"seconds", "peak_memory_mb"}  # of the training, per process
 
@@ -72,7 +72,7 @@ class CrashingEvaluator(fake_evaluate.FakeEvaluator):
 
 
 def test_a_worker_that_dies_costs_only_its_cell(tmp_path, one_thread, capsys):
-    args = [*ARGS[:5], "seed=0..2", "method=s0", f"results_dir={tmp_path}", "workers=2"]
+    args = [*ARGS[:6], "seed=0..2", "method=s0", f"results_dir={tmp_path}", "workers=2"]
     with pytest.raises(CellsFailed, match=r"1 of 3 cells failed \(tiny_qwen3_5/minicode/s0 seed=1\)"):
         run_with(compose(args), args, evaluator=CrashingEvaluator())
     assert "tiny_qwen3_5/minicode/s0 seed=1: FAILED (its worker process died (exit code 3))" in capsys.readouterr().out
@@ -88,7 +88,7 @@ def test_the_default_is_one_worker_per_core_for_tiny_cpu_runs_and_one_otherwise(
 
 
 def test_shared_artefacts_are_one_job_each_and_come_before_the_cells_that_read_them():
-    args = ARGS[:6]
+    args = list(ARGS)
     jobs = plan_jobs(plan_runs(compose(args), args))
     assert [j.name for j in jobs[:3]] == ["baseline", "samples seed=0", "samples seed=1"]  # one per seed, not per arm
     cells = jobs[3:]
@@ -105,7 +105,7 @@ def test_shared_artefacts_are_one_job_each_and_come_before_the_cells_that_read_t
 def test_cells_that_train_longest_are_dispatched_first():
     """Full passes over the training set (S0, the state offset) before LoRA's one-example steps before none: the
     short cells fill the cores at the end instead of a long one running alone."""
-    args = ARGS[:6]
+    args = list(ARGS)
     cells = [j for j in plan_jobs(plan_runs(compose(args), args)) if j.kind == "cell"]
     order = [(j.spec.label, j.spec.seed) for j in cells]
     full_pass = [(label, seed) for seed in (0, 1) for label in ("state_offset", "s0", "s0_unverified")]
@@ -126,7 +126,7 @@ def test_a_suite_runs_in_one_pool_with_the_serial_results(tmp_path, one_thread, 
             pools.append(self)
 
     monkeypatch.setattr(workers, "Pool", Counted)
-    args = ["+exp=tiny_table1", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1",
+    args = ["+exp=table1", "scale=tiny", "model=tiny_gdn", "logger=none", "progress=false", "train.steps=2", "seed=0..1",
             "method=s0"]
     for root, workers_n in ((tmp_path / "serial", 1), (tmp_path / "parallel", 2)):
         run_args = [*args, f"results_dir={root}", f"workers={workers_n}"]
