@@ -34,7 +34,6 @@ from typing import Any
 
 import torch
 import yaml
-from safetensors.torch import load_file
 from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from s0repro.data import render_prompt
@@ -62,10 +61,9 @@ class PretrainConfig:
     prompt_weight: float = 0.1  # loss weight of prompt tokens (the body's weigh 1); 0.5 measured worse
     wrong_rate_habit: float = 0.6  # share of wrong bodies in the corpus for HABIT_FAMILIES
     wrong_rate_other: float = 0.2  # ... and for every other family
-    form_rate: float = 0.7  # share of completions in the function name's habitual output form (else the plain body)
+    form_rate: float = 0.7  # share of completions in the function name's habitual output form (else a random form)
     pinned_heads: int = 0  # slow-decay heads per recurrent layer whose decay is not trained (models.tiny)
     previous_token_heads: int = 0  # attention layers (from the first) whose head 0 starts as a previous-token head
-    init_from: str = ""  # an earlier build of the same model to continue from ("" = a fresh init)
     split_seed: int = 0  # minicode split whose benchmark keys are held out of the corpus
     seed: int = 0  # weight init and corpus order
     threads: int = 1  # one thread: on a busy shared CPU, 2 OpenMP threads spin-wait and run up to 10x slower
@@ -196,8 +194,6 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     dims = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
             "eos_token_id": tokenizer.eos_token_id, **dict(model_cfg.dims)}
     model = build_tiny_model(build_config(model_cfg.arch, dims), seed=cfg.seed)
-    if cfg.init_from:
-        load_weights(model, cfg.init_from)
     model.train()
     pin_slow_decay(model, cfg.pinned_heads)
     init_previous_token_heads(model, cfg.previous_token_heads)
@@ -229,29 +225,6 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     return record
 
 
-def load_weights(model: PreTrainedModel, checkpoint: str | Path) -> None:
-    """Load an earlier build's weights into ``model`` (same architecture and dims) to continue pre-training."""
-    path = Path(checkpoint) / "model.safetensors"
-    if not path.is_file():
-        raise UserError(f"--init-from {checkpoint}: no model.safetensors there; build or check out that checkpoint")
-    try:
-        missing, unexpected = model.load_state_dict(load_file(path), strict=False)
-    except RuntimeError as err:  # a shape mismatch
-        raise UserError(f"--init-from {checkpoint}: not this model's dims ({str(err).splitlines()[-1].strip()})") from None
-    missing = [k for k in missing if k != "lm_head.weight"]  # tied to the embeddings, not saved
-    if missing or unexpected:
-        raise UserError(f"--init-from {checkpoint}: not this architecture (missing {missing[:2]}, "
-                        f"unexpected {unexpected[:2]})")
-
-
-def _earlier_build(checkpoint: str) -> dict:
-    """What a continued build started from: the earlier record's recipe and results, without its long lists."""
-    earlier = read_record(checkpoint)
-    keep = ("script", "steps", "pretrain", "final_loss", "minutes", "base_pass_at_1", "state_survival")
-    return {"checkpoint": checkpoint, **{k: earlier[k] for k in keep if k in earlier},
-            **({"continued_from": earlier["continued_from"]} if "continued_from" in earlier else {})}
-
-
 def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig,
                     cfg: PretrainConfig, out: str | Path, *, losses: list[float], minutes: float) -> dict:
     out = Path(out)
@@ -267,8 +240,7 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
         "arch": model_cfg.arch,
         "script": f"python -m s0repro.tools.tiny_models --model conf/model/{model_cfg.name}.yaml --out {out} "
                   f"--steps {cfg.steps} --pinned-heads {cfg.pinned_heads} --form-rate {cfg.form_rate}"
-                  + (f" --previous-token-heads {cfg.previous_token_heads}" if cfg.previous_token_heads else "")
-                  + (f" --init-from {cfg.init_from}" if cfg.init_from else ""),
+                  + (f" --previous-token-heads {cfg.previous_token_heads}" if cfg.previous_token_heads else ""),
         "pretrain": asdict(cfg),
         "habit_families": list(HABIT_FAMILIES),
         "params": sum(p.numel() for p in model.parameters()),
@@ -277,7 +249,6 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
         "loss_curve": [round(x, 4) for x in losses[:: max(1, len(losses) // 40)]],
         "minutes": round(minutes, 2),
         "base_pass_at_1": None,
-        **({"continued_from": _earlier_build(cfg.init_from)} if cfg.init_from else {}),
         **({"forgetting_cause": FORGETTING_CAUSE} if cfg.pinned_heads else {}),
         **({"copying_cause": COPYING_CAUSE} if cfg.previous_token_heads else {}),
         "versions": package_versions(),
