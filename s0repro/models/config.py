@@ -1,8 +1,10 @@
 """The model description every stage receives: a hub checkpoint or a tiny architecture, same fields.
 
-A real run names a hub id, a pinned revision and a dtype; a tiny run names the same architecture family with small
-dimensions (``dims`` are keyword arguments of the transformers config class) and an optional local checkpoint.
-The real configs also record their ``dims`` so tests can build the true architecture on the meta device.
+A real run names a hub id, a pinned revision and a dtype. The shipped tiny models are hub configs too, whose hub id is
+a local snapshot (``assets/tiny/<name>``, built by ``make tiny-models``); ``source: tiny`` builds a randomly
+initialised model of the same family from small ``dims`` (keyword arguments of the transformers config class), for
+tests. Every config records its ``dims``: tests build the true architecture on the meta device from them, and the
+tiny builder (s0repro.tools.tiny_models) the architecture it trains.
 """
 
 from __future__ import annotations
@@ -26,13 +28,12 @@ class ModelConfig:
 
     name: str = "tiny_gdn"  # short name used in result paths and tables
     arch: str = "qwen3_5"  # transformers family: qwen3_5 (GatedDeltaNet hybrid), falcon_h1 (Mamba-2), qwen2
-    source: str = "tiny"  # "hub" loads hub_id@revision; "tiny" builds from dims (or loads checkpoint)
-    hub_id: str | None = None  # e.g. Qwen/Qwen3.5-4B
+    source: str = "tiny"  # "hub" loads hub_id@revision; "tiny" builds a random model from dims
+    hub_id: str | None = None  # e.g. Qwen/Qwen3.5-4B, or a local snapshot folder (assets/tiny/minicode_gdn)
     revision: str = "main"  # pin a commit hash for real runs
     dtype: str = "float32"  # weights dtype; tuned states are always fp32
     dims: dict[str, Any] = field(default_factory=dict)  # config-class kwargs (tiny build, meta-device checks)
-    checkpoint: str | None = None  # tiny: a pre-trained local checkpoint directory (``make tiny-models``)
-    seed: int = 0  # tiny: weight init seed when no checkpoint is given
+    seed: int = 0  # tiny: weight init seed
     attn_implementation: str = "sdpa"
     device: str = "auto"  # auto = cuda if available else cpu
     requires_cuda: bool = False  # GPU-only configs say so and fail fast on a CPU box

@@ -109,11 +109,11 @@ HEAD_FLOORS = {"minicode_gdn": 3, "minicode_mamba2": 2}
 
 @functools.cache
 def _shipped(name: str) -> tuple[dict, dict]:
-    cfg = yaml.safe_load((ROOT / f"conf/model/{name}.yaml").read_text())
-    checkpoint = ROOT / cfg["checkpoint"]
+    cfg = ModelConfig.from_yaml(ROOT / f"conf/model/{name}.yaml", device="cpu")
+    checkpoint = ROOT / cfg.hub_id
     if not (checkpoint / "config.json").is_file():
         pytest.skip(f"{checkpoint} not built")
-    loaded = load_model(ModelConfig(**{**cfg, "checkpoint": str(checkpoint), "device": "cpu"}))
+    loaded = load_model(cfg)
     record = json.loads((checkpoint / "build_record.json").read_text())["state_survival"]
     report = state_survival(loaded.model, loaded.tokenizer, minicode_prompts(loaded.tokenizer, n=record["prompts"]))
     return report.summary(), record
