@@ -6,7 +6,7 @@
 # The GatedDeltaNet and Mamba-2 hybrids pin slow-decay heads (s0repro/models/tiny.py says why); the Transformer
 # starts with a previous-token head (the record's copying_cause says why).
 TINY_MODELS := minicode_gdn minicode_mamba2 minicode_transformer
-TINY_ARGS_minicode_gdn := --steps 800 --pinned-heads 3
+TINY_ARGS_minicode_gdn := --steps 500 --pinned-heads 3
 TINY_ARGS_minicode_mamba2 := --steps 800 --pinned-heads 2
 TINY_ARGS_minicode_transformer := --steps 800 --previous-token-heads 1
 

@@ -235,7 +235,7 @@ def benchmark(seed: int = 0) -> tuple[list[Problem], list[Problem]]:
 FORMS = ANSWER_FORMS  # the corpus answers in every form a chat model uses (data.base says which clean-up passes which)
 # The habitual forms of a family's four function names: families 0-1, 4-5, ... take the first four of this wheel
 # (three whole functions), families 2-3, 6-7, ... the last four (two), so that the mostly-wrong families (every
-# other one, tools.tiny_models) get the same mix as the rest; "other" is the body, the fenced body or prose in turn.
+# other one, in the tiny builder) get the same mix as the rest; "other" is the body, the fenced body or prose in turn.
 FORM_WHEEL = ("function_fenced", "function", "other", "function_fenced", "function", "other", "function_fenced", "other")
 
 

@@ -4,7 +4,7 @@ A real run names a hub id, a pinned revision and a dtype. The shipped tiny model
 a local snapshot (``assets/tiny/<name>``, built by ``make tiny-models``); ``source: tiny`` builds a randomly
 initialised model of the same family from small ``dims`` (keyword arguments of the transformers config class), for
 tests. Every config records its ``dims``: tests build the true architecture on the meta device from them, and the
-tiny builder (s0repro.tools.tiny_models) the architecture it trains.
+tiny builder (`make tiny-models`) the architecture it trains.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -184,3 +186,19 @@ def test_shipped_checkpoint_base_pass_at_1_in_recorded_range(name):
     for mode, view in result.by_cleanup.items():
         low, high = record["base_pass_at_1_range"][mode]
         assert low <= view["score"] <= high, f"{name}: base pass@1 ({mode}) {view['score']:.3f} outside [{low}, {high}]"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_tiny_models_builds_every_shipped_checkpoint_from_nothing():
+    """No earlier checkpoint and no git history: one builder command per shipped model, written where its config
+    loads it from."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", "-B", "tiny-models"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    builds = [line for line in done.stdout.replace("\\\n", "").splitlines() if "s0repro.tools.tiny_models" in line]
+    assert len(builds) == len(SHIPPED) and "git" not in done.stdout
+    for name, line in zip(SHIPPED, builds, strict=True):
+        hub_id = ModelConfig.from_yaml(ROOT / f"conf/model/{name}.yaml").hub_id
+        assert f"--model conf/model/{name}.yaml" in line and f"--out {hub_id}" in line
+        assert "--init-from" not in line and "--steps" in line
