@@ -20,6 +20,7 @@ from s0repro.errors import UserError
 ARCHITECTURES = ("qwen3_5", "falcon_h1", "qwen2")
 SOURCES = ("hub", "tiny")
 DTYPES = ("float32", "bfloat16", "float16")
+CPU_SIZED_HIDDEN = 512  # the tiny models are 64-96 wide; the smallest real one (Qwen3.5-0.8B) 1024
 
 
 @dataclass
@@ -47,6 +48,12 @@ class ModelConfig:
             raise ValueError(f"model.dtype={self.dtype!r} is not one of {DTYPES}")
         if self.source == "hub" and not self.hub_id:
             raise ValueError("model.source=hub needs model.hub_id (e.g. Qwen/Qwen3.5-4B)")
+
+    @property
+    def cpu_sized(self) -> bool:
+        """A model of a few hundred kB (a random tiny one, or a shipped tiny checkpoint, which loads from the hub
+        path): one thread per cell and one cell per core run it fastest on a CPU."""
+        return self.source == "tiny" or int(self.dims.get("hidden_size", CPU_SIZED_HIDDEN)) < CPU_SIZED_HIDDEN
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> ModelConfig:

@@ -137,3 +137,10 @@ def test_the_readme_s0_snippet_runs_from_a_temporary_directory(tmp_path, monkeyp
     exec(compile(snippet.replace("steps=20", "steps=2"), "README.md", "exec"), scope)  # noqa: S102
     assert (tmp_path / "my_task_state" / "s0_state.safetensors").is_file()
     assert scope["lm"].config.name == "tiny_gdn"
+
+
+def test_cpu_sized_models_are_the_tiny_ones_whatever_their_source():
+    """Shipped tiny checkpoints load from the hub path but are still run one thread per cell, one cell per core."""
+    assert model_config("tiny_gdn").cpu_sized and model_config("minicode_mamba2").cpu_sized
+    assert model_config("minicode_gdn").source == "hub"
+    assert not model_config("qwen3_5_0_8b").cpu_sized and not model_config("falcon_h1_7b").cpu_sized
