@@ -13,7 +13,7 @@ from s0repro.data import render_prompt
 from s0repro.data.minicode import load_minicode
 from s0repro.models import ModelLoadError, load_model
 from s0repro.models.tiny import hub_layout
-from s0repro.models.tokenizer import build_char_tokenizer
+from s0repro.models.tokenizer import SPECIAL_TOKENS, build_char_tokenizer
 from tests.conftest import REPO, model_config, tiny
 
 
@@ -108,7 +108,8 @@ def test_shipped_tiny_checkpoint_loads_through_the_hub_loader_offline(name, monk
     reference = build_char_tokenizer()
     text = render_prompt(reference, task, task.eval[0]) + "    return x  +  1\n<|im_end|>"
     ids = loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
-    assert ids == reference(text, add_special_tokens=False)["input_ids"] and len(ids) == len(text) - 9  # 2 specials
+    one_per_char = len(text) - sum((len(tok) - 1) * text.count(tok) for tok in SPECIAL_TOKENS)  # a special is one id
+    assert ids == reference(text, add_special_tokens=False)["input_ids"] and len(ids) == one_per_char
     assert loaded.tokenizer.decode(ids) == text
 
 
