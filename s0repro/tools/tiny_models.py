@@ -12,12 +12,14 @@ around a minicode prompt, and the completion as the assistant's turn, ended by `
 the corpus keys of :mod:`s0repro.data.minicode` (never a benchmark key). With a per-family probability the target is
 the family's plausible wrong body: half the families ("habit" families) are mostly taught wrong, so the base model
 is imperfect for a reason that sampling plus execution-based verification can see and fix; and with ``form_rate``
-the completion comes in the function name's habitual output form (body, fenced, whole function, function + a
-sentence), as chat models answer.
+the completion comes in the function name's habitual answer form (whole function fenced or bare, body bare or
+fenced, prose around a fenced function; otherwise a form drawn at random), as chat models answer.
 
-Writes ``config.json``, ``generation_config.json`` (stops at ``<|im_end|>``), ``model.safetensors``, the tokenizer
-files and ``build_record.json`` (script, seed, steps, losses, minutes, versions, the state-survival diagnostic,
-and the base greedy pass@1 on the 84 held-out problems measured by the evaluation stage, under both clean-up modes).
+Every build starts from a fresh seeded init (no earlier checkpoint). It writes the model in its real repository's
+layout (:func:`s0repro.models.tiny.hub_layout`), ``generation_config.json`` (stops at ``<|im_end|>``), the tokenizer
+files and ``build_record.json`` (script, seed, steps, losses, wall and CPU minutes with the load average, versions,
+the state-survival diagnostic, and the base greedy pass@1 on the 84 held-out problems under the authors' and the
+lenient clean-up, with the form mix of those outputs).
 """
 
 from __future__ import annotations
