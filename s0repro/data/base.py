@@ -28,6 +28,13 @@ AnswerMarker = Literal["boxed", "####"]  # math: the final answer in \\boxed{} (
 CODE_TEMPLATE = ("Complete the following Python function. Only output the function body, no explanation. "
                  "No markdown.\n\n{prompt}")
 
+# The forms a chat model's answer to "complete this function" comes in: the whole function in a ```python fence, the
+# whole function bare, the indented body only, the body in a fence, and prose around a fenced function. The authors'
+# clean-up can pass only the first two (evaluate.sanitize); minicode's corpus teaches all five (data.minicode), and
+# evaluate.forms tells them apart in any model's outputs.
+ANSWER_FORMS = ("function_fenced", "function", "body", "body_fenced", "prose")
+WHOLE_FUNCTION_FORMS = ANSWER_FORMS[:2]
+
 
 @dataclass(frozen=True)
 class Problem:

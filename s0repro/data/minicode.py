@@ -8,10 +8,11 @@ pass@1 code score it. Expected outputs are computed by running the canonical bod
 Every family also has one *plausible wrong body* (an off-by-one, a flipped comparison, a wrong slice) that the hidden
 tests are guaranteed to reject. The pre-training corpus (:func:`corpus_stream`) mixes them in: that is what makes
 the tiny base models imperfect for a reason that verified supervision can fix. The corpus also answers in the forms
-chat models produce for "complete this function" (:data:`FORMS`: the indented body, a fenced body, the whole
-function, the whole function followed by a sentence), each a habit of some function names, so that a base model's
-outputs, right and wrong, come in those forms and the clean-up choice (the paper's fence/think stripping vs a lenient
-sanitiser) matters at tiny scale too.
+chat models produce for "complete this function" (:data:`FORMS`: the whole function fenced or bare, the body bare or
+fenced, prose around a fenced function), each a habit of some function names and dealt alike over every family, so
+that a base model's outputs, right and wrong, come in those forms independently of the problem, and the clean-up
+choice (the authors' fence/think stripping, which passes only whole functions, vs our lenient one) matters at tiny
+scale as it does for chat models.
 
 Splits are made over problem *keys* (family + parameters, not the function name): the 80 train and 84 eval problems
 (the paper's HumanEval 0-79 / 80-163 shape) and the pre-training corpus never share a key, and the benchmark covers
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from s0repro.data.base import CODE_TEMPLATE, Problem, TaskData, register_task
+from s0repro.data.base import ANSWER_FORMS, CODE_TEMPLATE, Problem, TaskData, register_task
 from s0repro.errors import UserError
 
 N_TRAIN, N_EVAL = 80, 84  # the paper's split of HumanEval: problems 0-79 tune, 80-163 evaluate
@@ -231,46 +232,53 @@ def benchmark(seed: int = 0) -> tuple[list[Problem], list[Problem]]:
     return problems[:N_TRAIN], problems[N_TRAIN:]
 
 
-# Output forms of a completion. "function_note" (the function, then a sentence) fails the paper's clean-up, which only
-# strips think blocks and fences, and passes a lenient one (evalplus's sanitiser keeps the function); the others pass
-# both when the body is right.
-FORMS = ("body", "fenced", "function", "function_note")
+FORMS = ANSWER_FORMS  # the corpus answers in every form a chat model uses (data.base says which clean-up passes which)
+# The habitual forms of a family's four function names: families 0-1, 4-5, ... take the first four of this wheel
+# (three whole functions), families 2-3, 6-7, ... the last four (two), so that the mostly-wrong families (every
+# other one, in the tiny builder) get the same mix as the rest; "other" is the body, the fenced body or prose in turn.
+FORM_WHEEL = ("function_fenced", "function", "other", "function_fenced", "function", "other", "function_fenced", "other")
 
 
 def output_form(family: Family, name: str) -> str:
-    """The form the corpus mostly answers function ``name`` of ``family`` in: a habit of the name, so that a greedy
-    model shows every form on some problems. The first two names get the plain body, the third a fenced body, the
-    fourth the whole function, with a closing sentence in every fourth family (5 of 20, ~1/16 of the problems)."""
-    index = family.names.index(name)
-    if index < 2:
-        return "body"
-    if index == 2:
-        return "fenced"
-    return "function_note" if FAMILIES.index(family) % 4 == 0 else "function"
+    """The form the corpus mostly answers function ``name`` of ``family`` in: a habit of the name, not the family.
+
+    A greedy model needs a cue it can see to answer in more than one form, and the name is one; but a name belongs to
+    one family, so the forms are dealt over each family's names alike (:data:`FORM_WHEEL`), the name's place in the
+    family rotated by the family's index. Every family has two or three whole-function names out of four, in pairs of families,
+    so a wrong body is about as likely in every form and the authors' clean-up can pass 5/8 of the habits.
+    """
+    index = FAMILIES.index(family)
+    n = len(family.names)
+    slot = (index + family.names.index(name)) % n + n * (index // 2 % 2)
+    form = FORM_WHEEL[slot]
+    return FORMS[2 + (index + slot) % 3] if form == "other" else form
 
 
 def render_completion(problem: Problem, body: str, form: str) -> str:
     """``body`` (an indented ``return`` line) written in ``form`` for ``problem``."""
-    if form == "body":
-        return body
-    if form == "fenced":
-        return f"```python\n{body}```\n"
     function = problem.prompt.split("\n", 1)[0] + "\n" + body  # the prompt's signature line, then the body
+    if form == "function_fenced":
+        return f"```python\n{function}```\n"
     if form == "function":
         return function
-    if form == "function_note":
+    if form == "body":
+        return body
+    if form == "body_fenced":
+        return f"```python\n{body}```\n"
+    if form == "prose":
         doc = FAMILY_BY_NAME[problem.meta["family"]].doc.format(**problem.meta["params"])
-        return function + "\nThis function returns " + doc.removeprefix("Return ") + "\n"
+        return (f"Here is the function:\n\n```python\n{function}```\n\nIt returns "
+                + doc.removeprefix("Return ").rstrip(".") + ".\n")
     raise ValueError(f"unknown output form {form!r}; one of {FORMS}")
 
 
 def corpus_stream(seed: int, corpus_seed: int, wrong_rate: Callable[[Family], float],
-                  form_rate: float = 0.0) -> Iterator[tuple[Problem, str]]:
+                  form_rate: float = 1.0) -> Iterator[tuple[Problem, str]]:
     """Endless (problem, target completion) pairs from the corpus keys of split ``seed``; never a benchmark key.
 
     With probability ``wrong_rate(family)`` the target is the family's plausible wrong body instead of the right one;
     independently, with probability ``form_rate`` it is written in the name's habitual form (:func:`output_form`),
-    otherwise as the plain body.
+    otherwise in a form drawn uniformly from :data:`FORMS` (so a sampling model shows every form on every problem).
     """
     _, _, corpus = split_keys(seed)
     rng = random.Random(f"minicode-corpus-{seed}-{corpus_seed}")
@@ -279,8 +287,7 @@ def corpus_stream(seed: int, corpus_seed: int, wrong_rate: Callable[[Family], fl
         family, params = rng.choice(corpus)
         problem = make_problem(family, params, rng, f"minicode-corpus/{i}")
         body = problem.meta["wrong_answer"] if rng.random() < wrong_rate(family) else problem.answer
-        # form_rate 0 draws nothing, so the stream is the one earlier checkpoints were trained on
-        form = output_form(family, problem.entry_point) if form_rate and rng.random() < form_rate else "body"
+        form = output_form(family, problem.entry_point) if rng.random() < form_rate else rng.choice(FORMS)
         yield problem, render_completion(problem, body, form)
         i += 1
 

@@ -1,8 +1,10 @@
 """The model description every stage receives: a hub checkpoint or a tiny architecture, same fields.
 
-A real run names a hub id, a pinned revision and a dtype; a tiny run names the same architecture family with small
-dimensions (``dims`` are keyword arguments of the transformers config class) and an optional local checkpoint.
-The real configs also record their ``dims`` so tests can build the true architecture on the meta device.
+A real run names a hub id, a pinned revision and a dtype. The shipped tiny models are hub configs too, whose hub id is
+a local snapshot (``assets/tiny/<name>``, built by ``make tiny-models``); ``source: tiny`` builds a randomly
+initialised model of the same family from small ``dims`` (keyword arguments of the transformers config class), for
+tests. Every config records its ``dims``: tests build the true architecture on the meta device from them, and the
+tiny builder (`make tiny-models`) the architecture it trains.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from s0repro.errors import UserError
 ARCHITECTURES = ("qwen3_5", "falcon_h1", "qwen2")
 SOURCES = ("hub", "tiny")
 DTYPES = ("float32", "bfloat16", "float16")
+CPU_SIZED_HIDDEN = 512  # the tiny models are 64-96 wide; the smallest real one (Qwen3.5-0.8B) 1024
 
 
 @dataclass
@@ -26,13 +29,12 @@ class ModelConfig:
 
     name: str = "tiny_gdn"  # short name used in result paths and tables
     arch: str = "qwen3_5"  # transformers family: qwen3_5 (GatedDeltaNet hybrid), falcon_h1 (Mamba-2), qwen2
-    source: str = "tiny"  # "hub" loads hub_id@revision; "tiny" builds from dims (or loads checkpoint)
-    hub_id: str | None = None  # e.g. Qwen/Qwen3.5-4B
+    source: str = "tiny"  # "hub" loads hub_id@revision; "tiny" builds a random model from dims
+    hub_id: str | None = None  # e.g. Qwen/Qwen3.5-4B, or a local snapshot folder (assets/tiny/minicode_gdn)
     revision: str = "main"  # pin a commit hash for real runs
     dtype: str = "float32"  # weights dtype; tuned states are always fp32
     dims: dict[str, Any] = field(default_factory=dict)  # config-class kwargs (tiny build, meta-device checks)
-    checkpoint: str | None = None  # tiny: a pre-trained local checkpoint directory (``make tiny-models``)
-    seed: int = 0  # tiny: weight init seed when no checkpoint is given
+    seed: int = 0  # tiny: weight init seed
     attn_implementation: str = "sdpa"
     device: str = "auto"  # auto = cuda if available else cpu
     requires_cuda: bool = False  # GPU-only configs say so and fail fast on a CPU box
@@ -47,6 +49,12 @@ class ModelConfig:
             raise ValueError(f"model.dtype={self.dtype!r} is not one of {DTYPES}")
         if self.source == "hub" and not self.hub_id:
             raise ValueError("model.source=hub needs model.hub_id (e.g. Qwen/Qwen3.5-4B)")
+
+    @property
+    def cpu_sized(self) -> bool:
+        """A model of a few hundred kB (a random tiny one, or a shipped tiny checkpoint, which loads from the hub
+        path): one thread per cell and one cell per core run it fastest on a CPU."""
+        return self.source == "tiny" or int(self.dims.get("hidden_size", CPU_SIZED_HIDDEN)) < CPU_SIZED_HIDDEN
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> ModelConfig:

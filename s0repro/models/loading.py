@@ -1,6 +1,9 @@
 """Load a model and its tokenizer from a :class:`ModelConfig`: a hub checkpoint or a tiny architecture.
 
-The hub path is the real one. On a machine that cannot reach the hub (and has no local copy) it fails fast with one
+The hub path is the real one, and the shipped tiny checkpoints take it too: their ``hub_id`` is a local snapshot
+(``assets/tiny/<name>``, relative to the repository root) stored as the real repositories are, loaded by
+``AutoModelForCausalLM`` and ``AutoTokenizer`` without touching the network. On a machine that cannot reach the hub
+(and has no local copy) it fails fast with one
 line naming the model and the ways out (``HF_HOME`` with a pre-downloaded snapshot, or a tiny config), instead of
 hanging in retries: when ``HF_HUB_OFFLINE`` is set or a 3-second probe cannot reach the hub endpoint, loading goes
 straight to ``local_files_only=True`` (a cached snapshot still loads; a missing one fails at once).
@@ -13,13 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import (
-    AutoModelForCausalLM,
-    AutoTokenizer,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-    PreTrainedTokenizerFast,
-)
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from s0repro.data.hub import hub_reachable
 from s0repro.errors import UserError, one_line
@@ -64,13 +61,33 @@ def _hub_usable() -> bool:
     return hub_reachable(HUB_PROBE_TIMEOUT_S)
 
 
+TINY_ASSETS = REPO_ROOT / "assets" / "tiny"  # where `make tiny-models` writes the shipped tiny checkpoints
+
+
+def local_snapshot(hub_id: str) -> Path | None:
+    """The local directory ``hub_id`` names (absolute, cwd-relative, or relative to the repository root, as
+    conf/model files write it), or None for a hub repository id. A missing shipped tiny checkpoint is one line."""
+    path = Path(hub_id)
+    for candidate in (path, REPO_ROOT / path):
+        if (candidate / "config.json").is_file():
+            return candidate
+    if (REPO_ROOT / path).resolve().parent == TINY_ASSETS:
+        raise ModelLoadError(f"tiny checkpoint {REPO_ROOT / path} not found; build it with `make tiny-models`")
+    if path.is_absolute() or path.exists():
+        raise ModelLoadError(f"model.hub_id={hub_id}: a local folder without config.json; give a hub repository id "
+                             "or a saved model's folder")
+    return None
+
+
 def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     dtype = getattr(torch, cfg.dtype)
-    local_only = not _hub_usable()
+    snapshot = local_snapshot(cfg.hub_id)
+    source = str(snapshot) if snapshot else cfg.hub_id
+    local_only = snapshot is not None or not _hub_usable()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(cfg.hub_id, revision=cfg.revision, local_files_only=local_only)
+        tokenizer = AutoTokenizer.from_pretrained(source, revision=cfg.revision, local_files_only=local_only)
         model = AutoModelForCausalLM.from_pretrained(
-            cfg.hub_id, revision=cfg.revision, dtype=dtype, attn_implementation=cfg.attn_implementation,
+            source, revision=cfg.revision, dtype=dtype, attn_implementation=cfg.attn_implementation,
             local_files_only=local_only,
         )
     except (OSError, ValueError) as err:  # transformers wraps connection errors in OSError
@@ -82,43 +99,13 @@ def _load_hub(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBas
     return model, tokenizer
 
 
-
-
-def resolve_checkpoint(checkpoint: str) -> Path:
-    """conf/model files name checkpoints relative to the repository root; absolute or cwd-relative paths win."""
-    path = Path(checkpoint)
-    if path.is_absolute() or path.exists() or not (REPO_ROOT / path).exists():
-        return path
-    return REPO_ROOT / path
-
-
 def _load_tiny(cfg: ModelConfig) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    if cfg.checkpoint:
-        path = resolve_checkpoint(cfg.checkpoint)
-        if not (path / "config.json").is_file():
-            fix = ("build it with `make tiny-models`" if path.resolve() in shipped_checkpoints()
-                   else "give model.checkpoint a directory a tiny model was saved to")
-            raise ModelLoadError(f"tiny checkpoint {path} not found; {fix} (or drop model.checkpoint to use a "
-                                 "randomly initialised tiny model)")
-        # Not AutoTokenizer: for model_type qwen2 it substitutes Qwen2Tokenizer, which drops our char tokens' spaces.
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-        return model, tokenizer
+    """A randomly initialised tiny model of ``cfg.dims`` (tests and the builder's starting point)."""
     tokenizer = build_char_tokenizer()
     dims = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
             "eos_token_id": tokenizer.eos_token_id, **dict(cfg.dims)}
     model = build_tiny_model(build_config(cfg.arch, dims), seed=cfg.seed)
     return model, tokenizer
-
-
-def shipped_checkpoints() -> set[Path]:
-    """The tiny checkpoints conf/model files name (what ``make tiny-models`` builds), resolved."""
-    found = set()
-    for path in (REPO_ROOT / "conf" / "model").glob("*.yaml"):
-        checkpoint = ModelConfig.from_yaml(path).checkpoint
-        if checkpoint:
-            found.add(resolve_checkpoint(checkpoint).resolve())
-    return found
 
 
 def shipped_config(model: str | Path) -> ModelConfig:

@@ -19,11 +19,21 @@ from __future__ import annotations
 import math
 
 import torch
-from transformers import AutoModelForCausalLM, PretrainedConfig, PreTrainedModel
+from transformers import (
+    AutoModelForCausalLM,
+    PretrainedConfig,
+    PreTrainedModel,
+    Qwen3_5ForConditionalGeneration,
+)
+from transformers.models.qwen3_5.configuration_qwen3_5 import Qwen3_5Config
 
 from s0repro.models.recurrent import RecurrentLayer, find_recurrent_layers
 
 LONG_MEMORY_KINDS = ("gated_deltanet", "mamba2")
+# The vision tower a tiny Qwen3.5 is stored with: one block, as small as the class allows. It is never run (the tasks
+# are text); it is there so that the checkpoint has the real repository's layout.
+TINY_VISION = {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "patch_size": 4,
+               "spatial_merge_size": 2, "temporal_patch_size": 2, "num_position_embeddings": 16}
 SLOW_DT = 1e-3  # pinned head i steps dt = SLOW_DT * 2**i with A = 1: the long end of mamba-ssm's / fla's init range
 
 
@@ -54,6 +64,25 @@ def build_tiny_model(config: PretrainedConfig, seed: int) -> PreTrainedModel:
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     init_long_memory(model, torch.Generator().manual_seed(seed))
     return model.eval()
+
+
+def hub_layout(model: PreTrainedModel, seed: int) -> PreTrainedModel:
+    """``model`` in the class its real repository stores: Qwen3.5 as ``Qwen3_5ForConditionalGeneration`` (the text
+    model's weights, plus a tiny vision tower seeded by ``seed``); Falcon-H1 and Qwen2 are already stored as their
+    causal-LM classes. ``AutoModelForCausalLM`` loads the multimodal checkpoint back as ``Qwen3_5ForCausalLM``,
+    dropping the vision tower, as it does for the real Qwen3.5."""
+    if type(model).__name__ != "Qwen3_5ForCausalLM":
+        return model
+    text = model.config
+    config = Qwen3_5Config(text_config=text.to_dict(), vision_config={**TINY_VISION, "out_hidden_size": text.hidden_size},
+                           tie_word_embeddings=text.tie_word_embeddings)
+    torch.manual_seed(seed)
+    full = Qwen3_5ForConditionalGeneration(config).to(next(model.parameters()).dtype)
+    full.model.language_model.load_state_dict(model.model.state_dict(), strict=True)
+    if not text.tie_word_embeddings:
+        full.lm_head.load_state_dict(model.lm_head.state_dict())
+    full.generation_config = model.generation_config
+    return full.eval()
 
 
 def step_projection(layer: RecurrentLayer) -> torch.Tensor:

@@ -61,4 +61,4 @@ def model_meta(loaded: LoadedModel) -> dict[str, Any]:
     cfg = loaded.config
     return {"name": cfg.name, "arch": cfg.arch, "source": cfg.source, "hub_id": cfg.hub_id, "revision": cfg.revision,
             "commit": getattr(loaded.model.config, "_commit_hash", None), "dtype": cfg.dtype,
-            "checkpoint": cfg.checkpoint, "seed": cfg.seed if cfg.source == "tiny" else None}
+            "seed": cfg.seed if cfg.source == "tiny" else None}

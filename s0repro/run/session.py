@@ -114,7 +114,7 @@ def set_threads(settings: Config) -> None:
     """Tiny models are a few hundred kB of matrices: one thread beats two, and far more so on a shared box."""
     if settings.threads is not None:
         torch.set_num_threads(settings.threads)
-    elif settings.model.source == "tiny":
+    elif settings.model.cpu_sized:
         torch.set_num_threads(1)
 
 

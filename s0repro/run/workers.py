@@ -53,7 +53,7 @@ def pool_size(settings: Config) -> int:
         if settings.workers < 1:
             raise UserError(f"workers={settings.workers}: must be at least 1 (or null for the default)")
         return settings.workers
-    if settings.model.source == "tiny" and (settings.model.device == "cpu" or (
+    if settings.model.cpu_sized and (settings.model.device == "cpu" or (
             settings.model.device == "auto" and not torch.cuda.is_available())):
         return len(os.sched_getaffinity(0))
     return 1

@@ -12,12 +12,14 @@ around a minicode prompt, and the completion as the assistant's turn, ended by `
 the corpus keys of :mod:`s0repro.data.minicode` (never a benchmark key). With a per-family probability the target is
 the family's plausible wrong body: half the families ("habit" families) are mostly taught wrong, so the base model
 is imperfect for a reason that sampling plus execution-based verification can see and fix; and with ``form_rate``
-the completion comes in the function name's habitual output form (body, fenced, whole function, function + a
-sentence), as chat models answer.
+the completion comes in the function name's habitual answer form (whole function fenced or bare, body bare or
+fenced, prose around a fenced function; otherwise a form drawn at random), as chat models answer.
 
-Writes ``config.json``, ``generation_config.json`` (stops at ``<|im_end|>``), ``model.safetensors``, the tokenizer
-files and ``build_record.json`` (script, seed, steps, losses, minutes, versions, the state-survival diagnostic,
-and the base greedy pass@1 on the 84 held-out problems measured by the evaluation stage, under both clean-up modes).
+Every build starts from a fresh seeded init (no earlier checkpoint). It writes the model in its real repository's
+layout (:func:`s0repro.models.tiny.hub_layout`), ``generation_config.json`` (stops at ``<|im_end|>``), the tokenizer
+files and ``build_record.json`` (script, seed, steps, losses, wall and CPU minutes with the load average, versions,
+the state-survival diagnostic, and the base greedy pass@1 on the 84 held-out problems under the authors' and the
+lenient clean-up, with the form mix of those outputs).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -33,8 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
-from safetensors.torch import load_file
 from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from s0repro.data import render_prompt
@@ -42,7 +43,7 @@ from s0repro.data.minicode import FAMILIES, Family, corpus_stream, load_minicode
 from s0repro.errors import UserError
 from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
-from s0repro.models.tiny import build_tiny_model, pin_slow_decay
+from s0repro.models.tiny import build_tiny_model, hub_layout, pin_slow_decay
 from s0repro.models.tokenizer import IM_END, build_char_tokenizer
 from s0repro.provenance import hardware, package_versions
 
@@ -62,10 +63,9 @@ class PretrainConfig:
     prompt_weight: float = 0.1  # loss weight of prompt tokens (the body's weigh 1); 0.5 measured worse
     wrong_rate_habit: float = 0.6  # share of wrong bodies in the corpus for HABIT_FAMILIES
     wrong_rate_other: float = 0.2  # ... and for every other family
-    form_rate: float = 0.7  # share of completions in the function name's habitual output form (else the plain body)
+    form_rate: float = 0.7  # share of completions in the function name's habitual output form (else a random form)
     pinned_heads: int = 0  # slow-decay heads per recurrent layer whose decay is not trained (models.tiny)
     previous_token_heads: int = 0  # attention layers (from the first) whose head 0 starts as a previous-token head
-    init_from: str = ""  # an earlier build of the same model to continue from ("" = a fresh init)
     split_seed: int = 0  # minicode split whose benchmark keys are held out of the corpus
     seed: int = 0  # weight init and corpus order
     threads: int = 1  # one thread: on a busy shared CPU, 2 OpenMP threads spin-wait and run up to 10x slower
@@ -177,12 +177,10 @@ def init_previous_token_heads(model: PreTrainedModel, layers: int) -> None:
 
 
 def load_model_yaml(path: str | Path) -> ModelConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"model config {path} not found (try conf/model/minicode_gdn.yaml)")
-    cfg = ModelConfig(**yaml.safe_load(path.read_text()))
-    if cfg.source != "tiny":
-        raise UserError(f"{path}: only tiny models (source: tiny) can be pre-trained here, not {cfg.source}")
+    """The model config to build: its ``arch`` and ``dims`` say what to train (a hub config's dims are the real size)."""
+    cfg = ModelConfig.from_yaml(path)
+    if not cfg.dims:
+        raise UserError(f"{path}: no dims to build the model from")
     return cfg
 
 
@@ -196,8 +194,6 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     dims = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
             "eos_token_id": tokenizer.eos_token_id, **dict(model_cfg.dims)}
     model = build_tiny_model(build_config(model_cfg.arch, dims), seed=cfg.seed)
-    if cfg.init_from:
-        load_weights(model, cfg.init_from)
     model.train()
     pin_slow_decay(model, cfg.pinned_heads)
     init_previous_token_heads(model, cfg.previous_token_heads)
@@ -206,7 +202,7 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
     task = load_minicode(seed=cfg.split_seed)  # its instruction wraps the corpus problems as it wraps the benchmark's
     stream = corpus_stream(cfg.split_seed, cfg.seed, cfg.wrong_rate, cfg.form_rate)
     losses: list[float] = []
-    start = time.perf_counter()
+    start, cpu_start, load_start = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     for step in range(cfg.steps):
         pairs = []
         for _ in range(cfg.batch):
@@ -223,37 +219,18 @@ def pretrain(model_cfg: ModelConfig, cfg: PretrainConfig, out: str | Path, *, lo
         if log_every and (step % log_every == 0 or step == cfg.steps - 1):
             tail = sum(losses[-log_every:]) / len(losses[-log_every:])
             print(f"step {step:4d}  loss {tail:.4f}  {time.perf_counter() - start:6.0f}s", flush=True)
-    minutes = (time.perf_counter() - start) / 60
+    timing = {"minutes": round((time.perf_counter() - start) / 60, 2),
+              "cpu_minutes": round((time.process_time() - cpu_start) / 60, 2),
+              "load_average": [round(load_start, 2), round(os.getloadavg()[0], 2)], "cores": os.cpu_count()}
     model.eval()
-    record = save_checkpoint(model, tokenizer, model_cfg, cfg, out, losses=losses, minutes=minutes)
-    return record
-
-
-def load_weights(model: PreTrainedModel, checkpoint: str | Path) -> None:
-    """Load an earlier build's weights into ``model`` (same architecture and dims) to continue pre-training."""
-    path = Path(checkpoint) / "model.safetensors"
-    if not path.is_file():
-        raise UserError(f"--init-from {checkpoint}: no model.safetensors there; build or check out that checkpoint")
-    try:
-        missing, unexpected = model.load_state_dict(load_file(path), strict=False)
-    except RuntimeError as err:  # a shape mismatch
-        raise UserError(f"--init-from {checkpoint}: not this model's dims ({str(err).splitlines()[-1].strip()})") from None
-    missing = [k for k in missing if k != "lm_head.weight"]  # tied to the embeddings, not saved
-    if missing or unexpected:
-        raise UserError(f"--init-from {checkpoint}: not this architecture (missing {missing[:2]}, "
-                        f"unexpected {unexpected[:2]})")
-
-
-def _earlier_build(checkpoint: str) -> dict:
-    """What a continued build started from: the earlier record's recipe and results, without its long lists."""
-    earlier = read_record(checkpoint)
-    keep = ("script", "steps", "pretrain", "final_loss", "minutes", "base_pass_at_1", "state_survival")
-    return {"checkpoint": checkpoint, **{k: earlier[k] for k in keep if k in earlier},
-            **({"continued_from": earlier["continued_from"]} if "continued_from" in earlier else {})}
+    return save_checkpoint(hub_layout(model, cfg.seed), tokenizer, model_cfg, cfg, out, losses=losses,
+                           timing=timing)
 
 
 def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig,
-                    cfg: PretrainConfig, out: str | Path, *, losses: list[float], minutes: float) -> dict:
+                    cfg: PretrainConfig, out: str | Path, *, losses: list[float], timing: dict[str, Any]) -> dict:
+    """Write the model in its real repository's layout (:func:`s0repro.models.tiny.hub_layout`), the tokenizer and
+    the build record. ``timing``: training wall and CPU minutes, the load average before and after, the cores."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     stop = [tokenizer.convert_tokens_to_ids(IM_END), tokenizer.eos_token_id]
@@ -267,17 +244,16 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
         "arch": model_cfg.arch,
         "script": f"python -m s0repro.tools.tiny_models --model conf/model/{model_cfg.name}.yaml --out {out} "
                   f"--steps {cfg.steps} --pinned-heads {cfg.pinned_heads} --form-rate {cfg.form_rate}"
-                  + (f" --previous-token-heads {cfg.previous_token_heads}" if cfg.previous_token_heads else "")
-                  + (f" --init-from {cfg.init_from}" if cfg.init_from else ""),
+                  + (f" --previous-token-heads {cfg.previous_token_heads}" if cfg.previous_token_heads else ""),
         "pretrain": asdict(cfg),
         "habit_families": list(HABIT_FAMILIES),
-        "params": sum(p.numel() for p in model.parameters()),
+        "stored_as": type(model).__name__,
+        "params": sum(p.numel() for n, p in model.named_parameters() if ".visual." not in f".{n}"),
         "steps": cfg.steps,
         "final_loss": round(sum(tail) / len(tail), 4),  # mean of the last 25 steps
         "loss_curve": [round(x, 4) for x in losses[:: max(1, len(losses) // 40)]],
-        "minutes": round(minutes, 2),
+        **timing,
         "base_pass_at_1": None,
-        **({"continued_from": _earlier_build(cfg.init_from)} if cfg.init_from else {}),
         **({"forgetting_cause": FORGETTING_CAUSE} if cfg.pinned_heads else {}),
         **({"copying_cause": COPYING_CAUSE} if cfg.previous_token_heads else {}),
         "versions": package_versions(),
@@ -298,10 +274,16 @@ def read_record(checkpoint: str | Path) -> dict:
     return json.loads(path.read_text())
 
 
+def hub_config(checkpoint: str | Path, model_yaml: str | Path) -> ModelConfig:
+    """The model config that loads ``checkpoint`` as the pipeline does: the hub path, from a local snapshot."""
+    cfg = load_model_yaml(model_yaml)
+    return ModelConfig(**{**cfg.__dict__, "source": "hub", "hub_id": str(checkpoint), "device": "cpu"})
+
+
 def measure_base_score(checkpoint: str | Path, model_yaml: str | Path, *, batch_size: int = 8,
-                       max_new_tokens: int = 512, cleanup: str = "lenient"):
-    """Greedy pass@1 of the checkpoint on the 84 held-out minicode problems, scored by the evaluation stage
-    (sandbox and sanitiser as for HumanEval, clean-up ``cleanup``: "lenient" is the records' earlier "paper"). Returns its ``EvalResult``.
+                       max_new_tokens: int = 512):
+    """Greedy pass@1 of the checkpoint on the 84 held-out minicode problems, scored by the evaluation stage (sandbox
+    as for HumanEval) under the authors' clean-up, with the lenient one beside it. Returns its ``EvalResult``.
 
     Imported lazily: this is the build script's final report, not part of training.
     """
@@ -310,38 +292,37 @@ def measure_base_score(checkpoint: str | Path, model_yaml: str | Path, *, batch_
     from s0repro.evaluate.scoring import evaluate_model
     from s0repro.models.loading import load_model
 
-    torch.set_flush_denormal(True)
-    model_cfg = load_model_yaml(model_yaml)
-    model_cfg.checkpoint, model_cfg.device = str(checkpoint), "cpu"
-    loaded = load_model(model_cfg)
+    loaded = load_model(hub_config(checkpoint, model_yaml))
     task = load_minicode(seed=0)
     gen = EvalGenConfig(batch_size=batch_size, max_new_tokens=max_new_tokens, do_sample=False)
     return evaluate_model(loaded.model, loaded.tokenizer, task, task.eval, gen, SandboxConfig(), progress=False,
-                          cleanup=cleanup)
+                          cleanup="authors", also=("lenient",))
 
 
 def record_base_score(checkpoint: str | Path, model_yaml: str | Path, *, tolerance: int = 4) -> dict:
-    """Measure base greedy pass@1 and write it into the build record, with the range a re-measurement must hit
-    (+- ``tolerance`` problems: greedy ties can flip with thread count, batch composition or BLAS)."""
+    """Measure base greedy pass@1 under both clean-ups and write it into the build record, with the range a
+    re-measurement must hit (+- ``tolerance`` problems: greedy ties can flip with thread count, batch or BLAS), the
+    form mix of the outputs and the score per family."""
+    from s0repro.evaluate.forms import form_mix
+
     result = measure_base_score(checkpoint, model_yaml)
     n = len(result.correct)
     record = read_record(checkpoint)
-    record["base_pass_at_1"] = round(result.score, 4)
-    record["base_pass_at_1_range"] = [round(max(0.0, result.score - tolerance / n), 4),
-                                      round(min(1.0, result.score + tolerance / n), 4)]
-    record["base_correct"] = int(sum(result.correct))
-    record["base_correct_task_ids"] = [t for t, ok in zip(result.task_ids, result.correct, strict=True) if ok]
+    scores = {mode: round(view["score"], 4) for mode, view in result.by_cleanup.items()}
+    record["base_pass_at_1"] = scores  # {"authors": .., "lenient": ..}
+    record["base_pass_at_1_range"] = {mode: [round(max(0.0, s - tolerance / n), 4), round(min(1.0, s + tolerance / n), 4)]
+                                      for mode, s in scores.items()}
+    record["base_correct"] = {mode: int(sum(view["correct"])) for mode, view in result.by_cleanup.items()}
     record["base_failure_types"] = {k: v for k, v in result.failure_types.items() if v}
-    # The same greedy outputs under a lenient clean-up (evalplus keeps a whole function and drops the prose around it).
-    record["base_pass_at_1_evalplus_sanitizer"] = round(
-        measure_base_score(checkpoint, model_yaml, cleanup="evalplus").score, 4)
+    record["base_form_mix"] = form_mix(r["raw"] for r in result.records)
     family = {p.task_id: p.meta["family"] for p in load_minicode(seed=0).eval}
+    lenient = result.by_cleanup["lenient"]["correct"]
     by_family: dict[str, list[int]] = {}
-    for task_id, ok in zip(result.task_ids, result.correct, strict=True):
+    for task_id, ok in zip(result.task_ids, lenient, strict=True):
         by_family.setdefault(family[task_id], [0, 0])[0] += int(ok)
         by_family[family[task_id]][1] += 1
-    record["base_by_family"] = {f"{k}{' (habit)' if k in HABIT_FAMILIES else ''}": f"{v[0]}/{v[1]}"
-                                for k, v in sorted(by_family.items())}
+    record["base_by_family_lenient"] = {f"{k}{' (habit)' if k in HABIT_FAMILIES else ''}": f"{v[0]}/{v[1]}"
+                                        for k, v in sorted(by_family.items())}
     record["base_eval"] = {"problems": n, "split": "minicode seed 0, eval (84)", **result.generation,
                            "seconds": round(result.seconds, 1), "by": "s0repro.evaluate.scoring.evaluate_model"}
     write_record(checkpoint, record)
@@ -353,9 +334,7 @@ def record_state_survival(checkpoint: str | Path, model_yaml: str | Path, prompt
     from s0repro.models.loading import load_model
     from s0repro.models.memory import minicode_prompts, state_survival
 
-    model_cfg = load_model_yaml(model_yaml)
-    model_cfg.checkpoint, model_cfg.device = str(checkpoint), "cpu"
-    loaded = load_model(model_cfg)
+    loaded = load_model(hub_config(checkpoint, model_yaml))
     report = state_survival(loaded.model, loaded.tokenizer, minicode_prompts(loaded.tokenizer, n=prompts))
     record = read_record(checkpoint)
     record["state_survival"] = {**report.summary(), "prompts": prompts}
@@ -378,11 +357,16 @@ def main(argv: list[str] | None = None) -> int:
         model_yaml = args.pop("model")
         model_cfg = load_model_yaml(model_yaml)
         out, no_eval, log_every = args.pop("out"), args.pop("no_eval"), args.pop("log_every")
+        start = time.perf_counter()
         pretrain(model_cfg, PretrainConfig(**args), out, log_every=log_every)
         record_state_survival(out, model_yaml)
         if not no_eval:
             record = record_base_score(out, model_yaml)
-            print(f"base pass@1: {record['base_pass_at_1']:.3f} ({record['base_correct']}/84)")
+            print("base pass@1: " + ", ".join(f"{mode} {100 * s:.1f} %" for mode, s in record["base_pass_at_1"].items())
+                  + f"; forms {record['base_form_mix']}")
+        record = read_record(out)
+        record["build_minutes"] = round((time.perf_counter() - start) / 60, 2)  # training and the measurements
+        write_record(out, record)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from s0repro.data.base import TASK_LOADERS
+from s0repro.data.base import TASK_LOADERS, WHOLE_FUNCTION_FORMS
 from s0repro.data.minicode import (
     FAMILIES,
     FAMILY_BY_NAME,
@@ -22,6 +22,7 @@ from s0repro.data.minicode import (
     split_keys,
 )
 from s0repro.errors import UserError
+from s0repro.evaluate.forms import answer_form
 
 
 def _program(prompt: str, body: str, test: str, entry_point: str) -> str:
@@ -104,8 +105,8 @@ def test_canonical_bodies_pass_and_wrong_bodies_fail(task):
 
 
 def test_corpus_wrong_rate_is_honoured():
-    always_right = [t == p.answer for p, t in itertools.islice(corpus_stream(0, 3, lambda f: 0.0), 200)]
-    always_wrong = [t == p.meta["wrong_answer"] for p, t in itertools.islice(corpus_stream(0, 3, lambda f: 1.0), 200)]
+    always_right = [p.answer in t for p, t in itertools.islice(corpus_stream(0, 3, lambda f: 0.0), 200)]
+    always_wrong = [p.meta["wrong_answer"] in t for p, t in itertools.islice(corpus_stream(0, 3, lambda f: 1.0), 200)]
     assert all(always_right) and all(always_wrong)
     first = [p.prompt for p, _ in itertools.islice(corpus_stream(0, 3, lambda f: 0.5), 50)]
     again = [p.prompt for p, _ in itertools.islice(corpus_stream(0, 3, lambda f: 0.5), 50)]
@@ -113,37 +114,43 @@ def test_corpus_wrong_rate_is_honoured():
     assert first == again != other
 
 
-def test_corpus_output_forms_are_habits_of_names():
-    plain = list(itertools.islice(corpus_stream(0, 3, lambda f: 0.0), 100))
-    assert all(t == p.answer for p, t in plain)
-    assert [p.prompt for p, _ in plain] == [p.prompt for p, _ in itertools.islice(corpus_stream(0, 3, lambda f: 0.0,
-                                                                                               0.0), 100)]
+def test_corpus_output_forms_are_habits_of_names_dealt_alike_over_families():
     habitual = list(itertools.islice(corpus_stream(0, 3, lambda f: 0.0, 1.0), 400))
     forms = [output_form(FAMILY_BY_NAME[p.meta["family"]], p.entry_point) for p, _ in habitual]
     assert all(t == render_completion(p, p.answer, form) for (p, t), form in zip(habitual, forms, strict=True))
     assert set(forms) == set(FORMS)
-    assert 0.4 < forms.count("body") / len(forms) < 0.6 and 0.02 < forms.count("function_note") / len(forms) < 0.12
-    mixed = [t == p.answer for p, t in itertools.islice(corpus_stream(0, 3, lambda f: 0.0, 0.5), 400)]
-    assert 0.6 < sum(mixed) / len(mixed) < 0.9  # body habit half the time, plus half of the other habits
+    # every family: two or three of its four names answer with a whole function, and the mostly-wrong half of the
+    # families (every other one) gets exactly the same share as the rest, 5 in 8 names
+    whole = {f.name: sum(output_form(f, n) in WHOLE_FUNCTION_FORMS for n in f.names) for f in FAMILIES}
+    assert set(whole.values()) == {2, 3}
+    assert sum(whole[f.name] for f in FAMILIES[1::2]) == sum(whole[f.name] for f in FAMILIES[::2]) == 25
+    every = [output_form(f, n) for f in FAMILIES for n in f.names]
+    assert {form: every.count(form) for form in FORMS} == {"function_fenced": 30, "function": 20, "body": 10,
+                                                           "body_fenced": 10, "prose": 10}
+    # off-habit completions: a form drawn uniformly, so a sampling model sees every form on every name
+    free = list(itertools.islice(corpus_stream(0, 3, lambda f: 0.0, 0.0), 500))
+    drawn = [answer_form(t) for _, t in free]
+    assert all(70 < drawn.count(form) < 130 for form in FORMS)
 
 
 def test_output_forms_under_both_clean_ups():
-    """Wrong bodies fail in every form. Right bodies: the authors' strip-everything clean-up passes only the whole
-    function; ours (lenient) every form but the function followed by prose; evalplus's sanitizer every form."""
+    """Wrong bodies fail in every form. Right bodies: the authors' clean-up passes only whole functions (fenced or
+    bare); ours (lenient) passes every form; the form classifier names each rendered form."""
     from s0repro.evaluate.scoring import score
 
     task = load_minicode(seed=0)
     problems = task.eval[:3]
     cases = [(p, body, form) for p in problems for body in (p.answer, p.meta["wrong_answer"]) for form in FORMS]
     completions = [render_completion(p, body, form) + "<|im_end|>" for p, body, form in cases]
-    passing = {"authors": {"function"}, "lenient": set(FORMS) - {"function_note"}, "evalplus": set(FORMS)}
+    passing = {"authors": set(WHOLE_FUNCTION_FORMS), "lenient": set(FORMS)}
     for mode, forms in passing.items():
         verdicts = [s.passed for s in score(task, [p for p, _, _ in cases], completions, cleanup=mode)]
         expected = [body == p.answer and form in forms for p, body, form in cases]
         assert verdicts == expected, mode
-    assert render_completion(problems[0], "    return 1\n", "fenced") == "```python\n    return 1\n```\n"
+    assert [answer_form(c) for c in completions] == [form for _, _, form in cases]
+    assert render_completion(problems[0], "    return 1\n", "body_fenced") == "```python\n    return 1\n```\n"
     with pytest.raises(ValueError, match="unknown output form"):
-        render_completion(problems[0], "    return 1\n", "prose")
+        render_completion(problems[0], "    return 1\n", "function_note")
 
 
 def test_bad_seed_is_a_user_error():

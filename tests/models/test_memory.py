@@ -108,11 +108,11 @@ HEAD_FLOORS = {"minicode_gdn": 3, "minicode_mamba2": 2}
 
 @functools.cache
 def _shipped(name: str) -> tuple[dict, dict]:
-    cfg = yaml.safe_load((REPO_ROOT / f"conf/model/{name}.yaml").read_text())
-    checkpoint = REPO_ROOT / cfg["checkpoint"]
+    cfg = ModelConfig.from_yaml(REPO_ROOT / f"conf/model/{name}.yaml", device="cpu")
+    checkpoint = REPO_ROOT / cfg.hub_id
     if not (checkpoint / "config.json").is_file():
         pytest.skip(f"{checkpoint} not built")
-    loaded = load_model(ModelConfig(**{**cfg, "checkpoint": str(checkpoint), "device": "cpu"}))
+    loaded = load_model(cfg)
     record = json.loads((checkpoint / "build_record.json").read_text())["state_survival"]
     report = state_survival(loaded.model, loaded.tokenizer, minicode_prompts(loaded.tokenizer, n=record["prompts"]))
     return report.summary(), record

@@ -5,16 +5,17 @@ their recorded base pass@1 on the held-out minicode split."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from s0repro.data import render_prompt
 from s0repro.data.minicode import load_minicode
-from s0repro.errors import UserError
 from s0repro.models import ModelConfig, find_recurrent_layers, load_model
 from s0repro.models.architectures import build_config
 from s0repro.models.tiny import SLOW_DT, build_tiny_model, step_projection
@@ -27,6 +28,7 @@ from s0repro.tools.tiny_models import (
     _batch,
     _lr_factor,
     _param_groups,
+    hub_config,
     init_previous_token_heads,
     load_model_yaml,
     main,
@@ -82,11 +84,18 @@ def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
     model_cfg = load_model_yaml(REPO_ROOT / "conf/model/tiny_gdn.yaml")
     first = pretrain(model_cfg, TINY_STEPS, tmp_path / "a", log_every=0)
     second = pretrain(model_cfg, TINY_STEPS, tmp_path / "b", log_every=0)
+    # the same seed on the same machine gives the same weights, byte for byte
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
     assert first["loss_curve"] == second["loss_curve"] and len(first["loss_curve"]) == 3
     assert first["loss_curve"][-1] < first["loss_curve"][0]
+    other = pretrain(model_cfg, replace(TINY_STEPS, seed=1), tmp_path / "c", log_every=0)
+    assert other["loss_curve"] != first["loss_curve"]
     record = json.loads((tmp_path / "a" / RECORD_FILE).read_text())
     assert record["steps"] == 3 and record["pretrain"]["seed"] == 0 and record["arch"] == "qwen3_5"
-    loaded = load_model(ModelConfig(**{**model_cfg.__dict__, "checkpoint": str(tmp_path / "a"), "device": "cpu"}))
+    assert record["stored_as"] == "Qwen3_5ForConditionalGeneration" and record["cores"] == os.cpu_count()
+    assert record["minutes"] >= 0 and record["cpu_minutes"] >= 0 and len(record["load_average"]) == 2
+    loaded = load_model(hub_config(tmp_path / "a", REPO_ROOT / "conf/model/tiny_gdn.yaml"))
+    assert type(loaded.model).__name__ == "Qwen3_5ForCausalLM"
     assert loaded.model.generation_config.eos_token_id == [loaded.tokenizer.convert_tokens_to_ids(IM_END),
                                                             loaded.tokenizer.eos_token_id]
     assert record["params"] == sum(p.numel() for p in loaded.model.parameters())
@@ -102,13 +111,6 @@ def test_pretrain_is_deterministic_and_writes_a_loadable_checkpoint(tmp_path):
         assert step_projection(after)[:2].abs().max().item() == 0.0
         assert not torch.equal(mixer.A_log[2:], before.module.A_log[2:])
         assert not torch.equal(step_projection(after)[2:], step_projection(before)[2:])
-    # continuing a build starts from its weights and records it; another model's weights are one clear error
-    cont = pretrain(model_cfg, replace(TINY_STEPS, steps=1, init_from=str(tmp_path / "a")), tmp_path / "c", log_every=0)
-    assert cont["continued_from"]["checkpoint"] == str(tmp_path / "a") and cont["continued_from"]["steps"] == 3
-    assert cont["loss_curve"][0] < first["loss_curve"][0] and "forgetting_cause" in cont
-    bigger = load_model_yaml(REPO_ROOT / "conf/model/minicode_gdn.yaml")
-    with pytest.raises(UserError, match="not this model's dims"):
-        pretrain(bigger, replace(TINY_STEPS, init_from=str(tmp_path / "a")), tmp_path / "d", log_every=0)
 
 
 def test_seeded_previous_token_head_attends_to_the_previous_token():
@@ -136,11 +138,11 @@ def test_bad_model_path_is_one_line(capsys):
 
 
 def _shipped(name: str) -> tuple[ModelConfig, Path]:
-    cfg = yaml.safe_load((REPO_ROOT / f"conf/model/{name}.yaml").read_text())
-    checkpoint = REPO_ROOT / cfg["checkpoint"]
+    cfg = ModelConfig.from_yaml(REPO_ROOT / f"conf/model/{name}.yaml", device="cpu")
+    checkpoint = REPO_ROOT / cfg.hub_id
     if not (checkpoint / "config.json").is_file():
         pytest.skip(f"{checkpoint} not built (make tiny-models)")
-    return ModelConfig(**{**cfg, "checkpoint": str(checkpoint), "device": "cpu"}), checkpoint
+    return cfg, checkpoint
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -150,10 +152,27 @@ def test_shipped_checkpoint_loads_small_and_recorded(name):
     assert (checkpoint / "model.safetensors").stat().st_size < 3 * 2**20
     record = json.loads((checkpoint / RECORD_FILE).read_text())
     assert record["name"] == name and record["params"] == sum(p.numel() for p in loaded.model.parameters())
-    for key in ("script", "steps", "final_loss", "minutes", "base_pass_at_1", "base_pass_at_1_range"):
+    for key in ("script", "steps", "final_loss", "minutes", "cpu_minutes", "build_minutes", "base_form_mix"):
         assert record[key] is not None, key
-    low, high = record["base_pass_at_1_range"]
-    assert low <= record["base_pass_at_1"] <= high <= 0.8 and record["base_correct"] >= 1  # not degenerate
+    scores = record["base_pass_at_1"]
+    for mode in ("authors", "lenient"):
+        low, high = record["base_pass_at_1_range"][mode]
+        assert low <= scores[mode] <= high <= 0.8, mode  # not saturated
+    assert scores["lenient"] >= scores["authors"]  # lenient passes every form the authors' clean-up passes
+
+
+# Issue 22's calibration: base greedy pass@1 under the authors' clean-up >= 25 % and lenient minus authors >= 10 pp,
+# so that both format and skill are there to learn. The builds of 2026-12-07 (500-800 steps, what a shared 2-core box
+# allowed that day) miss it on every model (docs/tiny-models.md); strict, so a rebuild that meets it fails here until
+# the mark is removed.
+BELOW_BAR = pytest.mark.xfail(strict=True, reason="issue 22 bar not met by the shipped builds (docs/tiny-models.md)")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=BELOW_BAR) for n in SHIPPED])
+def test_shipped_checkpoint_has_format_and_skill_to_learn(name):
+    _cfg, checkpoint = _shipped(name)
+    scores = json.loads((checkpoint / RECORD_FILE).read_text())["base_pass_at_1"]
+    assert scores["authors"] >= 0.25 and scores["lenient"] - scores["authors"] >= 0.10
 
 
 def test_shipped_transformer_keeps_its_seeded_previous_token_head():
@@ -167,28 +186,32 @@ def test_shipped_transformer_keeps_its_seeded_previous_token_head():
                            add_special_tokens=False)["input_ids"]
     with torch.no_grad():
         weights = loaded.model(input_ids=ids, output_attentions=True).attentions
-    assert weights[0][0, 0].diagonal(-1).mean().item() > 0.8  # training kept it (0.96 when built)
-
-
-@pytest.mark.parametrize("name", ["minicode_gdn", "minicode_mamba2",
-                                  "minicode_transformer"])
-def test_shipped_tokenizer_is_the_char_tokenizer(name):
-    cfg, _checkpoint = _shipped(name)
-    tokenizer = load_model(cfg).tokenizer
-    reference = build_char_tokenizer()
-    task = load_minicode(seed=0)
-    text = render_prompt(reference, task, task.eval[0]) + "    return x  +  1\n<|im_end|>"
-    assert tokenizer(text, add_special_tokens=False)["input_ids"] == reference(text, add_special_tokens=False)[
-        "input_ids"]
+    assert weights[0][0, 0].diagonal(-1).mean().item() > 0.8  # training kept it
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["minicode_gdn", "minicode_mamba2",
-                                  "minicode_transformer"])
+@pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_checkpoint_base_pass_at_1_in_recorded_range(name):
     _cfg, checkpoint = _shipped(name)
     record = json.loads((checkpoint / RECORD_FILE).read_text())
     result = measure_base_score(checkpoint, REPO_ROOT / f"conf/model/{name}.yaml")
-    low, high = record["base_pass_at_1_range"]
     assert len(result.correct) == 84
-    assert low <= result.score <= high, f"{name}: base pass@1 {result.score:.3f} outside [{low}, {high}]"
+    for mode, view in result.by_cleanup.items():
+        low, high = record["base_pass_at_1_range"][mode]
+        assert low <= view["score"] <= high, f"{name}: base pass@1 ({mode}) {view['score']:.3f} outside [{low}, {high}]"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_tiny_models_builds_every_shipped_checkpoint_from_nothing():
+    """No earlier checkpoint and no git history: one builder command per shipped model, written where its config
+    loads it from."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", "-B", "tiny-models"], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    builds = [line for line in done.stdout.replace("\\\n", "").splitlines() if "s0repro.tools.tiny_models" in line]
+    assert len(builds) == len(SHIPPED) and "git" not in done.stdout
+    for name, line in zip(SHIPPED, builds, strict=True):
+        hub_id = ModelConfig.from_yaml(REPO_ROOT / f"conf/model/{name}.yaml").hub_id
+        assert f"--model conf/model/{name}.yaml" in line and f"--out {hub_id}" in line
+        assert "--init-from" not in line and "--steps" in line
