@@ -1,4 +1,5 @@
-"""Format vs skill: why each method's samples fail, under both clean-ups, and how much of its gain is format.
+"""Format vs skill: why each method's samples fail, under both clean-ups, how much of its gain is format, and which
+form its answers come in.
 
 One table per experiment (and task, and model): rows are methods, columns the failure classes of
 :mod:`s0repro.evaluate.failures` (mean count over seeds), then the gain over base in problems and the part of it that
@@ -8,6 +9,10 @@ elsewhere. The share is printed only when the gain is clearly non-zero (every se
 mean is at least 2 problems); otherwise a share of a near-zero gain means nothing (-2150 %), and the column gives the
 signed change of each class in pp instead (positive: fewer failures of that class). A seed is compared with the base
 run of the same seed, else with the single base run.
+
+A third table per experiment gives the form mix of each method's answers (:mod:`s0repro.evaluate.forms`: a fenced or
+bare whole function, a body, a fenced body, prose around a fence, other; % of its samples, seeds pooled): under the
+authors' clean-up only whole functions can pass, so a method can gain there by switching form alone.
 
 Reads, per result, ``eval.by_cleanup.<mode>.failure_class`` (one class per problem, in ``eval.task_ids`` order) for
 ``mode`` in ``authors`` and ``lenient``; results without it are listed as "not scored".
@@ -27,6 +32,8 @@ from experiments.common import Options, cli, readable_results
 from experiments.render import DASH, Table, write_tables
 from s0repro.errors import UserError
 from s0repro.evaluate.failures import FAILURE_CLASSES, GainSplit, class_counts, split_gain
+from s0repro.evaluate.forms import FORM_CLASSES, form_mix
+from s0repro.results import eval_records
 
 NAME = "failures"
 CLEANUPS = ("authors", "lenient")
@@ -100,10 +107,28 @@ def experiment_table(key: tuple[str, str, str], methods: Mapping[str, Mapping[in
     return table
 
 
+def form_table(root: Path, key: tuple[str, str, str], methods: Mapping[str, Mapping[int, dict[str, Any]]]) -> Table:
+    """Each method's form mix, % of its recorded answers (seeds pooled); "not recorded" without eval records."""
+    exp, task, model = key
+    table = Table(f"Answer forms: {exp} / {task} / {model} (% of each method's greedy answers, seeds pooled)",
+                  ["method", "answers", *FORM_CLASSES])
+    for label in sorted(methods, key=lambda m: (m != "none", m)):
+        raws = [[r.get("raw", "") for r in records] for records in
+                (eval_records(root, result) for result in methods[label].values()) if records is not None]
+        mix = form_mix(raw for seed in raws for raw in seed)
+        n = sum(mix.values())
+        if not n:
+            table.add(label, "not recorded", *[DASH] * len(FORM_CLASSES))
+            continue
+        table.add(label, str(n), *(f"{100 * mix[f] / n:.1f}" for f in FORM_CLASSES))
+    return table
+
+
 def render(opts: Options) -> list[Path]:
     results = readable_results(opts.results)
-    tables = [experiment_table(key, methods, cleanup)
-              for key, methods in sorted(by_experiment(results).items()) for cleanup in CLEANUPS]
+    tables = [table for key, methods in sorted(by_experiment(results).items())
+              for table in (*(experiment_table(key, methods, cleanup) for cleanup in CLEANUPS),
+                            form_table(opts.results, key, methods))]
     md, tex = write_tables(opts.out, NAME, tables or [Table("Failure classes: no results", ["method"])])
     return [md, tex]
 

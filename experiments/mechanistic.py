@@ -30,7 +30,7 @@ from experiments import paper
 from experiments.common import Options, cli, readable_results
 from experiments.failures import by_experiment
 from experiments.render import DASH, NOT_RUN, Table, p_text, write_tables
-from s0repro.results import result_dir
+from s0repro.results import eval_records, result_dir
 from s0repro.results.schema import KL_PROFILE_FILE
 from s0repro.stats.divergence import DivergenceSummary, Flip, flip_divergences
 
@@ -54,16 +54,13 @@ class Analysis:
 
 def read_generations(root: Path, result: Mapping[str, Any], cleanup: str) -> dict[str, tuple[bool, str]] | None:
     """task_id -> (passed under ``cleanup``, raw completion) from the result's per-problem records; None if absent."""
-    name = (result.get("files") or {}).get("eval_records")
-    path = result_dir(root, result["exp"], result["task"], result["method"], result["seed"]) / name if name else None
-    if path is None or not path.is_file():
+    records = eval_records(root, result)
+    if records is None:
         return None
     out = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            verdict = ((rec.get("by_cleanup") or {}).get(cleanup) or {}).get("passed", rec.get("passed"))
-            out[rec["task_id"]] = (bool(verdict), rec.get("raw", ""))
+    for rec in records:
+        verdict = ((rec.get("by_cleanup") or {}).get(cleanup) or {}).get("passed", rec.get("passed"))
+        out[rec["task_id"]] = (bool(verdict), rec.get("raw", ""))
     return out
 
 

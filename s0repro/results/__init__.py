@@ -8,6 +8,7 @@ stay light.
 from s0repro.results.schema import (
     SCHEMA_VERSION,
     CorruptResultError,
+    eval_records,
     iter_results,
     read_result,
     result_dir,
@@ -19,6 +20,7 @@ from s0repro.results.schema import (
 __all__ = [
     "SCHEMA_VERSION",
     "CorruptResultError",
+    "eval_records",
     "iter_results",
     "read_result",
     "result_dir",

@@ -78,6 +78,16 @@ def read_result(path: str | Path) -> dict[str, Any]:
     return validate_result(payload, str(path))
 
 
+def eval_records(root: str | Path, result: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The per-problem records of a result's evaluation (``files.eval_records``, in its cell folder under ``root``):
+    task id, raw completion, verdicts under each clean-up. None when the result names none or the file is gone."""
+    name = (result.get("files") or {}).get("eval_records")
+    path = result_dir(root, result["exp"], result["task"], result["method"], result["seed"]) / name if name else None
+    if path is None or not path.is_file():
+        return None
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def iter_results(root: str | Path, exp: str | None = None) -> list[dict[str, Any]]:
     """Every result under ``root`` (optionally one experiment), sorted by (exp, task, method, seed); the first
     unreadable one raises :class:`CorruptResultError`."""

@@ -9,28 +9,25 @@ method label, seeds pooled, percentages of that method's samples.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from s0repro.errors import UserError
 from s0repro.evaluate.forms import FORM_CLASSES, form_mix
-from s0repro.results import CorruptResultError, read_result
+from s0repro.results import CorruptResultError, eval_records, iter_results
 from s0repro.results.schema import RESULT_FILE
 
 Key = tuple[str, str, str]
 
 
-def raw_completions(result_file: Path, result: dict) -> list[str]:
+def raw_completions(root: Path, result: dict) -> list[str]:
     """The raw completions a result's evaluation recorded (its ``files.eval_records``)."""
-    records = (result.get("files") or {}).get("eval_records")
-    if not records:
-        raise UserError(f"{result_file}: no files.eval_records; re-run the cell to record its completions")
-    path = result_file.parent / records
-    if not path.is_file():
-        raise UserError(f"{path} not found (named by {result_file}); re-run the cell")
-    return [json.loads(line)["raw"] for line in path.read_text().splitlines() if line.strip()]
+    records = eval_records(root, result)
+    if records is None:
+        cell = f"{result['exp']}/{result['task']}/{result['method']} seed {result['seed']}"
+        raise UserError(f"{cell}: its evaluation records are missing; re-run the cell (force=true) to record them")
+    return [record["raw"] for record in records]
 
 
 def collect(root: Path, exp: str | None = None) -> dict[Key, dict[str, Counter]]:
@@ -38,15 +35,14 @@ def collect(root: Path, exp: str | None = None) -> dict[Key, dict[str, Counter]]
     base = root / exp if exp else root
     if not base.is_dir():
         raise UserError(f"no results folder {base}; give --results (and --exp) of a run")
+    try:
+        results = iter_results(root, exp)
+    except CorruptResultError as err:
+        raise UserError(str(err)) from None
     mixes: dict[Key, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for result_file in sorted(base.rglob(RESULT_FILE)):
-        try:
-            result = read_result(result_file)
-        except CorruptResultError as err:
-            raise UserError(str(err)) from None
+    for result in results:
         model = ((result.get("meta") or {}).get("model") or {}).get("name") or ""
-        counts = form_mix(raw_completions(result_file, result))
-        mixes[(result["exp"], result["task"], model)][result["method"]].update(counts)
+        mixes[(result["exp"], result["task"], model)][result["method"]].update(form_mix(raw_completions(root, result)))
     return mixes
 
 

@@ -34,7 +34,7 @@ def test_table_splits_the_gain_by_class(results_dir, tmp_path, md_row):
     _write(results_dir, "s0", 1, ["passed"] * 8 + ["wrong_answer"] * 2, ["passed"] * 8 + ["wrong_answer"] * 2)
     _write(results_dir, "lora", 0, ["passed"] * 4 + ["format"] * 4 + ["wrong_answer"] * 2, base_l)
     md, _ = failures.main(["--results", str(results_dir), "--out", str(tmp_path / "t")])
-    authors, lenient = md.read_text().split("### ")[1:]
+    authors, lenient, forms = md.read_text().split("### ")[1:]
     assert "clean-up 'authors'" in authors and "clean-up 'lenient'" in lenient
     # class means over seeds: passed (6+8)/2, format (1+0)/2, wrong (3+2)/2; gains 2 and 4, from format 3 and 4
     assert md_row(authors, "s0") == ["s0", "2", "7.0", "0.0", "0.5", "0.0", "0.0", "2.5", "0.0", "3.0", "3.5", "117 %"]
@@ -42,6 +42,29 @@ def test_table_splits_the_gain_by_class(results_dir, tmp_path, md_row):
     assert md_row(authors, "none")[2:4] == ["4.0", "0.0"]
     # lenient: gains 0 and 1 problem (mean 0.5 < 2): no share of a near-zero gain, the classes' pp instead
     assert md_row(lenient, "s0")[-3:] == ["0.5", "0.0", "gain ≈ 0, no share; pp by class: wrong_answer +5.0"]
+    assert "Answer forms" in forms and md_row(forms, "s0")[1] == "not recorded"  # no eval records written here
+
+
+def test_the_form_table_gives_each_methods_answer_forms_seeds_pooled(results_dir, tmp_path, md_row):
+    """Base answers with bodies; S0 switches to fenced whole functions on one seed of two."""
+    body, fenced = "    return x + 1\n", "```python\ndef f(x):\n    return x + 1\n```\n"
+    answers = {("none", 0): [body] * 4, ("s0", 0): [fenced] * 3 + [body], ("s0", 1): [body] * 4}
+    for (method, seed), raws in answers.items():
+        _write(results_dir, method, seed, ["passed"] * 4, ["passed"] * 4)
+        path = result_path(results_dir, "tiny_qwen3_5", "minicode", method, seed)
+        payload = json.loads(path.read_text())
+        payload["files"] = {"eval_records": "attempt-x/eval.jsonl"}
+        path.write_text(json.dumps(payload))
+        (path.parent / "attempt-x").mkdir()
+        (path.parent / "attempt-x/eval.jsonl").write_text("".join(json.dumps({"task_id": f"m/{i}", "raw": r}) + "\n"
+                                                                  for i, r in enumerate(raws)))
+    md, _ = failures.main(["--results", str(results_dir), "--out", str(tmp_path / "t")])
+    forms = md.read_text().split("### ")[3]
+    header = md_row(forms, "method")
+    s0 = dict(zip(header, md_row(forms, "s0"), strict=True))
+    none = dict(zip(header, md_row(forms, "none"), strict=True))
+    assert (s0["answers"], s0["function_fenced"], s0["body"]) == ("8", "37.5", "62.5")
+    assert (none["answers"], none["body"], none["function_fenced"]) == ("4", "100.0", "0.0")
 
 
 def test_a_gain_whose_seeds_disagree_in_sign_gets_no_share(results_dir, tmp_path, md_row):

@@ -41,4 +41,4 @@ def test_missing_folder_or_records_is_one_line(tmp_path, capsys):
     (tmp_path / "qwen3_5" / "minicode" / "none" / "seed_0" / "attempt-1" / "eval.jsonl").unlink()
     assert main(["--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "eval.jsonl not found" in err
+    assert "\n" not in err and "evaluation records are missing" in err
