@@ -7,7 +7,7 @@ Models are data (``MODELS``): the paper's two families, Qwen3.5-4B (GatedDeltaNe
 mamba-ssm), built from their conf/model dims; and Falcon-Mamba-7B (Mamba-1, mamba-ssm's decode step) and
 Kimi-Linear-48B-A3B (KDA, fla), built from the support table's structure at the published width
 (s0repro/models/real_shape.py). All at real width, head layout, vocabulary and bf16, depth cut to one layer pattern
-(``--layers`` for more). Two halves, about 5-6 minutes on an H100:
+(``--layers`` for more). Two halves, about 5-6.5 minutes on an H100 (an estimate):
 
 (a) for S0 and the state offset, kernel vs torch fallback on the same GPU, same weights, same random non-zero state:
     the logits of a 128-token prompt (the chunked scans) and of a one-token prompt (the single-step updates, which
