@@ -4,16 +4,19 @@
     make gpu-bundle && make gpu-command                               # the same check on the lent GPU machine
 
 Models are data (``MODELS``): the paper's two families, Qwen3.5-4B (GatedDeltaNet, fla) and Falcon-H1-7B (Mamba-2,
-mamba-ssm), plus one Mamba-1 and one KDA model where this s0repro supports them (otherwise recorded as skipped, with
-the reason). Each is built from its recorded dims at real width, head layout, vocabulary and bf16, depth cut to one
-layer pattern (s0repro/models/real_shape.py; ``--layers`` for more). Two halves, about 3-5 minutes on an H100:
+mamba-ssm), built from their conf/model dims; and Falcon-Mamba-7B (Mamba-1, mamba-ssm's decode step) and
+Kimi-Linear-48B-A3B (KDA, fla), built from the support table's structure at the published width
+(s0repro/models/real_shape.py). All at real width, head layout, vocabulary and bf16, depth cut to one layer pattern
+(``--layers`` for more). Two halves, about 5-6.5 minutes on an H100 (an estimate):
 
-(a) for S0 and the state offset, kernel vs torch fallback on the same GPU, same weights, same random state: logits
-    and the gradient with respect to the state (the fallback swaps transformers' kernelized module-level functions
-    back to their torch bodies, s0repro/models/kernels.py); and on the kernel path, left-padded batched greedy
-    generation against each prompt alone. Pass: ||logits_kernel - logits_fallback|| <= 0.1 x the state's own effect
-    on the fallback logits (a path that ignored the state would fail), the gradient's relative error <= 0.1, and the
-    padded rows give the tokens of the lone runs.
+(a) for S0 and the state offset, kernel vs torch fallback on the same GPU, same weights, same random non-zero state:
+    the logits of a 128-token prompt (the chunked scans) and of a one-token prompt (the single-step updates, which
+    take the state as it is), and the gradient with respect to the state (the fallback swaps transformers'
+    kernelized module-level functions back to their torch bodies, s0repro/models/kernels.py); and on the kernel
+    path, left-padded batched greedy generation against each prompt alone. Pass: for both prompts
+    ||logits_kernel - logits_fallback|| <= 0.1 x the state's own effect on the fallback logits (a kernel that ignored
+    the state, e.g. because transformers dropped an initial-state keyword it does not declare, gives about 1 and
+    fails), the gradient's relative error <= 0.1, and the padded rows give the tokens of the lone runs.
 (b) greedy decode tokens/s of base, S0 and LoRA unmerged at batch 1 and 8, ratios to base measured side by side
     (benchmarks/common.py's pairing); then seconds per S0 training step (one example, batch 1) and the allocator's
     peak memory.
@@ -33,12 +36,13 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from benchmarks.common import Arm, method_config, throughput
 from benchmarks.overhead import train_cost
@@ -48,8 +52,9 @@ from s0repro.methods import build_method
 from s0repro.models import ModelConfig
 from s0repro.models.architectures import CONFIG_CLASSES
 from s0repro.models.kernels import KERNELIZED, kernels_selected, torch_fallback
-from s0repro.models.loading import LoadedModel
-from s0repro.models.real_shape import build_real_shape, pattern_depth
+from s0repro.models.real_shape import build_real_shape, build_support_shape, pattern_depth
+from s0repro.models.recurrent import SUPPORTED_TYPES
+from s0repro.models.tokenizer import build_char_tokenizer
 from s0repro.paths import REPO_ROOT
 from s0repro.provenance import hardware, package_versions
 
@@ -66,21 +71,58 @@ KERNEL_DISTS = ("torch", "triton", "transformers", "peft", "hydra-core", "omegac
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One model the check builds: its conf/model file and the kernelized functions that must run a kernel."""
+    """One model the check builds and the kernelized functions that must run a kernel for it.
+
+    Built from ``conf/model/<config>.yaml`` (a hub model's recorded dims), or, with ``config=None``, from the support
+    table's ``arch`` model type at real width with ``overrides`` (the published checkpoint's dims and a cut depth).
+    """
 
     key: str
-    config: str  # conf/model/<config>.yaml
-    kernels: tuple[str, ...]  # names in s0repro.models.kernels.KERNELIZED[arch] that must be bound to a kernel
+    arch: str  # the family's key in s0repro.models.kernels.KERNELIZED (and, for support builds, its model type)
+    kernels: tuple[str, ...]  # names in KERNELIZED[arch] that must be bound to a kernel
+    config: str | None = None
+    name: str = ""  # what the result file calls a support build
+    overrides: dict[str, Any] = field(default_factory=dict)
 
+
+# Falcon-Mamba-7B (tiiuae/falcon-mamba-7b): 64 Mamba-1 layers, width 4096, expand 2, state 16, dt rank 256, vocab
+# 65024; two layers here. Kimi-Linear-48B-A3B (moonshotai/Kimi-Linear-48B-A3B-Instruct): width 2304, 32 KDA heads of
+# 128, MLA every 4th layer, vocab 163840 (transformers' KimiLinearConfig defaults are this checkpoint's); one pattern,
+# 3 KDA + 1 MLA, with dense MLPs in place of its 256 experts (the MLP does not touch the state, the experts would
+# cost 3.6 GB a layer).
+FALCON_MAMBA_7B = {"hidden_size": 4096, "expand": 2, "state_size": 16, "conv_kernel": 4, "time_step_rank": 256,
+                   "num_hidden_layers": 2}
+KIMI_LINEAR_48B = {"num_hidden_layers": 4, "layer_types": ["linear_attention"] * 3 + ["full_attention"],
+                   "mlp_layer_types": ["dense"] * 4}
+REAL_VOCAB = {"falcon_mamba": 65024, "kimi_linear": 163840}
 
 # causal-conv1d (CUDA-compiled) is not carried, so the convolutions are never required; Mamba-1's full-sequence
-# scan (selective_scan_fn) needs mamba-ssm's CUDA extension, so only its decode step is a Triton kernel.
+# scan (selective_scan_fn) needs mamba-ssm's CUDA extension, so only its decode step is a Triton kernel, which the
+# one-token prompt of half (a) runs with the state.
 MODELS = (
-    ModelEntry("qwen3_5", "qwen3_5_4b", ("torch_chunk_gated_delta_rule", "torch_recurrent_gated_delta_rule")),
-    ModelEntry("falcon_h1", "falcon_h1_7b", ("mamba2_chunk_scan", "mamba2_selective_state_update")),
-    ModelEntry("mamba1", "falcon_mamba_7b", ("mamba_selective_state_update",)),
-    ModelEntry("kda", "kimi_linear_48b", ("chunk_kimi_delta_attention", "recurrent_kimi_delta_attention")),
+    ModelEntry("qwen3_5", "qwen3_5", ("torch_chunk_gated_delta_rule", "torch_recurrent_gated_delta_rule"),
+               config="qwen3_5_4b"),
+    ModelEntry("falcon_h1", "falcon_h1", ("mamba2_chunk_scan", "mamba2_selective_state_update"),
+               config="falcon_h1_7b"),
+    ModelEntry("mamba1", "falcon_mamba", ("mamba_selective_state_update",), name="falcon_mamba_7b",
+               overrides=FALCON_MAMBA_7B),
+    ModelEntry("kda", "kimi_linear", ("chunk_kimi_delta_attention", "recurrent_kimi_delta_attention"),
+               name="kimi_linear_48b_a3b", overrides=KIMI_LINEAR_48B),
 )
+
+
+@dataclass
+class Built:
+    """A model the check runs: frozen, random, on its device, with the char tokenizer and its kernel-table key."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    arch: str
+    name: str
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
 
 
 class GpuCheckError(UserError):
@@ -93,12 +135,17 @@ def model_config(name: str) -> ModelConfig:
 
 def unsupported(entry: ModelEntry) -> str | None:
     """Why this s0repro cannot build ``entry`` at real width (None: it can)."""
+    if entry.arch not in KERNELIZED:
+        return f"architecture {entry.arch!r} is not in s0repro.models.kernels.KERNELIZED"
+    if entry.config is None:
+        ok = entry.arch in SUPPORTED_TYPES
+        return None if ok else f"model type {entry.arch!r} is not in s0repro's support table"
     path = REPO_ROOT / "conf" / "model" / f"{entry.config}.yaml"
     if not path.is_file():
         return f"{path.relative_to(REPO_ROOT)} not found: this s0repro does not support the family yet"
     cfg = model_config(entry.config)
-    if cfg.arch not in CONFIG_CLASSES or cfg.arch not in KERNELIZED:
-        return f"architecture {cfg.arch!r} is not in s0repro's config builder or kernel table"
+    if cfg.arch not in CONFIG_CLASSES:
+        return f"architecture {cfg.arch!r} is not in s0repro's config builder"
     try:
         pattern_depth(cfg)
     except KeyError:
@@ -120,36 +167,70 @@ def _random_state(method, scale: float, seed: int = 0) -> None:
             p.copy_((scale * torch.randn(p.shape, generator=gen)).to(p))
 
 
-def _state_run(loaded: LoadedModel, method_name: str, ids: torch.Tensor, scale: float):
-    """Logits and the state's gradient for one forward with a random state of ``scale`` (0 = no state)."""
+def _state_run(loaded: Built, method_name: str, ids: torch.Tensor, scale: float):
+    """Logits and the state's gradient for one forward with a random state of ``scale`` (0 = no state).
+
+    A path that lost the state gives it a zero gradient (not an autograd error), so the verdict says FAIL."""
     method = build_method(method_name, STATE_METHODS[method_name])
     model = method.attach(loaded.model)
     _random_state(method, scale)
-    logits = model(input_ids=ids, **method.model_kwargs(ids.shape[0], training=True)).logits.float()
-    logits.square().mean().backward()
-    grads = torch.cat([p.grad.flatten() for p in method.trainable_parameters()])
-    method.detach()
-    return logits.detach(), grads
+    try:
+        logits = model(input_ids=ids, **method.model_kwargs(ids.shape[0], training=True)).logits.float()
+        loss, params = logits.square().mean(), list(method.trainable_parameters())
+        grads = torch.autograd.grad(loss, params, allow_unused=True) if loss.requires_grad else [None] * len(params)
+        flat = torch.cat([(torch.zeros_like(p) if g is None else g).flatten()
+                          for p, g in zip(params, grads, strict=True)])
+        return logits.detach(), flat
+    finally:
+        method.detach()
 
 
-def compare_paths(loaded: LoadedModel, method_name: str) -> dict[str, Any]:
-    """Kernel vs torch fallback for one state method on the same device, judged against the state's effect."""
-    arch = loaded.config.arch
-    ids = torch.randint(0, len(loaded.tokenizer), (1, CHECK_TOKENS), generator=torch.Generator().manual_seed(0))
-    ids = ids.to(loaded.device)
+def _step_run(loaded: Built, method_name: str, ids: torch.Tensor, scale: float) -> torch.Tensor:
+    """The logits of one decode step (the single-step update, fed the cached state) after a prefill of all but the
+    last token, with a random state of ``scale``. No grad: the single-step kernels are inference kernels."""
+    method = build_method(method_name, STATE_METHODS[method_name])
+    model = method.attach(loaded.model)
+    _random_state(method, scale)
+    try:
+        with torch.no_grad():
+            out = model(input_ids=ids[:, :-1], **{"use_cache": True, **method.model_kwargs(ids.shape[0])})
+            cache = getattr(out, "cache", None) or out.past_key_values  # Mamba-1 models name it ``cache``
+            return model(input_ids=ids[:, -1:], cache=cache, use_cache=True).logits.float()
+    finally:
+        method.detach()
+
+
+def _gaps(kernel: torch.Tensor, ref: torch.Tensor, zero: torch.Tensor) -> dict[str, float]:
+    """The kernel-vs-fallback logits gap, judged against what the state does to the fallback logits."""
+    effect = (ref - zero).norm().item()
+    gap = (kernel - ref).norm().item()
+    return {"logits_gap": gap, "state_effect": effect, "gap_over_effect": gap / max(effect, 1e-30),
+            "logits_rel": gap / ref.norm().item()}
+
+
+def compare_paths(loaded: Built, method_name: str) -> dict[str, Any]:
+    """Kernel vs torch fallback for one state method on the same device, judged against the state's effect.
+
+    A ``CHECK_TOKENS`` prompt runs the chunked scans (logits and the state's gradient); one decode step after it
+    (under ``step``) runs the single-step updates on the cached state -- for Mamba-1 the only kernel with a state.
+    """
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, len(loaded.tokenizer), (1, CHECK_TOKENS), generator=gen).to(loaded.device)
     kernel_logits, kernel_grad = _state_run(loaded, method_name, ids, 1.0)
-    with torch_fallback(arch):  # attached inside the block: the state offset wraps the fallback functions
+    kernel_step = _step_run(loaded, method_name, ids, 1.0)
+    with torch_fallback(loaded.arch):  # attached inside the block: the state offset wraps the fallback functions
         ref_logits, ref_grad = _state_run(loaded, method_name, ids, 1.0)
         zero_logits, _ = _state_run(loaded, method_name, ids, 0.0)
-    effect = (ref_logits - zero_logits).norm().item()
-    gap = (kernel_logits - ref_logits).norm().item()
-    grad_rel = ((kernel_grad - ref_grad).norm() / ref_grad.norm().clamp_min(1e-30)).item()
-    return {"logits_gap": gap, "state_effect": effect, "gap_over_effect": gap / max(effect, 1e-30),
-            "logits_rel": gap / ref_logits.norm().item(), "grad_rel": grad_rel,
-            "passed": gap <= LOGITS_VS_EFFECT * effect and grad_rel <= GRAD_REL}
+        ref_step, zero_step = (_step_run(loaded, method_name, ids, scale) for scale in (1.0, 0.0))
+    result = _gaps(kernel_logits, ref_logits, zero_logits)
+    result["grad_rel"] = ((kernel_grad - ref_grad).norm() / ref_grad.norm().clamp_min(1e-30)).item()
+    result["step"] = _gaps(kernel_step, ref_step, zero_step)
+    result["passed"] = (result["gap_over_effect"] <= LOGITS_VS_EFFECT and result["grad_rel"] <= GRAD_REL
+                        and result["step"]["gap_over_effect"] <= LOGITS_VS_EFFECT)
+    return result
 
 
-def padded_generation(loaded: LoadedModel, method_name: str) -> dict[str, Any]:
+def padded_generation(loaded: Built, method_name: str) -> dict[str, Any]:
     """Left-padded batched greedy generation with a random state vs each prompt alone (the kernel path)."""
     tok, model = loaded.tokenizer, loaded.model
     method = build_method(method_name, STATE_METHODS[method_name])
@@ -176,13 +257,13 @@ def padded_generation(loaded: LoadedModel, method_name: str) -> dict[str, Any]:
     return {"tokens_equal": equal, "first_step_logits_rel": first_rel, "passed": all(equal)}
 
 
-def decode_arms(loaded: LoadedModel) -> tuple[list[Arm], dict[str, str]]:
+def decode_arms(loaded: Built) -> tuple[list[Arm], dict[str, str]]:
     """Base, S0 and LoRA unmerged on one model copy, each method attached only around its own timed runs."""
     plans = [("s0", "s0", method_config("s0"))]
     skipped = {}
-    preset = LORA_PRESET.get(loaded.config.arch)
+    preset = LORA_PRESET.get(loaded.arch)
     if preset is None:
-        skipped["lora_unmerged"] = f"no LoRA preset for {loaded.config.arch} in benchmarks/common.py"
+        skipped["lora_unmerged"] = f"no LoRA preset for {loaded.arch} in s0repro.conf.LORA_PRESET"
     else:
         plans.append(("lora_unmerged", "lora", {**method_config(preset), "merge": False}))
     arms = [Arm("base", None, loaded.model, loaded.tokenizer)]
@@ -227,9 +308,23 @@ def installed() -> dict[str, dict[str, str]]:
     return found
 
 
-def build(entry: ModelEntry, layers: int | None) -> LoadedModel:
-    cfg = model_config(entry.config)
-    return build_real_shape(cfg, layers=layers, vocab_size=cfg.dims["vocab_size"], device="cuda")
+def build(entry: ModelEntry, layers: int | None) -> Built:
+    """``entry`` at real width on the GPU, one layer pattern deep unless ``layers`` says otherwise."""
+    if entry.config is not None:
+        cfg = model_config(entry.config)
+        loaded = build_real_shape(cfg, layers=layers, vocab_size=cfg.dims["vocab_size"], device="cuda")
+        return Built(loaded.model, loaded.tokenizer, entry.arch, cfg.name)
+    model = build_support_shape(entry.arch, vocab_size=REAL_VOCAB[entry.arch], device="cuda",
+                                **support_overrides(entry, layers))
+    return Built(model, build_char_tokenizer(), entry.arch, entry.name)
+
+
+def support_overrides(entry: ModelEntry, layers: int | None) -> dict[str, Any]:
+    """A support build's config keywords at ``layers`` depth: per-layer lists repeat the pattern."""
+    if layers is None:
+        return dict(entry.overrides)
+    repeated = {k: (v * layers)[:layers] for k, v in entry.overrides.items() if isinstance(v, list)}
+    return {**entry.overrides, **repeated, "num_hidden_layers": layers}
 
 
 def release() -> None:
@@ -243,7 +338,7 @@ def half_a(entry: ModelEntry, args: argparse.Namespace, report: Report) -> None:
     """Kernel vs fallback and padded generation for one model, each method saved as soon as it is measured."""
     loaded = build(entry, args.layers)
     result = report.model(entry.key)
-    result.update(model=loaded.config.name, arch=loaded.config.arch, layers=loaded.model.config.num_hidden_layers)
+    result.update(model=loaded.name, arch=loaded.arch, layers=loaded.model.config.num_hidden_layers)
     off = [name for name in entry.kernels if not result["kernels"].get(name)]
     if off:
         result["error"] = f"transformers runs the torch fallback for {', '.join(off)}: the bundle's kernels are missing"
@@ -280,9 +375,10 @@ def passed(results: dict[str, Any]) -> bool:
 
 def format_report(results: dict[str, Any]) -> str:
     """The printed table: (a) per model and method, (b) tokens/s and ratios, step time and peak memory."""
-    lines = [f"(a) kernel vs torch fallback (pass: gap <= {LOGITS_VS_EFFECT} x state effect, grad rel <= {GRAD_REL}; "
-             "padded batch == alone)",
-             f"{'model':<12}{'method':<14}{'gap/effect':>11}{'logits rel':>12}{'grad rel':>10}  {'padded':<8}result"]
+    lines = [f"(a) kernel vs torch fallback (pass: gap <= {LOGITS_VS_EFFECT} x state effect on the prompt and on one "
+             f"token, grad rel <= {GRAD_REL}; padded batch == alone)",
+             f"{'model':<12}{'method':<14}{'gap/effect':>11}{'step g/e':>10}{'logits rel':>12}{'grad rel':>10}  "
+             f"{'padded':<8}result"]
     for key, fam in results["models"].items():
         if "skipped" in fam or "error" in fam:
             lines.append(f"{key:<12}{fam.get('skipped') or fam['error']}")
@@ -290,7 +386,8 @@ def format_report(results: dict[str, Any]) -> str:
         for method, r in fam.get("kernel_vs_fallback", {}).items():
             pad = fam.get("padded_generation", {}).get(method, {})
             ok = r["passed"] and pad.get("passed", False)
-            lines.append(f"{key:<12}{method:<14}{r['gap_over_effect']:>11.2e}{r['logits_rel']:>12.2e}"
+            lines.append(f"{key:<12}{method:<14}{r['gap_over_effect']:>11.2e}{r['step']['gap_over_effect']:>10.2e}"
+                         f"{r['logits_rel']:>12.2e}"
                          f"{r['grad_rel']:>10.2e}  {str(pad.get('passed', '-')):<8}{'pass' if ok else 'FAIL'}")
     lines.append("(b) greedy decode, bf16: tokens/s (ratio to base, median of side-by-side pairs)")
     for key, fam in results["models"].items():
@@ -346,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         if reason:
             report.model(entry.key)["skipped"] = reason
         else:  # which functions transformers bound to a kernel is known at import, before any GPU work
-            report.model(entry.key)["kernels"] = kernels_selected(model_config(entry.config).arch)
+            report.model(entry.key)["kernels"] = kernels_selected(entry.arch)
             entries.append(entry)
     try:
         preflight()

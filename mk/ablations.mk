@@ -2,7 +2,7 @@
 # experiments (resumable: finished cells are skipped) and renders its table; `make tables` renders them all.
 #   make reproduce-ablations              SCALE=auto: the paper's scale where CUDA is present, the CPU-sized one otherwise
 #   make reproduce-ablations SCALE=full   all four at full scale (GPU, the paper's seeds)
-#   make reproduce-ablations SCALE=tiny   the CPU-sized versions (tiny models on minicode; 2 cores: see README)
+#   make reproduce-ablations SCALE=tiny   the CPU-sized versions (tiny models on minicode; time on 2 cores: docs/tiny-results.md)
 #   make reproduce-alpha FALCON_ALPHAS=0.07,0.65   a shorter sweep; SEEDS=... as for the other targets
 # Sweeps use Hydra's multirun (-m): one experiment per value, e.g. results/data_size_n10, results/alpha_falcon_a0.65.
 DATA_SIZES ?= 10,25,50

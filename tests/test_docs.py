@@ -5,7 +5,9 @@ A fenced block's info string says what happens to it:
 - ```` ```python ````: executed in a temporary directory; the fast suite shrinks ``steps=N`` to 2, the slow suite runs
   it as written. ```` ```python slow ````: the slow suite only. A ```` ```text output ```` block right after a python
   block is what it prints, compared line for line (so such a block must be ``slow``: it runs as written).
-- ```` ```bash ````: every command is checked without doing its work. ``make T ...`` by ``make -n`` and a dry run of
+- ```` ```bash ````: every command is checked without doing its work. ``python <script>.py ...``: the script exists
+  and declares each ``--option`` used; as ```` ```bash slow ```` followed by a ```` ```text output ```` block, the
+  slow suite runs it from the repository root and compares what it prints. ``make T ...`` by ``make -n`` and a dry run of
   every ``python -m s0repro.run`` line that prints; ``python -m s0repro.run ...`` by a dry run (``dry_run=true``,
   results in a temporary folder); ``python -m pytest <file> -m <marker>`` by its file carrying that marker; any other ``python -m M ...`` by
   ``M --help``, which must name each ``--option`` the command uses (or the module declares it).
@@ -188,8 +190,8 @@ def test_every_block_says_what_it_is_and_every_output_follows_a_run_python_block
         assert block.tags <= TAGS, f"{block.where}: unknown tags {sorted(block.tags - TAGS)}"
         if "output" in block.tags:
             previous = [b for b in ALL if b.path == block.path and b.line < block.line][-1]
-            assert previous.language == "python" and "slow" in previous.tags, (
-                f"{block.where}: output must follow a ```python slow block (it runs as written)")
+            assert previous.language in ("python", "bash") and "slow" in previous.tags, (
+                f"{block.where}: output must follow a ```python slow or ```bash slow block (it runs as written)")
     assert PYTHON and CHECKED_SHELL  # the README's own snippet and commands are among them
 
 
@@ -199,6 +201,12 @@ def test_every_shell_command_is_valid_as_written(block, tmp_path, monkeypatch, c
         if argv[0] == "make":
             for n, run_args in enumerate(run_lines(make_n(tuple(argv[1:])))):
                 dry_run(run_args, tmp_path / f"make{n}", monkeypatch, capsys)
+            continue
+        if argv[0] == "python" and argv[1].endswith(".py"):
+            script = REPO / argv[1]
+            assert script.is_file(), f"{block.where}: no {argv[1]}"
+            for option in options(argv[2:]):
+                assert f'add_argument("{option}"' in script.read_text(), f"{block.where}: {argv[1]} has no {option}"
             continue
         assert argv[:2] == ["python", "-m"], f"{block.where}: {shlex.join(argv)} is neither make nor python -m; " \
                                              "check it here or mark the block no-ci"
@@ -244,6 +252,21 @@ def test_python_snippets_run_as_written_and_print_what_the_docs_show(block, tmp_
     shown = output_of(block)
     if shown is not None:
         assert printed.splitlines() == shown.text.splitlines(), f"{block.where} prints:\n{printed}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("block", [b for b in CHECKED_SHELL if "slow" in b.tags and output_of(b)],
+                         ids=lambda b: b.where)
+def test_scripts_print_what_the_docs_show(block):
+    """A ```bash slow block's ``python <script>.py`` lines, run from the repository root as a reader would."""
+    printed = []
+    for argv in commands(block):
+        assert argv[0] == "python" and argv[1].endswith(".py"), f"{block.where}: only scripts are run here"
+        done = subprocess.run([sys.executable, *argv[1:]], cwd=REPO, env=clean_env(), capture_output=True,
+                              text=True, timeout=1800)
+        assert done.returncode == 0, f"{block.where}: {done.stderr[-2000:]}"
+        printed += done.stdout.splitlines()
+    assert printed == output_of(block).text.splitlines(), f"{block.where} prints:\n" + "\n".join(printed)
 
 
 def slug(heading: str) -> str:

@@ -8,6 +8,10 @@ layer the real model has is present at its real size:
 - Falcon-H1 (attention and Mamba-2 in parallel in every layer): 2 layers;
 - Qwen2 (pure Transformer, the prefix-tuning control): 2 layers.
 
+Model types without a hub config here (Falcon-Mamba's Mamba-1, Kimi-Linear's KDA) are built by
+:func:`build_support_shape` from the support table's structure (:mod:`s0repro.models.support`) at the published
+checkpoint's width.
+
 The vocabulary is the one thing shrunk on purpose (to the offline char tokenizer's size unless asked otherwise): the
 embedding and LM head are plain lookup / matmul layers whose size does not change any code path, and at 248k entries
 they would dominate CPU time. Everything else goes through the same code as the other paths: ``build_config`` builds
@@ -21,11 +25,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from transformers import AutoModelForCausalLM
+from transformers import AutoModelForCausalLM, PretrainedConfig, PreTrainedModel
 
 from s0repro.models.architectures import build_config
 from s0repro.models.config import ModelConfig
 from s0repro.models.loading import LoadedModel
+from s0repro.models.support import support_config
 from s0repro.models.tiny import init_long_memory
 from s0repro.models.tokenizer import build_char_tokenizer
 
@@ -62,11 +67,25 @@ def build_real_shape(cfg: ModelConfig, *, layers: int | None = None, vocab_size:
     tokenizer = build_char_tokenizer()
     dims = real_shape_dims(cfg, layers=layers, vocab_size=vocab_size or len(tokenizer))
     dims.update(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-    config = build_config(cfg.arch, dims)
+    model = _random_frozen(build_config(cfg.arch, dims), cfg.dtype, device, seed)
+    return LoadedModel(model=model, tokenizer=tokenizer, config=cfg)
+
+
+def build_support_shape(model_type: str, *, vocab_size: int, dtype: str = "bfloat16",
+                        device: str | torch.device = "cpu", seed: int = 0, **overrides: Any) -> PreTrainedModel:
+    """A frozen random model of a support-table ``model_type`` at real width (``overrides``: the published
+    checkpoint's dims where transformers' defaults are another size, depth, layer types), in ``dtype``."""
+    tokenizer = build_char_tokenizer()
+    config = support_config(model_type, vocab_size=vocab_size, pad_token_id=tokenizer.pad_token_id,
+                            eos_token_id=tokenizer.eos_token_id, real_width=True, **overrides)
+    return _random_frozen(config, dtype, device, seed)
+
+
+def _random_frozen(config: PretrainedConfig, dtype: str, device: str | torch.device, seed: int) -> PreTrainedModel:
+    """Random weights (long-memory recurrent heads, as the tiny models), frozen, eval mode, on ``device``."""
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, cfg.dtype))
+    model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))
     init_long_memory(model, torch.Generator().manual_seed(seed))
     model.requires_grad_(False)
     model.eval()
-    model.to(device)
-    return LoadedModel(model=model, tokenizer=tokenizer, config=cfg)
+    return model.to(device)
