@@ -161,6 +161,28 @@ def _owner(path: Path, owners: dict[str, list[str]]) -> set[str]:
     return {normal(d) for d in owners.get(top, [])}
 
 
+def _tree_for_this_python(tree: Path, wheels: list[Path]) -> Path:
+    """The working tree as the device sees it (links to the repository's folders), with the bundle's wheels that this
+    interpreter can install: a compiled wheel for the device's Python 3.12 (regex) cannot go into a 3.11 venv here,
+    and this venv's own build of it serves instead. Only such wheels are set aside."""
+    from packaging.tags import sys_tags
+    from packaging.utils import parse_wheel_filename
+
+    tree.mkdir()
+    for name in ("s0repro", "benchmarks", "conf", "assets"):
+        (tree / name).symlink_to(REPO_ROOT / name)
+    (tree / ".whl").mkdir()
+    here = set(sys_tags())
+    aside = []
+    for wheel in wheels:
+        if here & set(parse_wheel_filename(wheel.name)[3]):
+            (tree / ".whl" / wheel.name).symlink_to(wheel)
+        else:
+            aside.append(parse_wheel_filename(wheel.name)[0])
+    assert set(aside) <= {"regex"}, aside  # pure-Python wheels must all install here, as they will there
+    return tree
+
+
 @pytest.mark.slow
 def test_rehearsal_the_device_command_in_a_plain_venv_fails_only_at_no_cuda(tmp_path):
     """Exactly the command's steps, CUDA absent: the bundle installs, every import succeeds, one line says no CUDA."""
@@ -175,9 +197,10 @@ def test_rehearsal_the_device_command_in_a_plain_venv_fails_only_at_no_cuda(tmp_
     (plain_lib / "project_venv.pth").write_text(purelib + "\n")
     site, out = tmp_path / "site", tmp_path / "out"
     out.mkdir()
+    tree = _tree_for_this_python(tmp_path / "tree", wheels)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PATH=f"{plain / 'bin'}:{env['PATH']}", SITE=str(site), OUT=str(out), CUDA_VISIBLE_DEVICES="")
-    done = subprocess.run(["bash", "-c", gpu_bundle.command()], cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
+    done = subprocess.run(["bash", "-c", gpu_bundle.command()], cwd=tree, capture_output=True, text=True, timeout=900,
                           env=env)
     log = (out / "gpu_check.log").read_text().strip().splitlines()
     assert done.returncode == 2, (done.stdout + done.stderr)[-3000:]
