@@ -53,7 +53,8 @@ from s0repro.methods.offset_recurrence import gdn_offset_recurrence, mamba2_offs
 from s0repro.models.recurrent import RecurrentLayer
 
 QK_L2NORM_EPS = 1e-6  # fla's l2norm eps, which transformers' fallback copies
-OFFSET_PLACES = ("readout", "recurrence")  # o_t = (S_t + dS)^T q_t (Kang et al.) | S_t = step(S_{t-1}) + dS
+OFFSET_PLACES = ("readout", "recurrence")
+RECURRENCE_KINDS = ("gated_deltanet", "mamba2")  # the kinds whose scans carry dS inside the recurrence (the paper's two)  # o_t = (S_t + dS)^T q_t (Kang et al.) | S_t = step(S_{t-1}) + dS
 
 
 @dataclass
@@ -295,6 +296,10 @@ class StateOffsetMethod(LayerStateMethod):
 
     def attach(self, model: PreTrainedModel) -> nn.Module:
         self._attach_states(model)
+        other = sorted({l.kind for l in self.layers} - set(RECURRENCE_KINDS))
+        if self.config.where == "recurrence" and other:
+            raise UserError(f"method.where=recurrence is implemented for {' and '.join(RECURRENCE_KINDS)} layers, and "
+                            f"this model has {', '.join(other)}; use method.where=readout there")
         modules = {id(m): (m, l.kind) for l in self.layers for m in [_modeling_module(l)]}
         for module, kind in modules.values():
             _patch(module, kind)

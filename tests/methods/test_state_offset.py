@@ -351,3 +351,18 @@ def test_the_two_readings_differ_on_a_model_and_record_which_ran(name: str) -> N
     assert (logits["recurrence"] - logits["readout"]).abs().max() > 1e-3
     with pytest.raises(UserError, match="method.where"):
         StateOffsetConfig(where="state")
+
+
+@pytest.mark.parametrize("model_type", ["falcon_mamba", "kimi_linear"])
+def test_the_recurrence_reading_is_refused_where_no_scan_carries_it(model_type: str) -> None:
+    """Mamba-1 and KDA take the read-out offset only; ``where=recurrence`` there is one line, not a silent read-out."""
+    from s0repro.models.tokenizer import build_char_tokenizer
+    from s0repro.tools.support import build
+
+    model = build(model_type, build_char_tokenizer())
+    method = build_method("state_offset", {"where": "recurrence"})
+    with pytest.raises(UserError, match=r"where=recurrence is implemented for gated_deltanet and mamba2 layers.*"
+                                        r"use method.where=readout") as err:
+        method.attach(model)
+    assert "\n" not in str(err.value)
+    assert build_method("state_offset", {"where": "readout"}).attach(model) is model
