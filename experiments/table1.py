@@ -52,12 +52,12 @@ LABELS = {"none": "baseline", "lora": "LoRA (best config)", "state_offset": "sta
 
 
 def methods(opts: Options) -> list[tuple[str, str]]:
-    """(arm label, row name) of every arm of the columns' experiments (each column's first that exists), the
-    baseline first, then in the order the experiments list them."""
+    """(arm label, row name) of every arm of the columns' experiments, the baseline first, then in the order the
+    experiment files list them. The arms are the file's at every scale: scale=tiny changes only the models, the
+    data and the sizes (its results are written as ``tiny_<exp>``, which has no file of its own)."""
     arms: dict[str, None] = {"none": None}
-    for arch in MODELS:
-        arms.update(dict.fromkeys(next((a for a in (experiment_arms(e, opts.conf_dir) for e in opts.exps(arch)) if a),
-                                       ())))
+    for exp in MODELS:
+        arms.update(dict.fromkeys(experiment_arms(exp, opts.conf_dir)))
     return [(label, LABELS.get(label, label)) for label in arms]
 
 

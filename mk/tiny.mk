@@ -6,9 +6,9 @@
 # The GatedDeltaNet and Mamba-2 hybrids pin slow-decay heads (s0repro/models/tiny.py says why); the Transformer
 # starts with a previous-token head (the record's copying_cause says why).
 TINY_MODELS := minicode_gdn minicode_mamba2 minicode_transformer
-TINY_ARGS_minicode_gdn := --steps 500 --pinned-heads 3
-TINY_ARGS_minicode_mamba2 := --steps 800 --pinned-heads 2
-TINY_ARGS_minicode_transformer := --steps 800 --previous-token-heads 1
+TINY_ARGS_minicode_gdn := --steps 1500 --pinned-heads 3
+TINY_ARGS_minicode_mamba2 := --steps 1500 --pinned-heads 2
+TINY_ARGS_minicode_transformer := --steps 1500 --previous-token-heads 1
 
 .PHONY: tiny-models tiny-models-rebuild tiny-memory
 

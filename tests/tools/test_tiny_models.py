@@ -162,13 +162,14 @@ def test_shipped_checkpoint_loads_small_and_recorded(name):
 
 
 # Issue 22's calibration: base greedy pass@1 under the authors' clean-up >= 25 % and lenient minus authors >= 10 pp,
-# so that both format and skill are there to learn. The builds of 2026-12-07 (500-800 steps, what a shared 2-core box
-# allowed that day) miss it on every model (docs/tiny-models.md); strict, so a rebuild that meets it fails here until
-# the mark is removed.
-BELOW_BAR = pytest.mark.xfail(strict=True, reason="issue 22 bar not met by the shipped builds (docs/tiny-models.md)")
+# so that both format and skill are there to learn. The two hybrids meet it (1,500 steps); the Transformer control,
+# which only the prefix control uses, does not (11.9 % / 13.1 % at 1,500 steps, docs/tiny-models.md): strict, so a
+# rebuild that meets it fails here until the mark is removed.
+BELOW_BAR = pytest.mark.xfail(strict=True, reason="issue 22 bar not met by the shipped Transformer (docs/tiny-models.md)")
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=BELOW_BAR) for n in SHIPPED])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=BELOW_BAR if n == "minicode_transformer" else ())
+                                  for n in SHIPPED])
 def test_shipped_checkpoint_has_format_and_skill_to_learn(name):
     _cfg, checkpoint = _shipped(name)
     scores = json.loads((checkpoint / RECORD_FILE).read_text())["base_pass_at_1"]
