@@ -1,4 +1,4 @@
-r"""Many tasks in one batch with an S0 bank: two tiny tasks tuned separately, then served together, row by row.
+r'''Many tasks in one batch with an S0 bank: two tiny tasks tuned separately, then served together, row by row.
 
 Run from any directory (``python examples/s0_bank.py``; ~1 min on a CPU). Needs the tiny pre-trained GatedDeltaNet
 model (``make tiny-models``). The tuned states go to a temporary folder (``--states DIR`` keeps them). It prints one
@@ -7,12 +7,12 @@ of the greedy completion:
 
     plus_one | 'def next_value(x):\n'   ->     return x + 1
       double | 'def next_value(x):\n'   ->     return x * 2
-        None | 'def next_value(x):\n'   ->     True
+        None | 'def next_value(x):\n'   ->     """
       double | 'def scale(n):\n'        ->     return x * 2
     plus_one | 'def scale(n):\n'        ->     return x + 1
 
 (Four training prompts per task: the tuned states also answer ``x`` where the argument is ``n``.)
-"""
+'''
 
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ def test_seed_zero_is_a_real_seed():
 @pytest.mark.parametrize("overrides, expected", [
     (["train.stpes=3"], "unknown config key 'train.stpes'; allowed keys there: steps"),
     (["train.batch=abc"], "bad value for train.batch"),
-    (["method=s0", "method.alpah=1"], "unknown config key 'method.alpah'; allowed keys there: name, lr, steps, alpha"),
+    (["method=s0", "method.alpah=1"], "unknown config key 'method.alpah'; allowed keys there: name, lr, steps, tiny, alpha"),
     (["+exp=qwen3_5", "arms.s0.train.stepz=2"], "unknown config key 'arms.s0.train.stepz'; allowed keys there:"),
     (["+exp=nope"], "unknown exp 'nope'; choose one of: "),
     (["model=gpt5"], "unknown model 'gpt5'"),
@@ -160,7 +160,8 @@ def test_every_method_file_is_a_valid_config_of_its_method():
 def test_a_lora_preset_inherits_lora_and_changes_only_what_it_says():
     lora = compose(["method=lora"]).method
     r48 = compose(["method=lora_r48"]).method
-    assert {k for k in lora if lora[k] != r48[k]} == {"r", "alpha"} and (r48.r, r48.alpha) == (48, 96.0)
+    # r, alpha, and the preset's own values for a tiny model (conf/scale: r 8 for the r48 arm)
+    assert {k for k in lora if lora[k] != r48[k]} == {"r", "alpha", "tiny"} and (r48.r, r48.alpha) == (48, 96.0)
     text = (CONF_DIR / "method" / "lora_r48.yaml").read_text()
     assert "target_modules" not in text and "lora" in yaml.safe_load(text)["defaults"]
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from s0repro.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 
 
 def test_pyproject_reads_without_a_setuptools_deprecation(monkeypatch):

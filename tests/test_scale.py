@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from s0repro.conf import compose, plan_runs, to_settings
 from s0repro.errors import UserError
+from s0repro.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 
 
 @pytest.mark.parametrize("exp, full_model, tiny_model", [

@@ -7,17 +7,14 @@ import pytest
 
 from s0repro.data import load_task, render_prompt
 from s0repro.evaluate.generation import GenerationConfig, generate
-from s0repro.models import ModelConfig
 from s0repro.models.loading import load_model
-from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("name", ["minicode_gdn", "minicode_mamba2", "minicode_transformer"])
 def test_batched_greedy_equals_one_prompt_at_a_time_on_the_shipped_tiny_models(name: str) -> None:
-    loaded = load_model(ModelConfig.from_yaml(REPO / "conf" / "model" / f"{name}.yaml",
-                                              checkpoint=str(REPO / "assets" / "tiny" / name)))
+    loaded = load_model(name)
     task = load_task("minicode", seed=0)
     prompts = [render_prompt(loaded.tokenizer, task, p) for p in task.eval[:16]]
     assert len({len(p) for p in prompts}) > 1  # prompts of several lengths: the batch is left-padded

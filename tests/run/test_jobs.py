@@ -44,9 +44,9 @@ def test_a_failed_multirun_leaves_no_empty_template_folder(tmp_path: Path, monke
         raise UncompletedJobError(message)
 
     monkeypatch.setattr(cli, "precheck", lambda argv: None)
-    monkeypatch.setattr(cli, "_hydra_main", failing_job)
+    monkeypatch.setattr(cli.hydra, "main", lambda **_: lambda _job: failing_job)
     with pytest.raises(SystemExit) as exit_:
-        cli.main(["-m", "hydra/launcher=submitit_local", "+exp=tiny_qwen3_5"])
+        cli.main(["-m", "hydra/launcher=submitit_local", "+exp=qwen3_5"])
     assert exit_.value.code == 2
     assert capsys.readouterr().err == ("error: tiny checkpoint /nonexistent/ckpt not found; give model.checkpoint a "
                                        f"directory a tiny model was saved to (job log: {sweep}/.submitit/4242)\n")
