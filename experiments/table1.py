@@ -151,8 +151,11 @@ def build(cells: Cells, opts: Options) -> tuple[list[Table], list[Bar]]:
             if c is not None:
                 s = c.summary()
                 bars.append(Bar(name, label, percent(c.scores), None if s.n < 2 else (100 * s.ci_low, 100 * s.ci_high)))
-    main.notes.append("LoRA (best config) = the `lora` runs (the paper's r = 24 at full scale; the tiny experiments "
-                      "use r = 4); not run = no result files for that cell."
+    ranks = [f"{name} r = {c.method_config['r']}" for name, c in
+             zip(names, (find(cells, opts, a, "lora") for a in MODELS), strict=True) if c and "r" in c.method_config]
+    main.notes.append("LoRA (best config) = the `lora` runs (the paper's r = 24"
+                      + (f"; these results: {', '.join(ranks)}" if ranks else "") + "); not run = no result files for "
+                      "that cell."
                       + (" S0, unverified data: S0 trained on unchecked samples (our control; not in the paper)."
                          if "s0_unverified" in dict(methods(opts)) else ""))
     if any(cells.is_recorded_base(find(cells, opts, a, "none")) for a in MODELS):

@@ -160,6 +160,8 @@ def test_notes_give_k_the_kept_count_per_seed_and_the_offset_reading(results_dir
             r["train"] |= {"samples_per_problem": 4, "num_examples": 40 + r["seed"] % 10}
         if r["method"] == "state_offset":
             r["method_info"]["where"] = "recurrence"
+        if r["method"] == "lora" and r["exp"] == "qwen3_5":
+            r["method_info"]["config"] = {"r": 24}
         path.write_text(json.dumps(r))
     md = table1.main(["--results", str(results_dir), "--out", str(tmp_path / "tables")])[0]
     text = md.read_text()
@@ -167,6 +169,8 @@ def test_notes_give_k_the_kept_count_per_seed_and_the_offset_reading(results_dir
             "43 (seed 123); Falcon-H1-7B 47 (seed 7), 42 (seed 42). The paper (Qwen3.5-4B, HumanEval): about 48 "
             "kept.") in text
     assert "State offset: dS added to the state inside the recurrence every step (method.where=recurrence)." in text
+    # the rank each column's LoRA ran, from its results (the Falcon-H1 LoRA here records none)
+    assert "the `lora` runs (the paper's r = 24; these results: Qwen3.5-4B r = 24); not run" in text
 
 
 def test_a_new_method_reaches_table1_by_its_module_its_conf_file_and_an_arm_line(results_dir, write, md_row,
